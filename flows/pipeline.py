@@ -1,0 +1,127 @@
+"""Prefect flows: crawl -> clean -> frame -> report, each stage a task around pipeline/stages/runs.py.
+
+The flows only orchestrate. Every task takes the settings and a run id, reads its input from the
+warehouse and writes its output back, so any task can be retried on its own (stages are
+idempotent: a retry continues where the failed attempt stopped). The crawl task is I/O-bound and
+runs Scrapy in a subprocess; clean and frame are CPU-bound; report reads views only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from pipeline.errors import WarehouseBusyError
+from pipeline.settings import Settings, load_settings
+from pipeline.stages import runs
+from warehouse.snapshot import publish_snapshot
+
+logger = logging.getLogger(__name__)
+
+
+@task(name="crawl", retries=2, retry_delay_seconds=[10, 60], timeout_seconds=6 * 3600,
+      cache_policy=NO_CACHE)
+def crawl_task(settings: Settings, run_id: str) -> dict[str, Any]:
+    return runs.crawl_stage(settings, run_id)
+
+
+@task(name="clean", retries=2, retry_delay_seconds=[5, 30], timeout_seconds=6 * 3600,
+      cache_policy=NO_CACHE)
+def clean_task(settings: Settings, run_id: str) -> dict[str, Any]:
+    return runs.clean_stage(settings, run_id)
+
+
+@task(name="frame", retries=2, retry_delay_seconds=[5, 30], timeout_seconds=6 * 3600,
+      cache_policy=NO_CACHE)
+def frame_task(settings: Settings, run_id: str) -> dict[str, Any]:
+    return runs.frame_stage(settings, run_id)
+
+
+@task(name="report", retries=1, retry_delay_seconds=[10], timeout_seconds=3600, cache_policy=NO_CACHE)
+def report_task(settings: Settings, run_id: str, week: str | None) -> dict[str, Any]:
+    return runs.report_stage(settings, run_id, week=week)
+
+
+def resolve_settings(
+    config: str | None = None, workdir: str | None = None, sources_file: str | None = None
+) -> Settings:
+    """Settings from the config file and environment, with a flow's own overrides on top."""
+    settings = load_settings(config)
+    if workdir:
+        settings = settings.with_workdir(workdir)
+    if sources_file:
+        settings = replace(settings, sources_file=str(sources_file))
+    return settings
+
+
+def writer_lock(settings: Settings, wait_seconds: float) -> FileLock:
+    """One pipeline writes a warehouse at a time; the lock file sits beside the database."""
+    path = Path(settings.db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(path) + ".lock", timeout=wait_seconds)
+
+
+def _locked(settings: Settings, wait_seconds: float) -> FileLock:
+    lock = writer_lock(settings, wait_seconds)
+    try:
+        lock.acquire()
+    except Timeout as error:
+        raise WarehouseBusyError(
+            f"another framewatch run is writing {settings.db_path} (lock {lock.lock_file}); "
+            f"waited {wait_seconds:.0f}s. Try again when it has finished."
+        ) from error
+    return lock
+
+
+@flow(name="crawl")
+def crawl_flow(config: str | None = None, workdir: str | None = None,
+               sources_file: str | None = None, lock_wait_seconds: float = 3600) -> dict[str, Any]:
+    """Crawl every source once."""
+    settings = resolve_settings(config, workdir, sources_file)
+    with _locked(settings, lock_wait_seconds):
+        return crawl_task(settings, runs.new_run_id())
+
+
+@flow(name="process")
+def process_flow(config: str | None = None, workdir: str | None = None,
+                 lock_wait_seconds: float = 3600) -> dict[str, Any]:
+    """Clean, deduplicate, judge relevance and frame everything the crawls stored."""
+    settings = resolve_settings(config, workdir)
+    run_id = runs.new_run_id()
+    with _locked(settings, lock_wait_seconds):
+        cleaned = clean_task(settings, run_id)
+        framed = frame_task(settings, run_id)
+        publish_snapshot(settings.db_path)
+    return {"run_id": run_id, "clean": cleaned, "frame": framed}
+
+
+@flow(name="report")
+def report_flow(config: str | None = None, workdir: str | None = None, week: str | None = None,
+                lock_wait_seconds: float = 3600) -> dict[str, Any]:
+    """Write the weekly framing-trend report (default: the last complete ISO week)."""
+    settings = resolve_settings(config, workdir)
+    with _locked(settings, lock_wait_seconds):
+        return report_task(settings, runs.new_run_id(), week)
+
+
+@flow(name="pipeline")
+def pipeline_flow(config: str | None = None, workdir: str | None = None,
+                  sources_file: str | None = None, week: str | None = None,
+                  lock_wait_seconds: float = 3600) -> dict[str, Any]:
+    """crawl -> clean -> frame -> report, under one writer lock."""
+    settings = resolve_settings(config, workdir, sources_file)
+    run_id = runs.new_run_id()
+    with _locked(settings, lock_wait_seconds):
+        crawled = crawl_task(settings, run_id)
+        cleaned = clean_task(settings, run_id)
+        framed = frame_task(settings, run_id)
+        reported = report_task(settings, run_id, week)
+        publish_snapshot(settings.db_path)
+    return {"run_id": run_id, "crawl": crawled, "clean": cleaned, "frame": framed,
+            "report": reported, "database": str(settings.db_path)}

@@ -1,0 +1,10 @@
+"""framewatch: track how the press frames the AI race, week by week."""
+
+from __future__ import annotations
+
+import logging
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -1,0 +1,45 @@
+"""`framewatch demo`: serve the synthetic news site on loopback and run the whole pipeline on it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from pipeline.commands.run import print_outcome
+
+DEMO_CONFIG = """\
+# Written by `framewatch demo`: the demo site runs on this machine, so politeness delays are short.
+[crawl]
+download_delay = 0.02
+autothrottle_target_concurrency = 4.0
+concurrent_requests_per_domain = 4
+"""
+
+
+@click.command("demo")
+@click.option("--workdir", type=click.Path(file_okay=False), default="framewatch-demo",
+              show_default=True, help="Folder for everything the demo writes (database, archive, report).")
+@click.option("--scale", type=click.Choice(["small", "demo"]), default="demo", show_default=True,
+              help="Size of the synthetic news site.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic corpus.")
+def command(workdir: str, scale: str, seed: int) -> None:
+    """Start the local demo news site, crawl it, clean, frame, and write the weekly report."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.pipeline import pipeline_flow
+    from pipeline.demo_site import DemoSite, build_corpus
+
+    folder = Path(workdir).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "framewatch.toml"
+    if not config.exists():
+        config.write_text(DEMO_CONFIG, encoding="utf-8")
+    corpus = build_corpus(seed=seed, scale=scale)
+    with DemoSite(corpus) as site:
+        sources = folder / "demo-sources.toml"
+        site.write_sources_toml(sources)
+        click.echo(f"Demo news site: {len(site.base_urls)} outlets on loopback, "
+                   f"{len(corpus.articles)} synthetic articles", err=True)
+        result = pipeline_flow(config=str(config), workdir=str(folder), sources_file=str(sources))
+    print_outcome(result)

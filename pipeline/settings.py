@@ -1,0 +1,185 @@
+"""One settings object for every stage, read from a TOML file and FRAMEWATCH_* environment variables.
+
+Precedence, lowest first: the defaults below, `framewatch.toml` (in the working directory, or the
+file named by --config / FRAMEWATCH_CONFIG), then environment variables such as
+FRAMEWATCH_WORKDIR or FRAMEWATCH_CRAWL__DOWNLOAD_DELAY (a double underscore enters a table).
+Paths in the file are relative to the file; paths in the environment relative to the current
+directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from pipeline.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SEEDS_DIR = REPO_ROOT / "seeds"
+ENV_PREFIX = "FRAMEWATCH_"
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    """Politeness and limits of the Scrapy crawl."""
+
+    user_agent: str = "framewatch/0.1 (+https://github.com/framewatch/framewatch; research crawler)"
+    obey_robots: bool = True
+    download_delay: float = 1.0
+    autothrottle: bool = True
+    autothrottle_target_concurrency: float = 1.0
+    concurrent_requests: int = 16
+    concurrent_requests_per_domain: int = 2
+    timeout_seconds: float = 30.0
+    retry_times: int = 2
+    max_page_bytes: int = 10_000_000
+    max_pages_per_source: int = 0  # 0: no limit
+    warc_max_bytes: int = 500_000_000
+    log_level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class FramingSettings:
+    """Which model embeds passages and how articles get frame labels."""
+
+    model: str = ""  # empty: the bundled all-MiniLM-L6-v2 (checksum verified)
+    backend: str = "torch"  # torch | onnx
+    batch_size: int = 32
+    threads: int = 1
+    codebook: str = ""  # empty: <seeds_dir>/frames.toml
+    calibration: str = ""  # optional calibration file from `framewatch frames calibrate`
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where framewatch reads its seeds and writes its warehouse, archive and reports."""
+
+    workdir: Path = Path("framewatch-data")
+    seeds_dir: Path = DEFAULT_SEEDS_DIR
+    database: str = ""  # empty: <workdir>/framewatch.duckdb
+    archive_dir: str = ""  # empty: <workdir>/archive
+    reports_dir: str = ""  # empty: <workdir>/reports
+    sources_file: str = ""  # empty: <seeds_dir>/sources.toml
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
+    framing: FramingSettings = field(default_factory=FramingSettings)
+
+    @property
+    def db_path(self) -> Path:
+        return Path(self.database) if self.database else self.workdir / "framewatch.duckdb"
+
+    @property
+    def archive_path(self) -> Path:
+        return Path(self.archive_dir) if self.archive_dir else self.workdir / "archive"
+
+    @property
+    def reports_path(self) -> Path:
+        return Path(self.reports_dir) if self.reports_dir else self.workdir / "reports"
+
+    @property
+    def sources_path(self) -> Path:
+        return Path(self.sources_file) if self.sources_file else self.seeds_dir / "sources.toml"
+
+    @property
+    def topic_path(self) -> Path:
+        return self.seeds_dir / "topic.toml"
+
+    @property
+    def codebook_path(self) -> Path:
+        return Path(self.framing.codebook) if self.framing.codebook else self.seeds_dir / "frames.toml"
+
+    def with_workdir(self, workdir: str | Path) -> Settings:
+        """The same settings with every default output path under `workdir`."""
+        return replace(self, workdir=Path(workdir))
+
+
+_PATH_KEYS = {"workdir", "seeds_dir", "database", "archive_dir", "reports_dir", "sources_file",
+              "codebook", "calibration"}
+
+
+def _coerce(value: Any, kind: type, where: str, origin: str) -> Any:
+    """Convert a TOML or environment value to the field's type, or say what is wrong."""
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            return value.lower() in {"1", "true", "yes", "on"}
+    elif kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:
+                pass
+    elif kind is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+    elif kind in (str, Path):
+        if isinstance(value, str):
+            return kind(value)
+    raise ConfigError(origin, where, f"expected {kind.__name__}, got {value!r}")
+
+
+def _merge(obj: Any, table: dict[str, Any], origin: str, prefix: str, base: Path | None) -> Any:
+    hints = get_type_hints(type(obj))
+    known = {f.name for f in fields(obj)}
+    changes: dict[str, Any] = {}
+    for key, value in table.items():
+        where = f"{prefix}{key}"
+        if key not in known:
+            raise ConfigError(origin, where, f"unknown setting (known: {', '.join(sorted(known))})")
+        kind = hints[key]
+        if dataclasses.is_dataclass(kind):
+            if not isinstance(value, dict):
+                raise ConfigError(origin, where, "expected a table")
+            changes[key] = _merge(getattr(obj, key), value, origin, f"{where}.", base)
+            continue
+        coerced = _coerce(value, kind, where, origin)
+        if key in _PATH_KEYS and base is not None and coerced and not Path(coerced).is_absolute():
+            coerced = kind(base / coerced)
+        changes[key] = coerced
+    return replace(obj, **changes)
+
+
+def _env_table(environ: dict[str, str]) -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == f"{ENV_PREFIX}CONFIG":
+            continue
+        path = name[len(ENV_PREFIX):].lower().split("__")
+        node = table
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return table
+
+
+def load_settings(
+    config_path: str | Path | None = None, *, environ: dict[str, str] | None = None
+) -> Settings:
+    """Read the settings: defaults, then the TOML file (if any), then FRAMEWATCH_* variables."""
+    environ = dict(os.environ if environ is None else environ)
+    settings = Settings()
+    explicit = config_path or environ.get(f"{ENV_PREFIX}CONFIG")
+    path = Path(explicit) if explicit else Path("framewatch.toml")
+    if path.exists():
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(path, "(file)", f"not valid TOML: {error}") from error
+        settings = _merge(settings, table, str(path), "", path.resolve().parent)
+    elif explicit:
+        raise ConfigError(path, "(file)", "config file not found")
+    env = _env_table(environ)
+    if env:
+        settings = _merge(settings, env, "environment", ENV_PREFIX, None)
+    return settings

@@ -1,0 +1,296 @@
+"""Clean stage: archived HTML -> article rows (text, metadata, duplicates, relevance).
+
+Reads the pages the crawl stored (core.pages, pointing into the WARC archive) that have no
+article row yet or whose HTML changed, and writes core.articles. Each batch is one transaction,
+so a run killed midway loses nothing and the next run continues with the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from pipeline import archive
+from pipeline.dedupe import DuplicateIndex, IndexRow
+from pipeline.extract import ExtractedArticle, extract_article
+from pipeline.relevance import RelevanceModel
+
+logger = logging.getLogger(__name__)
+
+EXTRACTOR_VERSION = "framewatch-extract/1"
+BATCH_SIZE = 200
+
+PENDING_PAGES_SQL = """
+select
+    p.canonical_url, p.source_id, p.url, p.content_type, p.content_sha256,
+    w.warc_file, w.warc_offset,
+    d.listing_published, d.first_seen, p.fetched_at
+from core.pages as p
+join core.warc_records as w on w.record_id = p.warc_record_id
+left join core.discovered as d using (canonical_url)
+left join core.articles as a using (canonical_url)
+where a.canonical_url is null or a.content_sha256 <> p.content_sha256 or ?
+order by coalesce(d.listing_published, p.fetched_at), p.canonical_url
+"""
+
+
+@dataclass(frozen=True)
+class PendingPage:
+    canonical_url: str
+    source_id: str
+    url: str
+    content_type: str | None
+    content_sha256: str
+    warc_file: str
+    warc_offset: int
+    listing_published: datetime | None
+    first_seen: datetime | None
+    fetched_at: datetime
+
+
+@dataclass
+class CleanSummary:
+    pages: int = 0
+    ok: int = 0
+    failed: dict[str, int] = field(default_factory=dict)
+    duplicates: dict[str, int] = field(default_factory=dict)
+    in_scope: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "pages": self.pages, "ok": self.ok, "failed": self.failed,
+            "duplicates": self.duplicates, "in_scope": self.in_scope,
+        }
+
+
+def article_id_for(canonical_url: str) -> str:
+    return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()[:16]
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    """Aware UTC; the warehouse keeps naive timestamps that mean UTC."""
+    if value is None:
+        return None
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else _as_utc(value).replace(tzinfo=None)
+
+
+def extract_page(archive_dir: str, page: PendingPage) -> ExtractedArticle:
+    """Read one archived page and extract it (runs in a worker process)."""
+    record = archive.read_record(archive_dir, page.warc_file, page.warc_offset)
+    return extract_article(
+        record.body,
+        page.url,
+        content_type=page.content_type,
+        feed_date=_as_utc(page.listing_published),
+    )
+
+
+def _extract_all(
+    archive_dir: Path, pages: Sequence[PendingPage], workers: int
+) -> list[ExtractedArticle]:
+    if workers <= 1 or len(pages) < 8:
+        return [extract_page(str(archive_dir), page) for page in pages]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(extract_page, [str(archive_dir)] * len(pages), pages, chunksize=8))
+
+
+def _published(page: PendingPage, extracted: ExtractedArticle) -> tuple[datetime | None, str]:
+    """The article's date and where it came from; the crawl date when nothing else says."""
+    if extracted.published is not None:
+        return _as_utc(extracted.published), extracted.date_source
+    first_seen = page.first_seen or page.fetched_at
+    return _as_utc(first_seen), "crawl"
+
+
+def _duplicate_index(con: duckdb.DuckDBPyConnection, exclude: set[str]) -> DuplicateIndex:
+    rows = con.execute(
+        "select article_id, minhash, shingle_count, text_fingerprint, source_id, wire_credit "
+        "from core.articles where extraction_status = 'ok' and minhash is not null "
+        "order by published_at, article_id"
+    ).fetchall()
+    return DuplicateIndex.from_rows(
+        IndexRow(r[0], np.asarray(r[1], dtype=np.uint64), r[2], r[3], r[4], r[5])
+        for r in rows
+        if r[0] not in exclude
+    )
+
+
+def _article_row(
+    page: PendingPage,
+    extracted: ExtractedArticle,
+    index: DuplicateIndex,
+) -> dict[str, Any]:
+    article_id = article_id_for(page.canonical_url)
+    published, date_source = _published(page, extracted)
+    row: dict[str, Any] = {
+        "article_id": article_id,
+        "canonical_url": page.canonical_url,
+        "source_id": page.source_id,
+        "url": page.url,
+        "content_sha256": page.content_sha256,
+        "extraction_status": extracted.status,
+        "extraction_reason": extracted.reason,
+        "extraction_method": extracted.method,
+        "title": extracted.title,
+        "authors": list(extracted.authors),
+        "published_at": _naive_utc(published),
+        "date_source": date_source,
+        "language": extracted.language,
+        "text": extracted.text if extracted.status == "ok" else None,
+        "n_words": extracted.n_words,
+        "truncated": extracted.truncated,
+        "text_fingerprint": None,
+        "minhash": None,
+        "shingle_count": None,
+        "duplicate_of": None,
+        "duplicate_kind": None,
+        "duplicate_similarity": None,
+        "wire_credit": None,
+        "relevance_score": None,
+        "in_scope": False,
+        "relevance_evidence": None,
+        "cleaned_at": _naive_utc(datetime.now(UTC)),
+        "extractor_version": EXTRACTOR_VERSION,
+    }
+    if extracted.status != "ok":
+        return row
+    match, stored = index.match_and_add(article_id, extracted.text, source_id=page.source_id)
+    row.update(
+        text_fingerprint=stored.fingerprint,
+        minhash=[int(v) for v in stored.signature],
+        shingle_count=stored.shingle_count,
+        wire_credit=stored.wire_credit,
+    )
+    if match is not None:
+        row.update(
+            duplicate_of=match.duplicate_of,
+            duplicate_kind=match.kind,
+            duplicate_similarity=float(match.similarity),
+        )
+    return row
+
+
+_ARTICLE_SCHEMA = pa.schema(
+    [
+        ("article_id", pa.string()), ("canonical_url", pa.string()), ("source_id", pa.string()),
+        ("url", pa.string()), ("content_sha256", pa.string()), ("extraction_status", pa.string()),
+        ("extraction_reason", pa.string()), ("extraction_method", pa.string()),
+        ("title", pa.string()), ("authors", pa.list_(pa.string())),
+        ("published_at", pa.timestamp("us")), ("date_source", pa.string()),
+        ("language", pa.string()), ("text", pa.string()), ("n_words", pa.int32()),
+        ("truncated", pa.bool_()), ("text_fingerprint", pa.string()),
+        ("minhash", pa.list_(pa.uint64())), ("shingle_count", pa.int32()),
+        ("duplicate_of", pa.string()), ("duplicate_kind", pa.string()),
+        ("duplicate_similarity", pa.float64()), ("wire_credit", pa.string()),
+        ("relevance_score", pa.float64()), ("in_scope", pa.bool_()),
+        ("relevance_evidence", pa.string()), ("cleaned_at", pa.timestamp("us")),
+        ("extractor_version", pa.string()),
+    ]
+)
+
+
+def write_articles(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or replace article rows (one transaction, done by the caller)."""
+    if not rows:
+        return
+    table = pa.Table.from_pylist(list(rows), schema=_ARTICLE_SCHEMA)
+    columns = ", ".join(_ARTICLE_SCHEMA.names)
+    con.register("new_articles", table)
+    try:
+        con.execute(
+            "delete from core.articles where canonical_url in (select canonical_url from new_articles)"
+        )
+        con.execute(
+            f"insert into core.articles ({columns}) select {columns} from new_articles"
+        )
+    finally:
+        con.unregister("new_articles")
+
+
+def _judge_relevance(
+    rows: Sequence[dict[str, Any]], extracted: Sequence[ExtractedArticle], model: RelevanceModel
+) -> None:
+    items = [
+        (row, article) for row, article in zip(rows, extracted, strict=True) if row["text"] is not None
+    ]
+    if not items:
+        return
+    verdicts = model.judge_many([(article.title or "", list(article.paragraphs)) for _, article in items])
+    for (row, _), verdict in zip(items, verdicts, strict=True):
+        row["relevance_score"] = float(verdict.score)
+        row["in_scope"] = bool(verdict.in_scope)
+        row["relevance_evidence"] = json.dumps(
+            {
+                "term_hits": verdict.term_hits,
+                "passages": [{"text": text, "score": round(float(score), 4)} for text, score in verdict.evidence],
+            },
+            ensure_ascii=False,
+        )
+
+
+def pending_pages(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> list[PendingPage]:
+    return [PendingPage(*row) for row in con.execute(PENDING_PAGES_SQL, [everything]).fetchall()]
+
+
+def _batches(items: Sequence[PendingPage], size: int) -> Iterable[Sequence[PendingPage]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def clean_pending(
+    con: duckdb.DuckDBPyConnection,
+    archive_dir: Path,
+    relevance: RelevanceModel,
+    *,
+    workers: int | None = None,
+    everything: bool = False,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[int, int], None] | None = None,
+) -> CleanSummary:
+    """Clean every page not yet cleaned (or all of them, with `everything`, for reprocessing)."""
+    pages = pending_pages(con, everything=everything)
+    workers = workers or min(2, os.cpu_count() or 1)
+    summary = CleanSummary()
+    redo = {article_id_for(page.canonical_url) for page in pages}
+    index = _duplicate_index(con, exclude=redo)
+    for batch in _batches(pages, batch_size):
+        extracted = _extract_all(archive_dir, batch, workers)
+        rows = [_article_row(page, article, index) for page, article in zip(batch, extracted, strict=True)]
+        _judge_relevance(rows, extracted, relevance)
+        con.execute("begin transaction")
+        try:
+            write_articles(con, rows)
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        for row in rows:
+            summary.pages += 1
+            if row["extraction_status"] == "ok":
+                summary.ok += 1
+                summary.in_scope += int(row["in_scope"])
+                if row["duplicate_kind"]:
+                    summary.duplicates[row["duplicate_kind"]] = summary.duplicates.get(row["duplicate_kind"], 0) + 1
+            else:
+                status = row["extraction_status"]
+                summary.failed[status] = summary.failed.get(status, 0) + 1
+        if progress:
+            progress(summary.pages, len(pages))
+        logger.info("cleaned %d/%d pages", summary.pages, len(pages))
+    return summary

@@ -1,0 +1,204 @@
+"""Frame stage: in-scope articles -> passages -> embeddings (cached) -> frame labels with evidence.
+
+Labels are stored with the label version (model, codebook, calibration) that produced them. An
+article is (re)labelled when it has no labels, when its text changed since, or when the label
+version changed; embeddings come from the cache, so relabelling after a codebook or calibration
+change embeds nothing new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from pipeline.framing.model import FrameModel
+from pipeline.framing.passages import split_passages
+from pipeline.stages.embedding_cache import EmbeddingCache, text_sha256
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 64
+EVIDENCE_PER_FRAME = 3
+
+PENDING_SQL = """
+select a.article_id, a.title, a.text
+from core.articles as a
+left join (
+    select article_id, any_value(label_version) as label_version, min(labelled_at) as labelled_at
+    from core.frame_labels group by article_id
+) as l using (article_id)
+where a.extraction_status = 'ok' and a.in_scope
+  and (? or l.article_id is null or l.label_version <> ? or l.labelled_at < a.cleaned_at)
+order by a.published_at, a.article_id
+"""
+
+
+@dataclass
+class FrameSummary:
+    articles: int = 0
+    passages: int = 0
+    embedded: int = 0
+    cached: int = 0
+    label_version: str = ""
+    stale_removed: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def label_version_for(model_id: str, frame_model: FrameModel) -> str:
+    return hashlib.sha1(f"{model_id}|{frame_model.version}".encode()).hexdigest()[:12]
+
+
+def register_label_version(
+    con: duckdb.DuckDBPyConnection, frame_model: FrameModel, model_id: str
+) -> str:
+    """Record what produces this run's labels (model, codebook, calibration); return its id."""
+    codebook = frame_model.codebook
+    version = label_version_for(model_id, frame_model)
+    con.execute(
+        "insert into core.label_versions (label_version, model_id, codebook_id, codebook_version,"
+        " codebook_fingerprint, calibration_version, codebook_toml) values (?, ?, ?, ?, ?, ?, ?)"
+        " on conflict do nothing",
+        [
+            version, model_id, codebook.id, codebook.version, codebook.fingerprint,
+            frame_model.calibration_version, codebook.source_text,
+        ],
+    )
+    for position, frame in enumerate(codebook.frames):
+        con.execute(
+            "insert into core.codebook_frames values (?, ?, ?, ?, ?) on conflict do nothing",
+            [codebook.fingerprint, frame.id, frame.label, frame.definition, position],
+        )
+    return version
+
+
+def _replace(con: duckdb.DuckDBPyConnection, table: str, ids: list[str], rows: pa.Table) -> None:
+    con.register("batch_ids", pa.table({"article_id": pa.array(ids, pa.string())}))
+    con.register("batch_rows", rows)
+    try:
+        con.execute(f"delete from {table} where article_id in (select article_id from batch_ids)")
+        if rows.num_rows:
+            columns = ", ".join(rows.column_names)
+            con.execute(f"insert into {table} ({columns}) select {columns} from batch_rows")
+    finally:
+        con.unregister("batch_ids")
+        con.unregister("batch_rows")
+
+
+def _label_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: Sequence[tuple[str, str | None, str]],
+    frame_model: FrameModel,
+    cache: EmbeddingCache,
+    label_version: str,
+) -> int:
+    ids = [article_id for article_id, _, _ in batch]
+    passages_per_article = [
+        split_passages(title, [p for p in text.split("\n\n") if p.strip()]) for _, title, text in batch
+    ]
+    texts = [p.text for passages in passages_per_article for p in passages]
+    vectors = cache.encode(texts)
+    passage_rows: dict[str, list[Any]] = {k: [] for k in ("article_id", "idx", "kind", "text", "text_sha256")}
+    label_rows: dict[str, list[Any]] = {
+        k: [] for k in ("article_id", "frame_id", "score", "present", "is_primary", "label_version", "labelled_at")
+    }
+    evidence_rows: dict[str, list[Any]] = {
+        k: [] for k in ("article_id", "frame_id", "rank", "passage_idx", "score", "label_version")
+    }
+    now = datetime.now(UTC).replace(tzinfo=None)
+    offset = 0
+    for article_id, passages in zip(ids, passages_per_article, strict=True):
+        article_vectors = vectors[offset : offset + len(passages)]
+        offset += len(passages)
+        for passage in passages:
+            for key, value in zip(
+                passage_rows, (article_id, passage.idx, passage.kind, passage.text, text_sha256(passage.text)),
+                strict=True,
+            ):
+                passage_rows[key].append(value)
+        if not passages:
+            continue
+        result = frame_model.score(passages, article_vectors)
+        for frame_id, score in result.scores.items():
+            for key, value in zip(
+                label_rows,
+                (article_id, frame_id, float(score), frame_id in result.present,
+                 frame_id == result.primary, label_version, now),
+                strict=True,
+            ):
+                label_rows[key].append(value)
+        for frame_id, ranked in result.evidence.items():
+            for rank, (passage_idx, score) in enumerate(ranked[:EVIDENCE_PER_FRAME], start=1):
+                for key, value in zip(
+                    evidence_rows, (article_id, frame_id, rank, int(passage_idx), float(score), label_version),
+                    strict=True,
+                ):
+                    evidence_rows[key].append(value)
+    _replace(con, "core.passages", ids, pa.table(passage_rows, schema=pa.schema([
+        ("article_id", pa.string()), ("idx", pa.int32()), ("kind", pa.string()),
+        ("text", pa.string()), ("text_sha256", pa.string())])))
+    _replace(con, "core.frame_labels", ids, pa.table(label_rows, schema=pa.schema([
+        ("article_id", pa.string()), ("frame_id", pa.string()), ("score", pa.float64()),
+        ("present", pa.bool_()), ("is_primary", pa.bool_()), ("label_version", pa.string()),
+        ("labelled_at", pa.timestamp("us"))])))
+    _replace(con, "core.frame_evidence", ids, pa.table(evidence_rows, schema=pa.schema([
+        ("article_id", pa.string()), ("frame_id", pa.string()), ("rank", pa.int32()),
+        ("passage_idx", pa.int32()), ("score", pa.float64()), ("label_version", pa.string())])))
+    return len(texts)
+
+
+def remove_stale_labels(con: duckdb.DuckDBPyConnection) -> int:
+    """Drop labels of articles that are no longer in scope (relevance or extraction changed)."""
+    stale = con.execute(
+        "select count(distinct l.article_id) from core.frame_labels as l "
+        "join core.articles as a using (article_id) "
+        "where not coalesce(a.in_scope, false) or a.extraction_status <> 'ok'"
+    ).fetchone()[0]
+    if stale:
+        for table in ("core.frame_labels", "core.frame_evidence"):
+            con.execute(
+                f"delete from {table} where article_id in (select article_id from core.articles "
+                "where not coalesce(in_scope, false) or extraction_status <> 'ok')"
+            )
+    return int(stale)
+
+
+def frame_pending(
+    con: duckdb.DuckDBPyConnection,
+    frame_model: FrameModel,
+    cache: EmbeddingCache,
+    *,
+    relabel_all: bool = False,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[int, int], None] | None = None,
+) -> FrameSummary:
+    """Label every in-scope article that needs it; each batch commits on its own."""
+    summary = FrameSummary()
+    summary.label_version = register_label_version(con, frame_model, cache.model_id)
+    summary.stale_removed = remove_stale_labels(con)
+    pending = con.execute(PENDING_SQL, [relabel_all, summary.label_version]).fetchall()
+    hits_before, misses_before = cache.hits, cache.misses
+    for start in range(0, len(pending), batch_size):
+        batch = pending[start : start + batch_size]
+        con.execute("begin transaction")
+        try:
+            summary.passages += _label_batch(con, batch, frame_model, cache, summary.label_version)
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        summary.articles += len(batch)
+        if progress:
+            progress(summary.articles, len(pending))
+        logger.info("framed %d/%d articles", summary.articles, len(pending))
+    summary.embedded = cache.misses - misses_before
+    summary.cached = cache.hits - hits_before
+    return summary

@@ -1,0 +1,171 @@
+"""Each stage as one call: open the warehouse, do the stage's work, record it in core.stage_runs.
+
+These are what the Prefect flows wrap as tasks and what the stage sub-commands call directly.
+They take the settings and a run id only, so a worker on another machine can run any of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.settings import Settings
+from warehouse.db import warehouse
+
+logger = logging.getLogger(__name__)
+
+# How long a stage waits for another process to release the warehouse before giving up.
+WAREHOUSE_WAIT_SECONDS = 600.0
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@contextmanager
+def recorded_stage(
+    con: duckdb.DuckDBPyConnection, run_id: str, stage: str
+) -> Iterator[dict[str, Any]]:
+    """Record a stage's start, end, outcome and row counts in core.stage_runs."""
+    started = time.monotonic()
+    con.execute(
+        "insert or replace into core.stage_runs (run_id, stage, started_at, status) values (?, ?, ?, 'running')",
+        [run_id, stage, _now()],
+    )
+    outcome: dict[str, Any] = {}
+    try:
+        yield outcome
+    except BaseException as error:
+        con.execute(
+            "update core.stage_runs set finished_at = ?, status = 'failed', seconds = ?, message = ? "
+            "where run_id = ? and stage = ?",
+            [_now(), time.monotonic() - started, f"{type(error).__name__}: {error}"[:2000], run_id, stage],
+        )
+        raise
+    con.execute(
+        "update core.stage_runs set finished_at = ?, status = 'finished', seconds = ?, rows_in = ?, "
+        "rows_out = ?, message = ? where run_id = ? and stage = ?",
+        [
+            _now(), time.monotonic() - started, outcome.get("rows_in"), outcome.get("rows_out"),
+            outcome.get("message"), run_id, stage,
+        ],
+    )
+
+
+@lru_cache(maxsize=2)
+def load_embedder(model: str, backend: str, batch_size: int, threads: int) -> Any:
+    """One embedder per process and model: loading the model costs seconds."""
+    from pipeline.framing.embed import Embedder
+
+    return Embedder(model or None, backend=backend, batch_size=batch_size, threads=threads)
+
+
+def embedder_for(settings: Settings) -> Any:
+    framing = settings.framing
+    return load_embedder(framing.model, framing.backend, framing.batch_size, framing.threads)
+
+
+def crawl_stage(settings: Settings, run_id: str) -> dict[str, Any]:
+    """Crawl the sources (Scrapy in a subprocess, which writes the warehouse itself)."""
+    from pipeline.crawl import run_crawl
+
+    started_at, started = _now(), time.monotonic()
+    try:
+        summary = run_crawl(settings, run_id=run_id)
+    except BaseException as error:
+        _record_finished(settings, run_id, "crawl", started_at, started, "failed", None,
+                         f"{type(error).__name__}: {error}")
+        raise
+    result = summary.as_dict() if hasattr(summary, "as_dict") else dict(summary.__dict__)
+    _record_finished(settings, run_id, "crawl", started_at, started, "finished", result, None)
+    return result
+
+
+def _record_finished(
+    settings: Settings, run_id: str, stage: str, started_at: datetime, started: float,
+    status: str, result: dict[str, Any] | None, message: str | None,
+) -> None:
+    with warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
+        con.execute(
+            "insert or replace into core.stage_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, stage, started_at, _now(), status, None,
+             (result or {}).get("articles_new"), time.monotonic() - started,
+             (message or "")[:2000] or None],
+        )
+
+
+def clean_stage(
+    settings: Settings, run_id: str, *, everything: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Extract, deduplicate and judge relevance of every page not yet cleaned."""
+    from pipeline.relevance import RelevanceModel
+    from pipeline.seeds import load_topic
+    from pipeline.stages.clean import clean_pending
+    from pipeline.stages.embedding_cache import EmbeddingCache
+
+    topic = load_topic(settings.topic_path)
+    embedder = embedder_for(settings)
+    with warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
+        with recorded_stage(con, run_id, "clean") as outcome:
+            cache = EmbeddingCache(con, embedder)
+            relevance = RelevanceModel(topic, cache.encode)
+            summary = clean_pending(
+                con, Path(settings.archive_path), relevance, everything=everything, progress=progress
+            )
+            outcome.update(rows_in=summary.pages, rows_out=summary.ok,
+                           message=f"in scope {summary.in_scope}, duplicates {summary.duplicates}")
+    return summary.as_dict()
+
+
+def frame_model_for(settings: Settings, embedder: Any) -> Any:
+    from pipeline.framing.codebook import load_codebook
+    from pipeline.framing.model import FrameModel
+
+    codebook = load_codebook(settings.codebook_path)
+    calibration = settings.framing.calibration or None
+    return FrameModel.build(codebook, embedder, calibration=calibration)
+
+
+def frame_stage(
+    settings: Settings, run_id: str, *, relabel_all: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Split, embed (cached) and label every in-scope article that needs it."""
+    from pipeline.stages.embedding_cache import EmbeddingCache
+    from pipeline.stages.frame import frame_pending
+
+    embedder = embedder_for(settings)
+    frame_model = frame_model_for(settings, embedder)
+    with warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
+        with recorded_stage(con, run_id, "frame") as outcome:
+            cache = EmbeddingCache(con, embedder)
+            summary = frame_pending(con, frame_model, cache, relabel_all=relabel_all, progress=progress)
+            outcome.update(rows_in=summary.articles, rows_out=summary.passages,
+                           message=f"label version {summary.label_version}, embedded {summary.embedded}")
+    return summary.as_dict()
+
+
+def report_stage(settings: Settings, run_id: str, *, week: str | None = None) -> dict[str, Any]:
+    """Write the weekly framing-trend report from the warehouse views."""
+    from pipeline.report import build_report
+
+    with warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
+        with recorded_stage(con, run_id, "report") as outcome:
+            result = build_report(con, week, Path(settings.reports_path))
+            outcome.update(message=str(result.path_html))
+    return {"week": result.week, "html": str(result.path_html), "markdown": str(result.path_md),
+            "folder": str(result.folder)}

@@ -1,0 +1,1 @@
+"""Scrapy project: discovery spider, politeness middlewares, archive and fetch-log pipelines."""

@@ -1,0 +1,1 @@
+"""DuckDB warehouse: migrations, views and the connection helper."""

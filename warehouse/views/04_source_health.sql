@@ -1,0 +1,33 @@
+-- source_health: per crawl run and source, how many URLs ended in each kind of outcome, and a verdict.
+create or replace view source_health as
+with per_source as (
+    select
+        r.run_id,
+        s.source_id,
+        count(f.url)                                                           as urls_seen,
+        count(f.url) filter (where f.kind = 'article' and f.status in ('new', 'changed')) as articles_fetched,
+        count(f.url) filter (where f.status in ('not_modified', 'unchanged', 'duplicate')) as urls_unchanged,
+        count(f.url) filter (where f.status in ('blocked', 'robots_denied'))  as urls_blocked,
+        count(f.url) filter (where f.status in ('server_error', 'timeout', 'connection_error',
+                                                'dns_error', 'rate_limited', 'truncated',
+                                                'malformed_feed', 'error'))  as urls_failed
+    from core.sources as s
+    cross join (select distinct run_id from core.fetch_log) as r
+    left join core.fetch_log as f on f.source_id = s.source_id and f.run_id = r.run_id
+    group by r.run_id, s.source_id
+),
+
+final as (
+    select
+        *,
+        case
+            when urls_seen = 0 then 'silent'
+            when urls_failed > 0 and articles_fetched = 0 and urls_unchanged = 0 then 'failing'
+            when urls_blocked > 0 and articles_fetched = 0 and urls_unchanged = 0 then 'blocked'
+            when urls_failed > 0 or urls_blocked > 0 then 'degraded'
+            else 'ok'
+        end as health
+    from per_source
+)
+
+select * from final;
