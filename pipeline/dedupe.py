@@ -60,7 +60,10 @@ MIN_SHINGLES = 12
 
 MatchKind = Literal["exact", "near", "wire"]
 
-_WORD = re.compile(r"\w+")
+# Han and kana are written without spaces: treat each character as a word there, so Chinese
+# and Japanese texts get shingles as fine-grained as English ones.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
 
 
 def normalise_text(text: str) -> str:

@@ -33,7 +33,7 @@ Encode = Callable[[Sequence[str]], np.ndarray]
 
 # Chosen on the even half of tests/fixtures/relevance/labelled.jsonl, checked on the odd half
 # (see tests/test_relevance.py); a topic.toml may set its own `threshold`.
-DEFAULT_THRESHOLD = 0.02
+DEFAULT_THRESHOLD = 0.185
 # How the article score is built from passage margins (exemplar similarity minus negative
 # similarity) and term hits; fixed by the same measurement as the threshold.
 BEST_PASSAGE_WEIGHT = 0.5
@@ -41,8 +41,8 @@ LEXICAL_WEIGHT = 0.04
 LEXICAL_SATURATION = 6
 TOP_K = 3
 
-# Short terms ("AI", "A.I.", "GPU") match case-sensitively, so the artist Ai Weiwei or the
-# word "ai" in another language do not count; longer terms match in any case.
+# Short acronyms written in capitals ("AI", "A.I.", "GPU") match case-sensitively, so the
+# artist Ai Weiwei or "ai" in another language do not count; other terms match in any case.
 _CASE_SENSITIVE_MAX_LETTERS = 3
 
 
@@ -78,15 +78,21 @@ def _term_pattern(term: str) -> re.Pattern[str]:
         raise ValueError("a topic term is empty")
     # "data centre" also matches "data-centre" and "data\ncentre".
     body = r"[\s\-]+".join(re.escape(word) for word in words)
-    letters = sum(ch.isalpha() for ch in term)
-    plural = r"(?:s|es)?" if term[-1].isalnum() else ""
-    flags = 0 if letters <= _CASE_SENSITIVE_MAX_LETTERS else re.IGNORECASE
+    letters = [ch for ch in term if ch.isalpha()]
+    acronym = len(letters) <= _CASE_SENSITIVE_MAX_LETTERS and all(ch.isupper() for ch in letters)
+    flags = 0 if acronym else re.IGNORECASE
     # Lookarounds, not \b, so terms that start or end in punctuation ("A.I.") still work.
-    return re.compile(rf"(?<!\w){body}{plural}(?!\w)", flags)
+    # No automatic plurals: seeds/topic.toml lists the inflections it wants.
+    return re.compile(rf"(?<!\w){body}(?!\w)", flags)
 
 
 class TermMatcher:
-    """Counts word-bounded occurrences of topic terms (plural -s/-es allowed)."""
+    """Counts whole-word occurrences of topic terms.
+
+    Case-insensitive, except short acronyms written in capitals (at most three letters, such
+    as "AI" or "GPU"), which must match case as written. A space in a term also matches a
+    hyphen or line break ("data centre" finds "data-centre").
+    """
 
     def __init__(self, terms: Iterable[str]) -> None:
         self.terms = list(dict.fromkeys(term.strip() for term in terms if term.strip()))

@@ -41,12 +41,14 @@ __all__ = [
     "check_language",
     "check_regex",
     "check_slug",
+    "key_path",
     "load_sources",
     "load_topic",
     "optional",
     "read_toml",
     "require",
     "string_list",
+    "table_array",
     "validate_seeds",
 ]
 
@@ -54,8 +56,8 @@ SOURCE_KINDS = ("wire", "outlet", "tech", "state_media", "think_tank")
 
 # ISO 3166-1 alpha-2 (officially assigned codes, 249) and ISO 639-1 (184, with the deprecated
 # "sh"). Kept here rather than in a dependency: the lists change about once a decade.
-_COUNTRY_CODES = frozenset(
-    """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
+_COUNTRY_CODES_TEXT = """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
     BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO
     DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU
     GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW
@@ -63,19 +65,19 @@ _COUNTRY_CODES = frozenset(
     MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW
     PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF
     TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA
-    ZM ZW""".split()
-)
+    ZM ZW"""
+_COUNTRY_CODES = frozenset(_COUNTRY_CODES_TEXT.split())
 _INTERNATIONAL = "INT"
 # Codes people write that ISO does not use for the country they mean.
-_COUNTRY_ALIASES = {"UK": "GB", "EL": "GR", "KS": "XK is not ISO; use the host country"}
-_LANGUAGE_CODES = frozenset(
-    """aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv cy
+_COUNTRY_ALIASES = {"UK": "GB", "EL": "GR"}
+_LANGUAGE_CODES_TEXT = """
+    aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv cy
     da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu
     hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb
     lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om
     or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg sh si sk sl sm sn so sq sr ss st su sv
-    sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu""".split()
-)
+    sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu"""
+_LANGUAGE_CODES = frozenset(_LANGUAGE_CODES_TEXT.split())
 _SLUG = re.compile(r"[a-z0-9_-]+")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TOML_POSITION = re.compile(r"\s*\((at line (\d+), column (\d+)|at end of document)\)$")
@@ -141,7 +143,7 @@ def _syntax_error(path: Path, message: str) -> SeedError:
     if match and match.group(2):
         where = f"line {match.group(2)}, column {match.group(3)}"
     problem = message[: match.start()] if match else message
-    if problem.startswith("Cannot overwrite") or problem.startswith("Cannot declare"):
+    if problem.startswith(("Cannot overwrite", "Cannot declare")):
         problem += " (a key or table is defined twice)"
     return SeedError(path, where, f"TOML syntax error: {problem}")
 
@@ -330,8 +332,7 @@ def check_country(value: str, problems: SeedProblems, key: str) -> bool:
     if upper in _COUNTRY_CODES or upper == _INTERNATIONAL:
         hint = f"; did you mean '{upper}'? (codes are upper case)"
     elif upper in _COUNTRY_ALIASES:
-        alias = _COUNTRY_ALIASES[upper]
-        hint = f"; did you mean '{alias}'?" if len(alias) == 2 else f"; {alias}"
+        hint = f"; did you mean '{_COUNTRY_ALIASES[upper]}'?"
     else:
         hint = ""
     problems.add(
@@ -358,7 +359,7 @@ def check_date(value: Any, problems: SeedProblems, key: str) -> dt.date | None:
         except ValueError as error:
             problems.add(key, f"bad date {value!r}: {error}")
             return None
-    problems.add(key, f"bad date {value!r}: write it as \"YYYY-MM-DD\"")
+    problems.add(key, f'bad date {value!r}: write it as "YYYY-MM-DD"')
     return None
 
 
@@ -371,9 +372,7 @@ def check_regex(value: str, problems: SeedProblems, key: str) -> bool:
     return True
 
 
-def _check_unique_ids(
-    ids: list[tuple[str, str]], problems: SeedProblems, what: str = "id"
-) -> None:
+def _check_unique_ids(ids: list[tuple[str, str]], problems: SeedProblems, what: str = "id") -> None:
     first_key: dict[str, str] = {}
     for key, value in ids:
         if value in first_key:

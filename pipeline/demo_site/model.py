@@ -45,7 +45,8 @@ class DemoOutlet:
     language: str
     kind: str  # wire | outlet | tech | state_media | think_tank
     theme: str  # module name under pipeline/demo_site/themes
-    sections: tuple[str, ...]  # section slugs, e.g. ("technology", "world")
+    topic_sections: tuple[str, ...]  # sections that carry AI-race stories
+    off_topics: tuple[str, ...]  # off-topic categories (keys of phrases_other.OFF_TOPIC) it runs
     local_tz: str  # key of pipeline.demo_site.timefmt.ZONES: how bylines show the time
     metadata: str  # "jsonld" | "meta" | "visible": where title/author/date can be read
     rss_path: str
@@ -54,6 +55,10 @@ class DemoOutlet:
     news_sitemap_path: str
     article_path_style: str  # see corpus.article_path
     legacy_prefix: str  # old URL scheme that now answers 301
+    section_prefix: str = "/"  # section pages live at <prefix><section>/
+    pagination: str = "query"  # "query": ?page=N, "path": page/N/
+    on_topic_weight: float = 1.0  # relative share of AI-race stories it publishes
+    off_topic_weight: float = 1.0
     page_size: int = 20  # links per section page
     feed_size: int = 40  # items per feed
     robots_disallow: tuple[str, ...] = ()
@@ -61,6 +66,19 @@ class DemoOutlet:
     amp: bool = False  # serves /amp/<path> and links it with rel=amphtml
     private_section: str | None = None  # linked from the home page, disallowed in robots.txt
     authors: tuple[str, ...] = ()
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        from pipeline.demo_site.phrases_other import OFF_TOPIC
+
+        off = [OFF_TOPIC[topic]["section"] for topic in self.off_topics]
+        return tuple(dict.fromkeys([*self.topic_sections, *off]))
+
+    def section_path(self, section: str, page: int = 1) -> str:
+        base = f"{self.section_prefix}{section}/"
+        if page <= 1:
+            return base
+        return f"{base}page/{page}/" if self.pagination == "path" else f"{base}?page={page}"
 
 
 @dataclass(frozen=True)

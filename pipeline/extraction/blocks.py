@@ -49,26 +49,44 @@ def _loose_text(text: str | None) -> Block | None:
     return Block("p", cleaned, 0.0, "") if cleaned else None
 
 
+_BLOCK_TAGS = {"p", "head", "quote", "table", "list", "div", "lb"}
+
+
+def _has_block_children(element: etree._Element) -> bool:
+    return any(child.tag in _BLOCK_TAGS for child in element)
+
+
 def body_blocks(body: etree._Element | None) -> list[Block]:
-    """Top-level elements of a trafilatura body as blocks; list items become blocks of their own."""
+    """Top-level elements of a trafilatura body as blocks; list items become blocks of their own.
+
+    Containers (a div trafilatura kept whole) are opened so that their paragraphs can be judged
+    one by one.
+    """
     if body is None:
         return []
     blocks: list[Block] = []
-    loose = _loose_text(body.text)
+    _collect(body, blocks, "")
+    return blocks
+
+
+def _collect(container: etree._Element, blocks: list[Block], inherited_class: str) -> None:
+    loose = _loose_text(container.text)
     if loose:
         blocks.append(loose)
-    for element in body:
-        kind = element.tag if element.tag in {"p", "head", "quote", "table"} else "other"
+    for element in container:
+        css_class = element.get("class") or inherited_class
         if element.tag == "list":
             for item in element.iterchildren("item"):
                 text, ratio = _to_text(item)
                 if text:
-                    blocks.append(Block("item", text, ratio, element.get("class") or ""))
+                    blocks.append(Block("item", text, ratio, css_class))
+        elif element.tag == "div" and _has_block_children(element):
+            _collect(element, blocks, css_class)
         else:
+            kind = element.tag if element.tag in {"p", "head", "quote", "table"} else "other"
             text, ratio = _to_text(element)
             if text:
-                blocks.append(Block(kind, text, ratio, element.get("class") or ""))
+                blocks.append(Block(kind, text, ratio, css_class))
         loose = _loose_text(element.tail)
         if loose:
             blocks.append(loose)
-    return blocks

@@ -145,7 +145,9 @@ def frame_stage(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Split, embed (cached) and label every in-scope article that needs it."""
+    from pipeline.report.weeks import last_complete_week
     from pipeline.stages.embedding_cache import EmbeddingCache
+    from pipeline.stages.emerging import update_emerging
     from pipeline.stages.frame import frame_pending
 
     embedder = embedder_for(settings)
@@ -154,9 +156,12 @@ def frame_stage(
         with recorded_stage(con, run_id, "frame") as outcome:
             cache = EmbeddingCache(con, embedder)
             summary = frame_pending(con, frame_model, cache, relabel_all=relabel_all, progress=progress)
+            clusters = update_emerging(con, cache.model_id, last_complete_week(),
+                                       label_version=summary.label_version)
             outcome.update(rows_in=summary.articles, rows_out=summary.passages,
-                           message=f"label version {summary.label_version}, embedded {summary.embedded}")
-    return summary.as_dict()
+                           message=f"label version {summary.label_version}, embedded {summary.embedded}, "
+                                   f"emerging clusters {clusters}")
+    return {**summary.as_dict(), "emerging_clusters": clusters}
 
 
 def report_stage(settings: Settings, run_id: str, *, week: str | None = None) -> dict[str, Any]:

@@ -11,11 +11,11 @@ summed as (
         r.week,
         h.source_id,
         count(distinct h.run_id)    as n_runs,
-        sum(h.urls_seen)            as urls_seen,
-        sum(h.articles_fetched)     as articles_fetched,
-        sum(h.urls_unchanged)       as urls_unchanged,
-        sum(h.urls_blocked)         as urls_blocked,
-        sum(h.urls_failed)          as urls_failed
+        sum(h.urls_seen)::bigint            as urls_seen,
+        sum(h.articles_fetched)::bigint     as articles_fetched,
+        sum(h.urls_unchanged)::bigint       as urls_unchanged,
+        sum(h.urls_blocked)::bigint         as urls_blocked,
+        sum(h.urls_failed)::bigint          as urls_failed
     from source_health as h
     join runs as r using (run_id)
     group by r.week, h.source_id

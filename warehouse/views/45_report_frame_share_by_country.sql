@@ -6,11 +6,11 @@ with final as (
         week,
         coalesce(country, '??')                            as country,
         frame_id,
-        sum(n_articles)                                    as n_articles,
-        sum(n_with_frame)                                  as n_with_frame,
+        sum(n_articles)::bigint                            as n_articles,
+        sum(n_with_frame)::bigint                          as n_with_frame,
         sum(n_with_frame) / nullif(sum(n_articles), 0)::double as share,
-        sum(n_articles_all)                                as n_articles_all,
-        sum(n_with_frame_all)                              as n_with_frame_all
+        sum(n_articles_all)::bigint                        as n_articles_all,
+        sum(n_with_frame_all)::bigint                      as n_with_frame_all
     from report_frame_share_by_source
     group by week, coalesce(country, '??'), frame_id
 )

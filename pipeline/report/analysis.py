@@ -1,0 +1,495 @@
+"""Turn the loaded views into the report's numbers: pure functions, no I/O, no clock.
+
+Conventions, stated in the report's method box:
+- a week's n is its in-scope, labelled, unique stories (wire copies counted once);
+- shares are k/n with a 95% Wilson interval; weeks with n < min_articles are flagged "thin";
+- "trailing 8 weeks" are the 8 weeks before the report week, pooled (sum k / sum n), so each
+  week weighs by its articles and a thin week cannot dominate;
+- "moved" means a two-proportion z-test rejects after Holm correction over all frames AND the
+  change is at least `min_effect` (absolute, in share units).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from pipeline.report.data import ReportData
+from pipeline.report.quality import corrected_share
+from pipeline.report.stats import (
+    adjust_p_values,
+    median,
+    pooled_smooth,
+    two_proportion_test,
+    wilson_interval,
+)
+
+TRAILING_WEEKS = 8
+EVIDENCE_PER_FRAME = 5
+EXAMPLES_PER_CLUSTER = 3
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    week: str
+    weeks: list[str]            # displayed window, oldest first, ends with `week`
+    data_weeks: list[str]       # loaded window: at least the trailing weeks plus the report week
+    min_articles: int = 10
+    min_effect: float = 0.05
+    alpha: float = 0.05
+    correction: str = "holm"
+
+
+@dataclass
+class ReportModel:
+    options: ReportOptions
+    frames: list[dict[str, Any]]
+    headline: dict[str, Any]
+    frame_table: list[dict[str, Any]]
+    primary_share: list[dict[str, Any]]
+    series: list[dict[str, Any]]
+    volume: list[dict[str, Any]]
+    tests: list[dict[str, Any]]
+    evidence: dict[str, list[dict[str, Any]]]
+    breakdowns: dict[str, list[dict[str, Any]]]
+    cooccurrence: dict[str, list[dict[str, Any]]]
+    emerging: list[dict[str, Any]]
+    coverage: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def movers(self) -> list[dict[str, Any]]:
+        return [t for t in self.tests if t["moved"]]
+
+
+def _share(k: int, n: int) -> float | None:
+    return k / n if n else None
+
+
+def _interval(k: int, n: int) -> tuple[float | None, float | None]:
+    low, high = wilson_interval(k, n)
+    return (None, None) if math.isnan(low) else (low, high)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """DataFrame rows as dicts of plain Python values (numpy scalars and NaN/NaT made plain)."""
+    rows = []
+    for row in frame.to_dict("records"):
+        clean = {}
+        for key, value in row.items():
+            if hasattr(value, "tolist"):
+                value = value.tolist()
+            elif hasattr(value, "item"):
+                value = value.item()
+            if value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+                value = None
+            elif isinstance(value, pd.Timestamp):
+                value = value.isoformat()
+            clean[key] = value
+        rows.append(clean)
+    return rows
+
+
+# --- frames --------------------------------------------------------------------------------
+
+def frame_catalogue(data: ReportData, week: str) -> list[dict[str, Any]]:
+    """The frames to report, in codebook order of the label version that labelled most of the
+    report week (else of the window, else the newest), then any other frame seen, by id."""
+    frames = data["frames"]
+    versions = data["label_versions"]
+    chosen = None
+    for scope in (versions[versions["week"] == week], versions):
+        if len(scope):
+            totals = scope.groupby("label_version")["n_articles"].sum()
+            chosen = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+            break
+    if chosen is None and len(frames):
+        chosen = frames["label_version"].iloc[-1]
+    catalogue = []
+    if chosen is not None:
+        own = frames[frames["label_version"] == chosen].sort_values(["position", "frame_id"])
+        catalogue = [{"frame_id": r["frame_id"], "label": r["label"], "definition": r["definition"]}
+                     for r in _records(own)]
+    known = {f["frame_id"] for f in catalogue}
+    shares = data["weekly_frame_share"]
+    extra = sorted(set(shares["frame_id"]) - known)
+    for frame_id in extra:
+        label = shares.loc[shares["frame_id"] == frame_id, "frame_label"].iloc[0]
+        catalogue.append({"frame_id": frame_id, "label": label, "definition": None})
+    return catalogue
+
+
+# --- weekly series -------------------------------------------------------------------------
+
+def weekly_counts(data: ReportData, weeks: list[str], frames: list[dict[str, Any]]
+                  ) -> dict[str, dict[str, dict[str, int]]]:
+    """frame_id -> week -> counts {k, n, k_primary, k_all, n_all}; weeks without rows are 0."""
+    shares = data["weekly_frame_share"]
+    totals = shares.groupby("week")[["n_articles", "n_articles_all"]].max()
+    counts: dict[str, dict[str, dict[str, int]]] = {}
+    indexed = {(r["week"], r["frame_id"]): r for r in _records(shares)}
+    for frame in frames:
+        per_week = {}
+        for week in weeks:
+            row = indexed.get((week, frame["frame_id"]))
+            n = int(totals.loc[week, "n_articles"]) if week in totals.index else 0
+            n_all = int(totals.loc[week, "n_articles_all"]) if week in totals.index else 0
+            per_week[week] = {
+                "k": int(row["n_with_frame"]) if row else 0,
+                "n": n,
+                "k_primary": int(row["n_primary"]) if row else 0,
+                "k_all": int(row["n_with_frame_all"]) if row else 0,
+                "n_all": n_all,
+            }
+        counts[frame["frame_id"]] = per_week
+    return counts
+
+
+def build_series(counts: dict[str, dict[str, dict[str, int]]], frames: list[dict[str, Any]],
+                 weeks: list[str], min_articles: int) -> list[dict[str, Any]]:
+    """One row per (frame, displayed week): share, interval, smoothed share, thin-week flag."""
+    rows = []
+    for frame in frames:
+        per_week = counts[frame["frame_id"]]
+        k = [per_week[w]["k"] for w in weeks]
+        n = [per_week[w]["n"] for w in weeks]
+        smooth = pooled_smooth(k, n, half_width=1, min_n=min_articles)
+        for index, week in enumerate(weeks):
+            low, high = _interval(k[index], n[index])
+            rows.append({
+                "week": week, "frame_id": frame["frame_id"], "frame_label": frame["label"],
+                "n_articles": n[index], "n_with_frame": k[index],
+                "share": _share(k[index], n[index]), "ci_low": low, "ci_high": high,
+                "smoothed_share": None if math.isnan(smooth[index]) else smooth[index],
+                "thin": n[index] < min_articles,
+                "n_articles_all": per_week[week]["n_all"], "n_with_frame_all": per_week[week]["k_all"],
+            })
+    return rows
+
+
+def build_volume(data: ReportData, weeks: list[str], min_articles: int) -> list[dict[str, Any]]:
+    attention = {r["week"]: r for r in _records(data["weekly_attention"])}
+    shares = data["weekly_frame_share"]
+    totals = shares.groupby("week")["n_articles"].max().to_dict()
+    rows = []
+    for week in weeks:
+        row = attention.get(week, {})
+        n = int(totals.get(week, 0))
+        rows.append({
+            "week": week, "n_labelled": n, "thin": n < min_articles,
+            "n_in_scope": int(row.get("n_in_scope") or 0),
+            "n_in_scope_all": int(row.get("n_in_scope_all") or 0),
+            "n_collected": int(row.get("n_collected") or 0),
+            "attention": row.get("attention"),
+        })
+    return rows
+
+
+# --- headline and frame table --------------------------------------------------------------
+
+def build_headline(data: ReportData, options: ReportOptions) -> dict[str, Any]:
+    attention = {r["week"]: r for r in _records(data["weekly_attention"])}
+    week, last = options.week, options.data_weeks[-2]
+    trailing = options.data_weeks[-1 - TRAILING_WEEKS:-1]
+
+    def get(w: str, key: str) -> Any:
+        return attention.get(w, {}).get(key) or 0
+
+    n_now, n_last = get(week, "n_in_scope"), get(last, "n_in_scope")
+    trailing_median = median([get(w, "n_in_scope") for w in trailing])
+    return {
+        "week": week,
+        "n_in_scope": n_now,
+        "n_in_scope_all": get(week, "n_in_scope_all"),
+        "n_in_scope_last_week": n_last,
+        "change_vs_last_week": n_now - n_last,
+        "change_vs_last_week_pct": (n_now - n_last) / n_last if n_last else None,
+        "trailing_median": trailing_median,
+        "change_vs_trailing_median": n_now - trailing_median,
+        "change_vs_trailing_median_pct": (n_now - trailing_median) / trailing_median
+        if trailing_median else None,
+        "n_outlets": get(week, "n_outlets"),
+        "n_collected_unique": get(week, "n_collected_unique"),
+        "attention": attention.get(week, {}).get("attention"),
+        "attention_last_week": attention.get(last, {}).get("attention"),
+        "n_labelled": get(week, "n_labelled"),
+        "thin": get(week, "n_labelled") < options.min_articles,
+    }
+
+
+def build_frame_table(counts: dict[str, dict[str, dict[str, int]]], frames: list[dict[str, Any]],
+                      options: ReportOptions, quality: dict[str, Any] | None) -> list[dict[str, Any]]:
+    week, last = options.week, options.data_weeks[-2]
+    trailing = options.data_weeks[-1 - TRAILING_WEEKS:-1]
+    per_frame_quality = (quality or {}).get("per_frame", {})
+    rows = []
+    for frame in frames:
+        per_week = counts[frame["frame_id"]]
+        now, prev = per_week[week], per_week[last]
+        k_tr = sum(per_week[w]["k"] for w in trailing)
+        n_tr = sum(per_week[w]["n"] for w in trailing)
+        share, share_last, share_tr = _share(now["k"], now["n"]), _share(prev["k"], prev["n"]), \
+            _share(k_tr, n_tr)
+        low, high = _interval(now["k"], now["n"])
+        corrected = None
+        if share is not None and frame["frame_id"] in per_frame_quality:
+            corrected = corrected_share(share, per_frame_quality[frame["frame_id"]])
+        rows.append({
+            "frame_id": frame["frame_id"], "frame_label": frame["label"],
+            "n_with_frame": now["k"], "n_articles": now["n"], "share": share,
+            "ci_low": low, "ci_high": high, "thin": now["n"] < options.min_articles,
+            "n_with_frame_all": now["k_all"], "n_articles_all": now["n_all"],
+            "n_with_frame_last_week": prev["k"], "n_articles_last_week": prev["n"],
+            "share_last_week": share_last,
+            "change_vs_last_week_pp": None if share is None or share_last is None
+            else 100 * (share - share_last),
+            "n_with_frame_trailing": k_tr, "n_articles_trailing": n_tr,
+            "share_trailing": share_tr,
+            "change_vs_trailing_pp": None if share is None or share_tr is None
+            else 100 * (share - share_tr),
+            "n_primary": now["k_primary"], "primary_share": _share(now["k_primary"], now["n"]),
+            "corrected_share": corrected[0] if corrected else None,
+            "correction_method": corrected[1] if corrected else None,
+        })
+    return rows
+
+
+def build_primary_share(frame_table: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    """Each article's primary frame: shares that sum to 1 (articles with none get their own row)."""
+    rows = [{"frame_id": r["frame_id"], "frame_label": r["frame_label"], "n_primary": r["n_primary"],
+             "n_articles": n, "primary_share": _share(r["n_primary"], n)} for r in frame_table]
+    rest = n - sum(r["n_primary"] for r in frame_table)
+    rows.append({"frame_id": "(none)", "frame_label": "No frame", "n_primary": rest,
+                 "n_articles": n, "primary_share": _share(rest, n)})
+    return rows
+
+
+# --- what moved ----------------------------------------------------------------------------
+
+def build_tests(frame_table: list[dict[str, Any]], options: ReportOptions) -> list[dict[str, Any]]:
+    """Two families of tests (vs last week, vs trailing 8 weeks), each corrected over all frames."""
+    rows = []
+    for reference, k_key, n_key in (("last_week", "n_with_frame_last_week", "n_articles_last_week"),
+                                    ("trailing_8_weeks", "n_with_frame_trailing", "n_articles_trailing")):
+        family = []
+        for row in frame_table:
+            n, n_ref = row["n_articles"], row[n_key]
+            entry = {
+                "frame_id": row["frame_id"], "frame_label": row["frame_label"], "reference": reference,
+                "n_with_frame": row["n_with_frame"], "n_articles": n, "share": row["share"],
+                "n_with_frame_ref": row[k_key], "n_articles_ref": n_ref,
+                "share_ref": _share(row[k_key], n_ref),
+                "change_pp": None, "z": None, "p_value": None, "p_adjusted": None,
+                "significant": False, "moved": False, "direction": None, "not_tested": None,
+            }
+            if n < options.min_articles or n_ref < options.min_articles:
+                entry["not_tested"] = f"fewer than {options.min_articles} articles"
+            else:
+                test = two_proportion_test(row["n_with_frame"], n, row[k_key], n_ref)
+                entry.update(change_pp=100 * test.diff, z=test.z, p_value=test.p_value)
+                family.append(entry)
+            rows.append(entry)
+        reject, adjusted = adjust_p_values([e["p_value"] for e in family], options.correction,
+                                           options.alpha)
+        for entry, rejected, p_adjusted in zip(family, reject, adjusted, strict=True):
+            entry["p_adjusted"] = p_adjusted
+            entry["significant"] = rejected
+            entry["moved"] = rejected and abs(entry["change_pp"]) >= 100 * options.min_effect - 1e-9
+            entry["direction"] = "up" if entry["change_pp"] > 0 else "down" if entry["change_pp"] < 0 \
+                else "flat"
+    return rows
+
+
+def build_evidence(data: ReportData, week: str, frame_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """For each frame: this week's unique articles carrying it, best evidence passage first."""
+    evidence = data["frame_evidence"]
+    this_week = evidence[(evidence["week"] == week) & (~evidence["is_duplicate"])]
+    result = {}
+    for frame_id in frame_ids:
+        rows = this_week[(this_week["frame_id"] == frame_id) & (this_week["rank"] == 1)]
+        rows = rows.sort_values(["score", "article_id"], ascending=[False, True]).head(EVIDENCE_PER_FRAME)
+        result[frame_id] = [
+            {k: r[k] for k in ("article_id", "outlet", "title", "canonical_url", "passage",
+                               "passage_kind", "score")}
+            for r in _records(rows)
+        ]
+    return result
+
+
+# --- breakdowns ----------------------------------------------------------------------------
+
+def _breakdown(frame: pd.DataFrame, key: str, weeks: list[str], frame_ids: list[str]
+               ) -> list[dict[str, Any]]:
+    scoped = frame[frame["week"].isin(weeks) & frame["frame_id"].isin(frame_ids)]
+    if scoped.empty:
+        return []
+    names = list(dict.fromkeys(c for c in (key, "outlet", "country") if c in scoped.columns))
+    grouped = scoped.groupby(names + ["frame_id"], dropna=False)[
+        ["n_articles", "n_with_frame", "n_articles_all", "n_with_frame_all"]].sum().reset_index()
+    rows = []
+    for r in _records(grouped.sort_values(names + ["frame_id"])):
+        k, n = int(r["n_with_frame"]), int(r["n_articles"])
+        low, high = _interval(k, n)
+        rows.append({**{c: r[c] for c in names}, "frame_id": r["frame_id"], "n_articles": n,
+                     "n_with_frame": k, "share": _share(k, n), "ci_low": low, "ci_high": high,
+                     "n_articles_all": int(r["n_articles_all"]),
+                     "n_with_frame_all": int(r["n_with_frame_all"])})
+    return rows
+
+
+def build_breakdowns(data: ReportData, options: ReportOptions, frame_ids: list[str]
+                     ) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "outlet_week": _breakdown(data["share_by_source"], "source_id", [options.week], frame_ids),
+        "outlet_window": _breakdown(data["share_by_source"], "source_id", options.weeks, frame_ids),
+        "country_week": _breakdown(data["share_by_country"], "country", [options.week], frame_ids),
+        "country_window": _breakdown(data["share_by_country"], "country", options.weeks, frame_ids),
+    }
+
+
+def build_cooccurrence(data: ReportData, options: ReportOptions, frame_ids: list[str]
+                       ) -> dict[str, list[dict[str, Any]]]:
+    """Stories carrying both frames, and that count as a share of the row frame's stories."""
+    pairs = data["cooccurrence"]
+    result = {}
+    for scope, weeks in (("week", [options.week]), ("window", options.weeks)):
+        scoped = pairs[pairs["week"].isin(weeks)]
+        both = scoped.groupby(["frame_a", "frame_b"])["n_both"].sum().to_dict()
+        rows = []
+        for a in frame_ids:
+            n_a = int(both.get((a, a), 0))
+            for b in frame_ids:
+                n_ab = int(both.get((a, b), 0))
+                rows.append({"frame_a": a, "frame_b": b, "n_both": n_ab, "n_frame_a": n_a,
+                             "share_of_a": _share(n_ab, n_a)})
+        result[scope] = rows
+    return result
+
+
+# --- emerging framings ---------------------------------------------------------------------
+
+def build_emerging(data: ReportData, options: ReportOptions) -> list[dict[str, Any]]:
+    members = data["emerging"]
+    members = members[members["week"].isin(options.weeks)]
+    week, last = options.week, options.data_weeks[-2]
+    clusters = []
+    for cluster_id, rows in members.groupby("cluster_id", sort=True):
+        first = _records(rows.head(1))[0]
+        n_week = int((rows["week"] == week).sum())
+        n_last = int((rows["week"] == last).sum())
+        examples = rows.assign(is_this_week=rows["week"] == week).sort_values(
+            ["is_this_week", "similarity", "article_id", "passage_idx"],
+            ascending=[False, False, True, True]).head(EXAMPLES_PER_CLUSTER)
+        clusters.append({
+            "cluster_id": cluster_id, "keywords": list(first["keywords"] or []),
+            "size": int(first["cluster_size"]), "first_seen_week": first["first_seen_week"],
+            "last_seen_week": first["last_seen_week"], "n_this_week": n_week,
+            "n_last_week": n_last, "growth": n_week - n_last, "n_window": len(rows),
+            "examples": [{k: r[k] for k in ("week", "outlet", "title", "canonical_url", "passage",
+                                            "similarity")} for r in _records(examples)],
+        })
+    clusters.sort(key=lambda c: (-c["n_this_week"], -c["size"], c["cluster_id"]))
+    return clusters
+
+
+# --- coverage and method -------------------------------------------------------------------
+
+_FETCH_COUNTS = ("n_runs", "urls_seen", "articles_fetched", "urls_unchanged", "urls_blocked",
+                 "urls_failed")
+
+
+def build_coverage(data: ReportData, options: ReportOptions, quality: dict[str, Any] | None
+                   ) -> dict[str, Any]:
+    week = options.week
+    articles = data["articles"]
+    in_scope_week = articles[(articles["week"] == week) & articles["in_scope"].fillna(False)
+                             & ~articles["is_duplicate"]]
+    per_source = in_scope_week.groupby("source_id").size().to_dict()
+    crawled = len(data["crawl_runs"]) > 0
+    sources = []
+    for r in _records(data["source_health"]):
+        health = r["health"] or ("not crawled" if not crawled else "silent")
+        counts = {key: None if r[key] is None else int(r[key]) for key in _FETCH_COUNTS}
+        sources.append({**r, **counts, "health": health,
+                        "n_in_scope": int(per_source.get(r["source_id"], 0))})
+    verdicts: dict[str, int] = {}
+    for s in sources:
+        verdicts[s["health"]] = verdicts.get(s["health"], 0) + 1
+    attention = {r["week"]: r for r in _records(data["weekly_attention"])}.get(week, {})
+    n_all = attention.get("n_in_scope_all") or 0
+    n_labelled = attention.get("n_labelled") or 0
+    n_in_scope = attention.get("n_in_scope") or 0
+    versions = data["label_versions"]
+    return {
+        "sources": sources,
+        "verdicts": dict(sorted(verdicts.items())),
+        "n_crawl_runs": len(data["crawl_runs"]),
+        "n_in_scope_all": n_all,
+        "n_in_scope_duplicates": attention.get("n_in_scope_duplicates") or 0,
+        "dedupe_rate": _share(attention.get("n_in_scope_duplicates") or 0, n_all),
+        "n_labelled": n_labelled,
+        "n_unlabelled": n_in_scope - n_labelled,
+        "n_no_frame": attention.get("n_no_frame") or 0,
+        "no_frame_rate": _share(attention.get("n_no_frame") or 0, n_labelled),
+        "label_versions_week": _records(versions[versions["week"] == week].drop(columns=["week"])),
+        "label_versions_window": sorted(set(versions["label_version"])),
+        "quality": quality,
+    }
+
+
+def build_notes(model_parts: dict[str, Any], options: ReportOptions) -> list[str]:
+    notes = []
+    headline, coverage = model_parts["headline"], model_parts["coverage"]
+    if headline["n_labelled"] == 0:
+        notes.append(f"No labelled in-scope articles in {options.week}: no shares can be given.")
+    elif headline["thin"]:
+        notes.append(f"Only {headline['n_labelled']} labelled articles in {options.week} "
+                     f"(fewer than {options.min_articles}): shares are too noisy to read and "
+                     "no change is tested.")
+    thin = [v["week"] for v in model_parts["volume"] if v["thin"] and v["week"] != options.week]
+    if thin:
+        notes.append(f"Thin weeks (fewer than {options.min_articles} articles) in the window: "
+                     f"{', '.join(thin)}; their shares are not plotted.")
+    if len(coverage["label_versions_window"]) > 1:
+        notes.append("Labels in this window come from "
+                     f"{len(coverage['label_versions_window'])} label versions "
+                     f"({', '.join(coverage['label_versions_window'])}): a change of model or "
+                     "codebook can move shares by itself.")
+    if coverage["n_unlabelled"] > 0:
+        notes.append(f"{coverage['n_unlabelled']} in-scope articles of {options.week} have no "
+                     "frame labels yet and are not in the shares.")
+    return notes
+
+
+def build_model(data: ReportData, options: ReportOptions, quality: dict[str, Any] | None) -> ReportModel:
+    frames = frame_catalogue(data, options.week)
+    frame_ids = [f["frame_id"] for f in frames]
+    counts = weekly_counts(data, options.data_weeks, frames)
+    frame_table = build_frame_table(counts, frames, options, quality)
+    n_week = counts[frame_ids[0]][options.week]["n"] if frame_ids else 0
+    tests = build_tests(frame_table, options)
+    parts = {
+        "headline": build_headline(data, options),
+        "volume": build_volume(data, options.weeks, options.min_articles),
+        "coverage": build_coverage(data, options, quality),
+    }
+    moved = sorted({t["frame_id"] for t in tests if t["moved"]}, key=frame_ids.index)
+    return ReportModel(
+        options=options,
+        frames=frames,
+        headline=parts["headline"],
+        frame_table=frame_table,
+        primary_share=build_primary_share(frame_table, n_week),
+        series=build_series(counts, frames, options.weeks, options.min_articles),
+        volume=parts["volume"],
+        tests=tests,
+        evidence=build_evidence(data, options.week, moved),
+        breakdowns=build_breakdowns(data, options, frame_ids),
+        cooccurrence=build_cooccurrence(data, options, frame_ids),
+        emerging=build_emerging(data, options),
+        coverage=parts["coverage"],
+        notes=build_notes(parts, options),
+    )

@@ -1,0 +1,79 @@
+"""Read the framing-quality file measured on labelled data, and what it implies for shares.
+
+The file is JSON written by the framing evaluation. Known keys are used when present and
+everything else is shown as is:
+  {"dataset": str, "measured_at": str, "model_id": str, "codebook_version": str, "n_items": int,
+   "micro_f1": float, "macro_f1": float, ...,
+   "per_frame": {frame_id: {"precision": float, "recall": float, "f1": float,
+                            "specificity": float, "support": int}}}
+`per_frame` may also be a list of objects each with a "frame_id" key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+class QualityFileError(ValueError):
+    """The quality file exists but cannot be read as framing-quality JSON."""
+
+
+def load_quality(path: Path | None) -> dict[str, Any] | None:
+    """The quality measurements, or None when no file is given or it does not exist."""
+    if path is None or not Path(path).exists():
+        return None
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise QualityFileError(f"{path}: not valid JSON: {error}") from error
+    if not isinstance(raw, dict):
+        raise QualityFileError(f"{path}: expected a JSON object at the top level")
+    per_frame = raw.get("per_frame", {})
+    if isinstance(per_frame, list):
+        try:
+            per_frame = {str(item["frame_id"]): item for item in per_frame}
+        except (KeyError, TypeError) as error:
+            raise QualityFileError(f"{path}: per_frame list items need a frame_id") from error
+    if not isinstance(per_frame, dict):
+        raise QualityFileError(f"{path}: per_frame must be an object or a list")
+    summary = {k: v for k, v in sorted(raw.items())
+               if k != "per_frame" and isinstance(v, (str, int, float, bool))}
+    frames = {
+        str(frame_id): {k: v for k, v in sorted(values.items()) if isinstance(v, (int, float, str))}
+        for frame_id, values in sorted(per_frame.items()) if isinstance(values, dict)
+    }
+    return {"path": str(path), "summary": summary, "per_frame": frames}
+
+
+def corrected_share(observed: float, measures: dict[str, Any]) -> tuple[float, str] | None:
+    """This week's share adjusted for the classifier's measured errors, and the method used.
+
+    With recall (sensitivity) and specificity: the Rogan-Gladen estimator
+    (p_obs + spec - 1) / (sens + spec - 1). With precision and recall only: p_obs * precision /
+    recall. Both assume the errors measured on the labelled set hold for this week's articles.
+    """
+    if observed is None or math.isnan(observed):
+        return None
+    recall = _number(measures.get("recall"))
+    specificity = _number(measures.get("specificity"))
+    if specificity is None and _number(measures.get("fpr")) is not None:
+        specificity = 1 - _number(measures.get("fpr"))
+    precision = _number(measures.get("precision"))
+    if recall is not None and specificity is not None and recall + specificity > 1:
+        value = (observed + specificity - 1) / (recall + specificity - 1)
+        return min(1.0, max(0.0, value)), "rogan-gladen"
+    if recall and precision is not None:
+        return min(1.0, max(0.0, observed * precision / recall)), "precision/recall"
+    return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)

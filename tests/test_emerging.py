@@ -1,0 +1,68 @@
+"""Emerging framings: unclaimed passages cluster, get keywords, and keep their ids across runs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.emerging import KnownCluster, PassageRef, cluster_keywords, find_emerging
+
+TOPICS = {
+    "energy": "Data centres for AI strain the power grid and utilities warn of blackouts and electricity prices",
+    "copyright": "Authors sue AI labs over copyright as publishers demand licensing fees for training text",
+}
+
+
+def _passages(seed: int = 0) -> tuple[list[PassageRef], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    refs, vectors = [], []
+    for topic_index, (name, sentence) in enumerate(TOPICS.items()):
+        center = np.zeros(32)
+        center[topic_index * 8] = 1.0
+        for k in range(12):
+            week = f"2026-W{40 + k % 4}"
+            refs.append(PassageRef(f"{name}-{k}", 1, week, f"{sentence} (case {k})."))
+            vectors.append(center + rng.normal(0, 0.03, 32))
+    for k in range(6):  # scattered noise that belongs to no cluster
+        refs.append(PassageRef(f"noise-{k}", 2, "2026-W43", f"Unrelated remark number {k} about the weather."))
+        scattered = np.zeros(32)
+        scattered[16 + 2 * k] = 1.0  # far from both topics and from each other
+        vectors.append(scattered + rng.normal(0, 0.03, 32))
+    matrix = np.asarray(vectors, dtype=np.float32)
+    return refs, matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def test_clusters_found_with_keywords():
+    refs, vectors = _passages()
+    clusters = find_emerging(refs, vectors, current_week="2026-W43")
+    assert len(clusters) == 2
+    for cluster in clusters:
+        topics = [ref.article_id.split("-")[0] for ref, _ in cluster.members]
+        main_topic, count = max(((t, topics.count(t)) for t in set(topics)), key=lambda x: x[1])
+        assert main_topic in TOPICS and count == 12 and len(topics) <= 13
+    assert all(c.first_seen_week == "2026-W40" and c.last_seen_week == "2026-W43" for c in clusters)
+    energy = next(c for c in clusters if "energy" in c.members[0][0].article_id)
+    assert {"grid", "power", "electricity", "blackouts", "utilities"} & set(energy.keywords)
+
+
+def test_identity_is_kept_across_runs_and_new_ones_are_marked():
+    refs, vectors = _passages()
+    first = find_emerging(refs, vectors, current_week="2026-W43")
+    known = [KnownCluster(c.cluster_id, c.centroid, "2026-W30") for c in first[:1]]
+    refs2, vectors2 = _passages(seed=1)
+    second = find_emerging(refs2, vectors2, current_week="2026-W44", known=known)
+    ids = {c.cluster_id for c in second}
+    assert first[0].cluster_id in ids
+    kept = next(c for c in second if c.cluster_id == first[0].cluster_id)
+    assert kept.first_seen_week == "2026-W30"
+    fresh = next(c for c in second if c.cluster_id != first[0].cluster_id)
+    assert fresh.cluster_id.startswith("em-2026-W44-")
+
+
+def test_too_few_passages_give_no_clusters():
+    refs, vectors = _passages()
+    assert find_emerging(refs[:5], vectors[:5], current_week="2026-W43") == []
+
+
+def test_keywords_prefer_words_distinctive_to_a_cluster():
+    words = cluster_keywords(["chips chips export controls", "talent visas talent scientists"], top=2)
+    assert words[0][0] == "chips" and words[1][0] == "talent"

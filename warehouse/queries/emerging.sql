@@ -1,0 +1,20 @@
+-- name: unclaimed_passages
+-- Body passages of in-scope unique stories in the window that justify none of their article's
+-- frames, with their embeddings. Parameters: model_id, first week, last week.
+select p.article_id, p.idx, a.week, p.text, e.vector
+from core.passages as p
+join articles as a using (article_id)
+join core.embeddings as e on e.text_sha256 = p.text_sha256 and e.model_id = ?
+where a.in_scope and not a.is_duplicate and p.kind = 'body'
+  and a.week between ? and ?
+  and length(p.text) >= 80
+  and not exists (
+      select 1 from core.frame_evidence as fe
+      join core.frame_labels as fl
+        on fl.article_id = fe.article_id and fl.frame_id = fe.frame_id and fl.present
+      where fe.article_id = p.article_id and fe.passage_idx = p.idx
+  )
+order by a.week, p.article_id, p.idx;
+
+-- name: known_clusters
+select cluster_id, centroid, first_seen_week from core.emerging_clusters;
