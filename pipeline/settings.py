@@ -130,18 +130,20 @@ def _coerce(value: Any, kind: type, where: str, origin: str) -> Any:
 
 
 def _merge(obj: Any, table: dict[str, Any], origin: str, prefix: str, base: Path | None) -> Any:
+    """Overlay `table` on the dataclass `obj`; `prefix` names keys the way the user wrote them."""
     hints = get_type_hints(type(obj))
     known = {f.name for f in fields(obj)}
     changes: dict[str, Any] = {}
+    from_env = origin == "environment"
     for key, value in table.items():
-        where = f"{prefix}{key}"
+        where = f"{prefix}{key.upper()}" if from_env else f"{prefix}{key}"
         if key not in known:
             raise ConfigError(origin, where, f"unknown setting (known: {', '.join(sorted(known))})")
         kind = hints[key]
         if dataclasses.is_dataclass(kind):
             if not isinstance(value, dict):
                 raise ConfigError(origin, where, "expected a table")
-            changes[key] = _merge(getattr(obj, key), value, origin, f"{where}.", base)
+            changes[key] = _merge(getattr(obj, key), value, origin, f"{where}{'__' if from_env else '.'}", base)
             continue
         coerced = _coerce(value, kind, where, origin)
         if key in _PATH_KEYS and base is not None and coerced and not Path(coerced).is_absolute():

@@ -41,7 +41,7 @@ class ScaleSpec:
 
 
 SCALES: dict[str, ScaleSpec] = {
-    "small": ScaleSpec(weeks=14, articles=52, thin=(2, 0), recent_boost=1.6),
+    "small": ScaleSpec(weeks=14, articles=56, thin=(2, 0), recent_boost=2.0),
     "demo": ScaleSpec(weeks=16, articles=520, thin=(3, 2), recent_boost=1.15),
     "bench": ScaleSpec(weeks=20, articles=5000, thin=(3, 2), recent_boost=1.1),
 }
@@ -188,8 +188,6 @@ def _write_wire_copies(seed: int, originals: list[_Draft], outlets: list[DemoOut
         if len(copies) >= wanted:
             break
         count = min(rng.choice((2, 3)), len(republishers), wanted - len(copies))
-        if count < 1 or (count == 1 and len(republishers) > 1 and wanted - len(copies) > 1):
-            continue
         for outlet in rng.sample(republishers, count):
             published = _copy_moment(rng, original.published, outlet, end)
             if published is None:
@@ -278,7 +276,7 @@ def _assign_urls(seed: int, drafts: list[_Draft], outlets: list[DemoOutlet]) -> 
                 legacy_path=legacy,
             )
         )
-    # Originals always precede their copies in time, so their keys exist by now.
+    # Copies point at their original by key, known only once every draft has one.
     return [
         replace(article, wire_of=keys[id(draft.wire_of)]) if draft.wire_of else article
         for article, draft in zip(built, drafts)

@@ -1,0 +1,67 @@
+"""Article body: two trafilatura runs (balanced and precision-oriented) voted paragraph by paragraph."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import trafilatura
+from trafilatura import bare_extraction
+from trafilatura.settings import Document
+
+from pipeline.extraction.blocks import Block, body_blocks
+from pipeline.extraction.boilerplate import is_link_list, is_prompt, select_blocks
+
+logger = logging.getLogger(__name__)
+
+TRAFILATURA = f"trafilatura-{trafilatura.__version__}"
+
+
+@dataclass(frozen=True)
+class Body:
+    paragraphs: tuple[str, ...]
+    method: str
+    document: Document | None  # trafilatura's metadata of the balanced run (title, author, date...)
+
+
+def _run(html: str, url: str | None, **settings: bool) -> Document | None:
+    try:
+        return bare_extraction(html, url=url, include_comments=False, include_links=True,
+                               with_metadata=True, **settings)
+    except Exception:  # trafilatura raises assorted errors on odd trees; one bad page is no reason to stop
+        logger.warning("trafilatura failed on %s with %s", url or "a page", settings or "defaults", exc_info=True)
+        return None
+
+
+def _blocks(document: Document | None) -> list[Block]:
+    return body_blocks(document.body) if document is not None and document.body is not None else []
+
+
+def extract_body(html: str, url: str | None = None) -> Body:
+    """Paragraphs of the article text and a label of how they were obtained.
+
+    The balanced run (trafilatura defaults, with its readability/jusText fallbacks) gives the
+    candidate paragraphs; the precision run votes on which of them belong to the article; the
+    boilerplate rules then drop prompts, link lists, repeated titles and repeats.
+    """
+    balanced = _run(html, url)
+    precise = _run(html, url, favor_precision=True)
+    balanced_blocks, precise_blocks = _blocks(balanced), _blocks(precise)
+    titles = [t for t in (getattr(balanced, "title", None), getattr(precise, "title", None)) if t]
+    if balanced_blocks and precise_blocks:
+        kept = select_blocks(balanced_blocks, precise_blocks, titles)
+        method = f"{TRAFILATURA}:balanced+precision-vote"
+    elif balanced_blocks or precise_blocks:
+        only = balanced_blocks or precise_blocks
+        kept = [b for b in only if not (is_prompt(b) or is_link_list(b))]
+        method = f"{TRAFILATURA}:{'balanced' if balanced_blocks else 'precision'}-only"
+    else:
+        kept = []
+        method = f"{TRAFILATURA}:none"
+    if not kept:
+        recall = _run(html, url, favor_recall=True)
+        kept = [b for b in _blocks(recall) if not is_link_list(b)]
+        if kept:
+            method = f"{TRAFILATURA}:recall-fallback"
+    document = balanced if balanced is not None else precise
+    return Body(tuple(b.text for b in kept), method, document)

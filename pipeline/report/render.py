@@ -1,0 +1,153 @@
+"""Render the report model to charts (SVG), a self-contained HTML page and Markdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from pipeline.report import charts
+from pipeline.report.analysis import ReportModel
+from pipeline.report.weeks import week_bounds
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def pp(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    return f"{value:+.{digits}f} pp".replace("-", "−")
+
+
+def signed(value: float | int | None, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    return f"{value:+,.{digits}f}".replace("-", "−")
+
+
+def p_value(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def heat(value: float | None) -> str:
+    """Inline background for a table cell holding a share."""
+    if value is None:
+        return ""
+    return f"background: rgba(29, 78, 216, {0.06 + 0.5 * value:.3f})"
+
+
+def _environment(autoescape: bool) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]) if autoescape else False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(pct=pct, pp=pp, signed=signed, p_value=p_value, heat=heat)
+    return env
+
+
+def build_charts(model: ReportModel) -> dict[str, str]:
+    """Every chart of the report as SVG text, keyed by a file-safe name."""
+    options = model.options
+    by_frame: dict[str, list[dict[str, Any]]] = {}
+    for row in model.series:
+        by_frame.setdefault(row["frame_id"], []).append(row)
+    out = {"volume": charts.volume_chart("chart-volume", model.volume, options.min_articles),
+           "trend-legend": charts.trend_legend("chart-trend-legend")}
+    for frame in model.frames:
+        fid = frame["frame_id"]
+        out[f"spark-{fid}"] = charts.sparkline(f"spark-{fid}", by_frame[fid], frame["label"])
+        out[f"trend-{fid}"] = charts.trend_panel(f"chart-trend-{fid}", frame["label"], by_frame[fid],
+                                                 model.volume, options.min_articles)
+    if model.frame_table:
+        out["primary-share"] = charts.bar_chart(
+            "chart-primary-share", f"Primary frame of each in-scope story, {options.week}",
+            model.primary_share, "frame_label", "primary_share", "n_primary", "n_articles")
+    labels = [f["label"] for f in model.frames]
+    index = {f["frame_id"]: i for i, f in enumerate(model.frames)}
+    for scope in ("week", "window"):
+        cells = {}
+        for row in model.cooccurrence[scope]:
+            i, j = index[row["frame_a"]], index[row["frame_b"]]
+            text = str(row["n_both"]) if row["n_frame_a"] else ""
+            cells[(i, j)] = (row["share_of_a"], text)
+        if labels:
+            span = options.week if scope == "week" else f"{options.weeks[0]} to {options.week}"
+            out[f"cooccurrence-{scope}"] = charts.heatmap(
+                f"chart-cooccurrence-{scope}",
+                f"Stories carrying both frames, {span} (colour: share of the row frame's stories)",
+                labels, cells)
+    return out
+
+
+def _context(model: ReportModel, svgs: dict[str, str], markdown: bool) -> dict[str, Any]:
+    options = model.options
+    monday, sunday = week_bounds(options.week)
+    labels = {f["frame_id"]: f["label"] for f in model.frames}
+    series_by_frame: dict[str, list[dict[str, Any]]] = {}
+    for row in model.series:
+        series_by_frame.setdefault(row["frame_id"], []).append(row)
+
+    def matrix(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+        groups: dict[Any, dict[str, Any]] = {}
+        for row in rows:
+            group = groups.setdefault(row[key], {"key": row[key], "name": row.get("outlet") or row[key],
+                                                 "country": row.get("country"), "cells": {}})
+            group["n_articles"] = row["n_articles"]
+            group["n_articles_all"] = row["n_articles_all"]
+            group["cells"][row["frame_id"]] = row
+        return sorted(groups.values(), key=lambda g: (-g["n_articles"], str(g["name"])))
+
+    return {
+        "m": model,
+        "o": options,
+        "week_start": monday.strftime("%-d %b %Y"),
+        "week_end": sunday.strftime("%-d %b %Y"),
+        "labels": labels,
+        "svg": {k: Markup(v) for k, v in svgs.items()} if not markdown else svgs,
+        "text_spark": {fid: charts.text_sparkline(rows) for fid, rows in series_by_frame.items()},
+        "tests_by_ref": {ref: [t for t in model.tests if t["reference"] == ref]
+                         for ref in ("last_week", "trailing_8_weeks")},
+        "movers": _movers(model),
+        "outlets_week": matrix(model.breakdowns["outlet_week"], "source_id"),
+        "outlets_window": matrix(model.breakdowns["outlet_window"], "source_id"),
+        "countries_week": matrix(model.breakdowns["country_week"], "country"),
+        "countries_window": matrix(model.breakdowns["country_window"], "country"),
+        "has_correction": any(r["corrected_share"] is not None for r in model.frame_table),
+    }
+
+
+def _movers(model: ReportModel) -> list[dict[str, Any]]:
+    """One entry per frame that moved, with its tests against both references."""
+    entries: dict[str, dict[str, Any]] = {}
+    for test in model.tests:
+        if test["moved"]:
+            entry = entries.setdefault(test["frame_id"], {"frame_id": test["frame_id"],
+                                                         "frame_label": test["frame_label"],
+                                                         "tests": []})
+            entry["tests"].append(test)
+    order = [f["frame_id"] for f in model.frames]
+    result = sorted(entries.values(), key=lambda e: order.index(e["frame_id"]))
+    for entry in result:
+        entry["evidence"] = model.evidence.get(entry["frame_id"], [])
+        entry["direction"] = entry["tests"][0]["direction"]
+    return result
+
+
+def render_html(model: ReportModel, svgs: dict[str, str]) -> str:
+    return _environment(True).get_template("report.html.j2").render(**_context(model, svgs, False))
+
+
+def render_markdown(model: ReportModel, svgs: dict[str, str]) -> str:
+    return _environment(False).get_template("report.md.j2").render(**_context(model, svgs, True))

@@ -1,0 +1,288 @@
+"""The crawl's warehouse connection: run state read at start, buffered writes flushed in batches.
+
+One Scrapy extension owns the DuckDB connection for the whole run (DuckDB allows one writing
+process). Middlewares and pipelines reach it with `crawler.get_extension(CrawlStore)`.
+
+Writes are buffered and flushed together every `FRAMEWATCH_STORE_FLUSH_SECONDS` or
+`FRAMEWATCH_STORE_BATCH` rows, in one transaction, after the WARC files are fsynced: an index row
+never names bytes that are not on disk, and a killed crawl loses at most the last batch of rows
+(whose URLs the next run simply fetches again).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+from scrapy import signals
+from scrapy.utils.asyncio import create_looping_call
+
+from spiders.items import ARTICLE, DiscoveredLink, FetchOutcome, utc_now
+from warehouse.db import connect
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+    from pipeline.seeds import Source
+
+logger = logging.getLogger(__name__)
+
+# Statuses after which a URL's story is held by this run (a later variant is a duplicate).
+HOLDING_STATUSES = ("new", "changed", "unchanged", "not_modified")
+
+
+@dataclass(frozen=True)
+class KnownPage:
+    """What core.pages holds for a canonical URL."""
+
+    fetched_at: datetime
+    content_sha256: str
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What core.http_validators holds for a URL."""
+
+    etag: str | None
+    last_modified: str | None
+    content_sha256: str | None
+
+
+_FETCH_COLUMNS = ("run_id", "url", "source_id", "canonical_url", "kind", "status", "http_status",
+                  "reason", "bytes", "elapsed_ms", "warc_record_id", "fetched_at")
+_WARC_COLUMNS = ("record_id", "run_id", "url", "warc_file", "warc_offset", "warc_length",
+                 "http_status", "content_type", "payload_digest", "fetched_at")
+_PAGE_COLUMNS = ("canonical_url", "source_id", "url", "http_status", "content_type",
+                 "content_sha256", "warc_record_id", "fetched_at", "run_id")
+_VALIDATOR_COLUMNS = ("url", "etag", "last_modified", "last_status", "content_sha256",
+                      "last_fetched")
+_DISCOVERED_COLUMNS = ("canonical_url", "source_id", "first_url", "discovered_via",
+                       "listing_title", "listing_published", "listing_updated", "first_seen",
+                       "last_seen")
+
+
+def _arrow(columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> pa.Table:
+    rows = list(rows)
+    return pa.table({name: [row[i] for row in rows] for i, name in enumerate(columns)})
+
+
+class CrawlStore:
+    """Warehouse access for one crawl run (extension; opened with the crawler)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.run_id: str = settings["FRAMEWATCH_RUN_ID"]
+        self.seeds_path: str = settings.get("FRAMEWATCH_SOURCES_PATH", "")
+        self.batch_size = settings.getint("FRAMEWATCH_STORE_BATCH", 500)
+        self.flush_seconds = settings.getfloat("FRAMEWATCH_STORE_FLUSH_SECONDS", 2.0)
+        self.con = connect(settings["FRAMEWATCH_DB_PATH"],
+                           wait_seconds=settings.getfloat("FRAMEWATCH_DB_WAIT_SECONDS", 30.0))
+        self._barriers: list[Callable[[], None]] = []
+        self._fetch_rows: list[tuple[Any, ...]] = []
+        self._warc_rows: list[tuple[Any, ...]] = []
+        self._page_rows: dict[str, tuple[Any, ...]] = {}
+        self._validator_rows: dict[str, tuple[Any, ...]] = {}
+        self._discovered: dict[str, tuple[Any, ...]] = {}
+        self._loop = None
+        self.logged: set[str] = set()
+        self.claimed: dict[str, str] = {}
+        self.fetch_count: Counter[str] = Counter()
+        self.status_count: Counter[str] = Counter()
+        self._start_run()
+        crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlStore:
+        return cls(crawler)
+
+    # -- run lifecycle -------------------------------------------------------------------
+
+    def _start_run(self) -> None:
+        """Record the run as running and reload what an earlier attempt of it already did."""
+        self.con.execute(
+            "insert into core.crawl_runs (run_id, started_at, status, seeds_path) "
+            "values (?, ?, 'running', ?) on conflict (run_id) do update set "
+            "status = 'running', finished_at = null, message = 'resumed'",
+            [self.run_id, utc_now(), self.seeds_path])
+        rows = self.con.execute(
+            "select url, canonical_url, kind, status, source_id from core.fetch_log where run_id = ?",
+            [self.run_id]).fetchall()
+        for url, canonical, kind, status, source_id in rows:
+            self.logged.add(url)
+            self.status_count[status] += 1
+            if kind == ARTICLE and canonical and status in HOLDING_STATUSES:
+                self.claimed.setdefault(canonical, url)
+            if kind == ARTICLE and status in ("new", "changed", "unchanged", "not_modified",
+                                              "duplicate") and source_id:
+                self.fetch_count[source_id] += 1
+        if rows:
+            logger.info("resuming run %s: %d URLs already have a status", self.run_id, len(rows))
+
+    def mirror_sources(self, sources: Iterable[Source]) -> None:
+        """Copy the outlets of sources.toml into core.sources (insert or update)."""
+        for source in sources:
+            self.con.execute(
+                "insert into core.sources (source_id, name, homepage, country, language, kind, "
+                "updated_at) values (?, ?, ?, ?, ?, ?, ?) on conflict (source_id) do update set "
+                "name = excluded.name, homepage = excluded.homepage, country = excluded.country, "
+                "language = excluded.language, kind = excluded.kind, updated_at = excluded.updated_at",
+                [source.id, source.name, source.homepage, source.country, source.language,
+                 source.kind, utc_now()])
+
+    def _spider_opened(self, spider: Any) -> None:
+        self._loop = create_looping_call(self.flush)
+        self._loop.start(self.flush_seconds, now=False)
+
+    def _spider_closed(self, spider: Any, reason: str) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        self.flush()
+        status = "finished" if reason == "finished" else "failed"
+        message = ", ".join(f"{key}={value}" for key, value in sorted(self.status_count.items()))
+        if status == "failed":
+            message = f"stopped early ({reason}); {message}"
+        self.con.execute(
+            "update core.crawl_runs set status = ?, finished_at = ?, message = ? where run_id = ?",
+            [status, utc_now(), message, self.run_id])
+        self.con.execute("checkpoint")
+        self.con.close()
+        logger.info("run %s %s: %s", self.run_id, status, message)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def known_pages(self, canonical_urls: list[str]) -> dict[str, KnownPage]:
+        """Stored pages for these canonical URLs (one query for the whole list)."""
+        if not canonical_urls:
+            return {}
+        rows = self.con.execute(
+            "select canonical_url, fetched_at, content_sha256 from core.pages "
+            "where canonical_url in (select unnest(?::varchar[]))", [canonical_urls]).fetchall()
+        return {url: KnownPage(fetched_at, sha) for url, fetched_at, sha in rows}
+
+    def page_sha(self, canonical_url: str) -> str | None:
+        pending = self._page_rows.get(canonical_url)
+        if pending is not None:
+            return pending[5]
+        row = self.con.execute("select content_sha256 from core.pages where canonical_url = ?",
+                               [canonical_url]).fetchone()
+        return row[0] if row else None
+
+    def validators(self, url: str) -> Validators | None:
+        row = self.con.execute(
+            "select etag, last_modified, content_sha256 from core.http_validators where url = ?",
+            [url]).fetchone()
+        return Validators(*row) if row else None
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def add_flush_barrier(self, barrier: Callable[[], None]) -> None:
+        """Call `barrier` (e.g. fsync the WARC file) before each batch is committed."""
+        self._barriers.append(barrier)
+
+    def claim(self, canonical_url: str, url: str) -> None:
+        self.claimed.setdefault(canonical_url, url)
+
+    def record(self, outcome: FetchOutcome) -> bool:
+        """Buffer the fetch-log (and archive index) rows of an outcome; False if the URL has one."""
+        if outcome.url in self.logged:
+            logger.debug("second outcome for %s ignored (%s)", outcome.url, outcome.status)
+            return False
+        self.logged.add(outcome.url)
+        self.status_count[outcome.status or "error"] += 1
+        exchange, record = outcome.exchange, outcome.record
+        if record is not None and exchange is not None:
+            self._warc_rows.append((record.record_id, self.run_id, exchange.url, record.warc_file,
+                                    record.offset, record.length, exchange.status,
+                                    exchange.header("Content-Type"), record.payload_digest,
+                                    exchange.fetched_at))
+        self._fetch_rows.append((
+            self.run_id, outcome.url, outcome.source_id, outcome.canonical_url, outcome.kind,
+            outcome.status, outcome.http_status, outcome.reason or None,
+            len(exchange.body) if exchange is not None else None, outcome.elapsed_ms,
+            record.record_id if record else None, outcome.fetched_at))
+        self._maybe_flush()
+        return True
+
+    def add_page(self, outcome: FetchOutcome, content_sha256: str) -> None:
+        exchange, record = outcome.exchange, outcome.record
+        assert exchange is not None and record is not None and outcome.canonical_url
+        self._page_rows[outcome.canonical_url] = (
+            outcome.canonical_url, outcome.source_id, exchange.url, exchange.status,
+            exchange.header("Content-Type"), content_sha256, record.record_id,
+            exchange.fetched_at, self.run_id)
+
+    def add_validators(self, outcome: FetchOutcome, content_sha256: str) -> None:
+        exchange = outcome.exchange
+        assert exchange is not None
+        self._validator_rows[outcome.url] = (
+            outcome.url, exchange.header("ETag"), exchange.header("Last-Modified"),
+            exchange.status, content_sha256, exchange.fetched_at)
+
+    def add_discovered(self, link: DiscoveredLink) -> None:
+        previous = self._discovered.get(link.canonical_url)
+        if previous is None:
+            self._discovered[link.canonical_url] = (
+                link.canonical_url, link.source_id, link.url, link.via, link.title,
+                link.published, link.updated, link.seen_at, link.seen_at)
+        else:  # listed twice this run (feed and sitemap): fill in what the first lacked
+            updated = max((d for d in (previous[6], link.updated) if d), default=None)
+            self._discovered[link.canonical_url] = (
+                *previous[:4], previous[4] or link.title, previous[5] or link.published,
+                updated, previous[7], link.seen_at)
+        self._maybe_flush()
+
+    def _pending(self) -> int:
+        return (len(self._fetch_rows) + len(self._page_rows) + len(self._validator_rows)
+                + len(self._discovered))
+
+    def _maybe_flush(self) -> None:
+        if self._pending() >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit every buffered row in one transaction (after the archive is on disk)."""
+        if not self._pending():
+            return
+        for barrier in self._barriers:
+            barrier()
+        batches = [
+            ("insert or ignore into core.warc_records {columns}", _WARC_COLUMNS, self._warc_rows),
+            ("insert or ignore into core.fetch_log {columns}", _FETCH_COLUMNS, self._fetch_rows),
+            ("insert or replace into core.pages {columns}",
+             _PAGE_COLUMNS, list(self._page_rows.values())),
+            ("insert or replace into core.http_validators {columns}",
+             _VALIDATOR_COLUMNS, list(self._validator_rows.values())),
+            ("insert into core.discovered {columns} on conflict (canonical_url) "
+             "do update set last_seen = excluded.last_seen, "
+             "listing_title = coalesce(core.discovered.listing_title, excluded.listing_title), "
+             "listing_published = coalesce(core.discovered.listing_published, "
+             "excluded.listing_published), "
+             "listing_updated = greatest(core.discovered.listing_updated, excluded.listing_updated)",
+             _DISCOVERED_COLUMNS, list(self._discovered.values())),
+        ]
+        self.con.execute("begin transaction")
+        try:
+            for sql, columns, rows in batches:
+                if not rows:
+                    continue
+                names = ", ".join(columns)
+                self.con.register("fw_batch", _arrow(columns, rows))
+                try:
+                    self.con.execute(sql.format(columns=f"({names}) select {names} from fw_batch"))
+                finally:
+                    self.con.unregister("fw_batch")
+            self.con.execute("commit")
+        except Exception:
+            self.con.execute("rollback")
+            raise
+        self._fetch_rows.clear()
+        self._warc_rows.clear()
+        self._page_rows.clear()
+        self._validator_rows.clear()
+        self._discovered.clear()

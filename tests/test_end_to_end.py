@@ -1,0 +1,141 @@
+"""The whole pipeline on the small demo news site: `framewatch run` -> DuckDB rows -> report.
+
+One real run (Scrapy subprocess, trafilatura, the real model, Prefect's temporary server) is
+shared by the tests of this module; the last test runs it a second time over the unchanged site.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.demo_site import DemoSite, build_corpus
+
+CONFIG = """\
+[crawl]
+download_delay = 0.0
+autothrottle = false
+concurrent_requests_per_domain = 4
+timeout_seconds = 10
+"""
+
+
+def run_cli(*args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """Serve the small demo site, run the pipeline once, keep the site up for a re-run."""
+    workdir = tmp_path_factory.mktemp("e2e")
+    (workdir / "framewatch.toml").write_text(CONFIG)
+    corpus = build_corpus(seed=7, scale="small")
+    with DemoSite(corpus) as site:
+        sources = workdir / "sources.toml"
+        site.write_sources_toml(sources)
+        first = run_cli("--config", str(workdir / "framewatch.toml"), "run", "--workdir", str(workdir),
+                        "--sources", str(sources), cwd=workdir)
+        assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-6000:]
+        yield {"workdir": workdir, "corpus": corpus, "site": site, "sources": sources, "output": first.stdout}
+
+
+def query(workdir: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(workdir / "framewatch.duckdb"), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def _url(site, article) -> str:
+    return site.base_urls[article.outlet_id] + article.path
+
+
+def test_prints_where_database_and_report_are(demo_run):
+    out = demo_run["output"]
+    assert f"Database: {demo_run['workdir'] / 'framewatch.duckdb'}" in out
+    report_line = next(line for line in out.splitlines() if line.startswith("Report:"))
+    report = Path(report_line.split(":", 1)[1].strip())
+    assert report.is_file() and report.suffix == ".html"
+    assert report.with_name("report.md").is_file()
+
+
+def test_every_demo_article_is_one_row(demo_run):
+    corpus, site = demo_run["corpus"], demo_run["site"]
+    expected = {_url(site, a) for a in corpus.articles}
+    stored = {row[0] for row in query(demo_run["workdir"], "select canonical_url from articles")}
+    assert stored == expected  # URL variants collapsed, private section not crawled
+
+
+def test_relevance_agrees_with_the_planted_topics(demo_run):
+    corpus, site = demo_run["corpus"], demo_run["site"]
+    truth = {_url(site, a): a.on_topic for a in corpus.articles}
+    rows = query(demo_run["workdir"], "select canonical_url, in_scope from articles")
+    agreement = sum(truth[url] == bool(in_scope) for url, in_scope in rows) / len(rows)
+    assert agreement >= 0.9
+
+
+def test_wire_copies_are_linked_not_counted_twice(demo_run):
+    corpus, site = demo_run["corpus"], demo_run["site"]
+    by_key = {a.key: a for a in corpus.articles}
+    copies = [a for a in corpus.articles if a.wire_of]
+    assert copies, "the small demo site must carry wire copies"
+    rows = dict(query(demo_run["workdir"], "select canonical_url, duplicate_of is not null from core.articles"))
+    found = sum(rows[_url(site, a)] for a in copies)
+    assert found / len(copies) >= 0.8
+    originals = {_url(site, by_key[a.wire_of]) for a in copies}
+    assert not any(rows[url] for url in originals)
+
+
+def test_known_articles_get_their_planted_frames(demo_run):
+    corpus, site = demo_run["corpus"], demo_run["site"]
+    on_topic = {_url(site, a): a for a in corpus.articles if a.on_topic}
+    rows = query(demo_run["workdir"],
+                 "select a.canonical_url, f.frame_id from article_frames as f "
+                 "join articles as a using (article_id) where f.is_primary")
+    hits = Counter(on_topic[url].primary_frame == frame for url, frame in rows if url in on_topic)
+    assert hits[True] / (hits[True] + hits[False]) >= 0.6
+    present = query(demo_run["workdir"],
+                    "select a.canonical_url, list(f.frame_id) from article_frames as f "
+                    "join articles as a using (article_id) where f.present group by a.canonical_url")
+    recall = [on_topic[url].primary_frame in frames for url, frames in present if url in on_topic]
+    assert sum(recall) / len(recall) >= 0.75
+
+
+def test_weekly_share_shows_the_planted_regulation_rise(demo_run):
+    rows = query(demo_run["workdir"],
+                 "select week, share from weekly_frame_share where frame_id = 'regulation' order by week")
+    weeks = [share for _, share in rows]
+    assert len(weeks) >= 12
+    assert sum(weeks[-4:]) / 4 > sum(weeks[:-4]) / len(weeks[:-4]) + 0.1
+
+
+def test_evidence_passages_come_from_the_article(demo_run):
+    rows = query(demo_run["workdir"],
+                 "select e.passage, a.text, a.title from frame_evidence as e join articles as a using (article_id) "
+                 "limit 50")
+    assert rows
+    assert all(passage in text or passage == title for passage, text, title in rows)
+
+
+def test_second_run_over_unchanged_site_adds_nothing(demo_run):
+    workdir = demo_run["workdir"]
+    tables = ["core.pages", "core.articles", "core.passages", "core.frame_labels", "core.embeddings"]
+    before = {t: query(workdir, f"select count(*) from {t}")[0][0] for t in tables}
+    again = run_cli("--config", str(workdir / "framewatch.toml"), "run", "--workdir", str(workdir),
+                    "--sources", str(demo_run["sources"]), cwd=workdir)
+    assert again.returncode == 0, again.stderr[-6000:]
+    after = {t: query(workdir, f"select count(*) from {t}")[0][0] for t in tables}
+    assert after == before
+    last_run = query(workdir, "select run_id from crawl_runs order by started_at desc limit 1")[0][0]
+    statuses = dict(query(workdir, "select status, count(*) from fetch_log where run_id = ? group by status",
+                          [last_run]))
+    assert statuses.get("new", 0) == 0 and statuses.get("changed", 0) == 0
