@@ -94,6 +94,22 @@ def build_deployments(schedule: ScheduleConfig, *, config: str | None = None,
     return deployments
 
 
+def deploy_to_work_pool(schedule: ScheduleConfig, work_pool_name: str, *,
+                        config: str | None = None, workdir: str | None = None) -> list[str]:
+    """Register the schedule's deployments on a work pool, for workers to run; return their ids.
+
+    Nothing is served here: `prefect worker start --pool <name>` on any machine with framewatch
+    installed picks the runs up (the flows are loaded by module path, so no code is uploaded).
+    `config` and `workdir` must name paths as the workers see them.
+    """
+    from prefect import deploy
+
+    deployments = build_deployments(schedule, config=config, workdir=workdir)
+    ids = deploy(*deployments, work_pool_name=work_pool_name, build=False, push=False,
+                 print_next_steps_message=False)
+    return [str(i) for i in ids]
+
+
 def next_run_times(schedule: ScheduleConfig, count: int = 3,
                    after: dt.datetime | None = None) -> dict[str, list[dt.datetime]]:
     """The next `count` times each job is due, as Prefect's scheduler computes them."""

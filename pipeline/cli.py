@@ -74,6 +74,8 @@ def main() -> None:
     """Console entry point: user-facing errors print as one clear line, not a traceback."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # The temporary Prefect server migrates its database on first start: slow on a busy 2-core box.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +167,10 @@ _AGENCY_ALTERNATION = "|".join(f"(?P<{name}>{pattern})" for name, pattern in _AG
 _DATELINE = re.compile(rf"\((?:{_AGENCY_ALTERNATION})\)\s*(?:[-–—]|--|:)")
 # Agency house style in a story's last lines.
 _TAILS: list[tuple[str, re.Pattern[str]]] = [
-    ("Reuters", re.compile(r"\((?:Additional\s+)?[Rr]eporting\s+by\b[^)]*(?:[Ee]diting|[Ww]riting)\s+by")),
+    (
+        "Reuters",
+        re.compile(r"\((?:Additional\s+)?[Rr]eporting\s+by\b[^)]*(?:[Ee]diting|[Ww]riting)\s+by"),
+    ),
     ("Reuters", re.compile(r"\bThomson\s+Reuters\s+Trust\s+Principles\b")),
     ("Bloomberg", re.compile(r"(?:©|\(c\))\s*\d{4}\s+Bloomberg\s+L\.?P\.?")),
     ("Bloomberg", re.compile(r"--\s*With\s+assistance\s+from\b")),
@@ -249,14 +252,24 @@ def index_row(
     )
 
 
-_ROW_FIELDS = ("article_id", "signature", "shingle_count", "fingerprint", "source_id", "wire_credit")
+_ROW_FIELDS = (
+    "article_id",
+    "signature",
+    "shingle_count",
+    "fingerprint",
+    "source_id",
+    "wire_credit",
+)
+_COLUMN_ALIASES = {"minhash": "signature", "text_fingerprint": "fingerprint"}
 
 
 def _coerce_row(row: IndexRow | Mapping[str, Any] | Sequence[Any]) -> IndexRow:
     if isinstance(row, IndexRow):
         return row
     if isinstance(row, Mapping):
-        values = {name: row[name] for name in _ROW_FIELDS if name in row}
+        # core.articles names two of the columns differently.
+        renamed = {_COLUMN_ALIASES.get(key, key): value for key, value in row.items()}
+        values = {name: renamed[name] for name in _ROW_FIELDS if name in renamed}
     else:
         if not 2 <= len(row) <= len(_ROW_FIELDS):
             raise ValueError(
@@ -304,9 +317,7 @@ class DuplicateIndex:
         self.wire_containment_credited = wire_containment_credited
         self.min_jaccard = min_jaccard
         # Favour recall when proposing candidates: a false candidate costs one vector compare.
-        self._lsh = MinHashLSH(
-            threshold=candidate_threshold, num_perm=num_perm, weights=(0.2, 0.8)
-        )
+        self._lsh = MinHashLSH(threshold=candidate_threshold, num_perm=num_perm, weights=(0.2, 0.8))
         self._rows: dict[str, IndexRow] = {}
         self._by_fingerprint: dict[str, str] = {}
 
@@ -324,7 +335,8 @@ class DuplicateIndex:
     ) -> DuplicateIndex:
         """Rebuild an index from stored rows, in the order they were first seen.
 
-        A row is an :class:`IndexRow`, a mapping with its field names, or a tuple
+        A row is an :class:`IndexRow`, a mapping with its field names (or the core.articles
+        column names ``minhash`` and ``text_fingerprint``), or a tuple
         ``(article_id, signature[, shingle_count[, fingerprint[, source_id[, wire_credit]]]])``.
         Without ``shingle_count`` the set size is estimated from the signature, which makes
         wire matches less precise; without ``fingerprint`` exact copies are reported as near.
@@ -343,7 +355,11 @@ class DuplicateIndex:
         if shingle_count is None:
             shingle_count = max(1, round(_estimated_count(signature)))
         row = IndexRow(
-            row.article_id, signature, int(shingle_count), row.fingerprint, row.source_id,
+            row.article_id,
+            signature,
+            int(shingle_count),
+            row.fingerprint,
+            row.source_id,
             row.wire_credit,
         )
         self._rows[row.article_id] = row
@@ -457,13 +473,9 @@ class DuplicateIndex:
         return None
 
 
-def _as_minhash(signature: np.ndarray) -> MinHash:
-    return MinHash(
-        seed=MINHASH_SEED,
-        hashvalues=signature,
-        scheme=MINHASH_SCHEME,
-        permutations=_permutations(len(signature)),
-    )
+def _as_minhash(signature: np.ndarray) -> LeanMinHash:
+    # LeanMinHash carries no permutations: half the cost of a MinHash, enough for LSH.
+    return LeanMinHash(seed=MINHASH_SEED, hashvalues=signature, scheme=MINHASH_SCHEME)
 
 
 def _estimated_count(signature: np.ndarray) -> float:

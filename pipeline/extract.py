@@ -29,13 +29,16 @@ from pipeline.extraction.paywall import detect_truncation
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ExtractedArticle", "extract_article", "STATUSES", "MIN_ARTICLE_WORDS"]
+__all__ = ["MIN_ARTICLE_WORDS", "STATUSES", "ExtractedArticle", "extract_article"]
 
 STATUSES = ("ok", "empty", "binary", "not_html", "no_article", "too_large", "error")
 MIN_ARTICLE_WORDS = 25  # below this a page is a stub, a gallery or an index, not an article
 _WORD = re.compile(r"\w+", re.UNICODE)
 _HTML_TYPES = ("html", "xml")  # text/html, application/xhtml+xml
-_TAG = re.compile(r"<\s*(!doctype|html|head|body|div|p|article|meta|title|span|section|main|script)\b", re.IGNORECASE)
+_TAG = re.compile(
+    r"<\s*(!doctype|html|head|body|div|p|article|meta|title|span|section|main|script)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -65,18 +68,37 @@ class ExtractedArticle:
 
 def _failed(status: str, reason: str, url: str | None, method: str = "none") -> ExtractedArticle:
     return ExtractedArticle(
-        status=status, reason=reason, url=url, canonical_url=None, title=None, text="", paragraphs=(),
-        authors=(), published=None, date_source="none", language=None, method=method, n_words=0,
-        truncated=False, truncation_reason=None,
+        status=status,
+        reason=reason,
+        url=url,
+        canonical_url=None,
+        title=None,
+        text="",
+        paragraphs=(),
+        authors=(),
+        published=None,
+        date_source="none",
+        language=None,
+        method=method,
+        n_words=0,
+        truncated=False,
+        truncation_reason=None,
     )
 
 
-def _check_input(html: bytes | str, content_type: str | None, max_bytes: int) -> tuple[str, str] | str:
+def _check_input(
+    html: bytes | str, content_type: str | None, max_bytes: int
+) -> tuple[str, str] | str:
     """(status, reason) when the input cannot be an HTML page, else the decoded text."""
     size = len(html)
     if size > max_bytes:
-        return ("too_large", f"page is {size:,} {'bytes' if isinstance(html, bytes) else 'characters'}, "
-                             f"over the {max_bytes:,} limit")
+        return (
+            "too_large",
+            (
+                f"page is {size:,} {'bytes' if isinstance(html, bytes) else 'characters'}, "
+                f"over the {max_bytes:,} limit"
+            ),
+        )
     if isinstance(html, bytes):
         if not html.strip():
             return ("empty", "page has no content" if not html else "page is only whitespace")
@@ -99,8 +121,12 @@ def _check_input(html: bytes | str, content_type: str | None, max_bytes: int) ->
 
 
 def _visible_text_words(tree: lxml_html.HtmlElement) -> int:
-    text = " ".join(tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style) "
-                               "and not(ancestor::noscript) and not(ancestor::template)]"))
+    text = " ".join(
+        tree.xpath(
+            "//body//text()[not(ancestor::script) and not(ancestor::style) "
+            "and not(ancestor::noscript) and not(ancestor::template)]"
+        )
+    )
     return len(_WORD.findall(text))
 
 
@@ -131,7 +157,9 @@ def extract_article(
         return _failed("error", f"extraction failed: {type(exc).__name__}: {exc}", url)
 
 
-def _extract(text: str, url: str | None, feed_date: datetime | None, now: datetime) -> ExtractedArticle:
+def _extract(
+    text: str, url: str | None, feed_date: datetime | None, now: datetime
+) -> ExtractedArticle:
     tree = load_html(text)
     if tree is None:
         return _failed("not_html", "content could not be parsed as HTML", url)
@@ -147,22 +175,49 @@ def _extract(text: str, url: str | None, feed_date: datetime | None, now: dateti
     published, date_source = find_published(
         tree, url, articles, getattr(document, "date", None), feed_date, now
     )
-    common = dict(
-        url=url,
-        canonical_url=canonical_url(tree, url),
-        title=clean_title(tree, url, getattr(document, "title", None), getattr(document, "sitename", None), articles),
-        authors=extract_authors(tree, getattr(document, "author", None), articles),
-        published=published,
-        date_source=date_source,
-        language=detect_language(tree, getattr(document, "language", None), articles),
-        method=body.method,
-        truncated=truncation is not None,
-        truncation_reason=truncation,
-    )
+    common = {
+        "url": url,
+        "canonical_url": canonical_url(tree, url),
+        "title": clean_title(
+            tree,
+            url,
+            getattr(document, "title", None),
+            getattr(document, "sitename", None),
+            articles,
+        ),
+        "authors": extract_authors(
+            tree,
+            url,
+            getattr(document, "author", None),
+            getattr(document, "sitename", None),
+            articles,
+        ),
+        "published": published,
+        "date_source": date_source,
+        "language": detect_language(tree, getattr(document, "language", None), articles),
+        "method": body.method,
+        "truncated": truncation is not None,
+        "truncation_reason": truncation,
+    }
     if n_words == 0 or (n_words < MIN_ARTICLE_WORDS and truncation is None):
-        reason = ("no article text found" if n_words == 0 else
-                  f"only {n_words} words of text: too little for an article")
-        return ExtractedArticle(status="no_article", reason=reason, text=article_text, paragraphs=paragraphs,
-                                n_words=n_words, **common)
-    return ExtractedArticle(status="ok", reason=None, text=article_text, paragraphs=paragraphs,
-                            n_words=n_words, **common)
+        reason = (
+            "no article text found"
+            if n_words == 0
+            else f"only {n_words} words of text: too little for an article"
+        )
+        return ExtractedArticle(
+            status="no_article",
+            reason=reason,
+            text=article_text,
+            paragraphs=paragraphs,
+            n_words=n_words,
+            **common,
+        )
+    return ExtractedArticle(
+        status="ok",
+        reason=None,
+        text=article_text,
+        paragraphs=paragraphs,
+        n_words=n_words,
+        **common,
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -117,7 +118,9 @@ class _Article:
 def _coerce_article(item: Any) -> _Article:
     if isinstance(item, Mapping):
         if "title" not in item or "paragraphs" not in item:
-            raise ValueError(f"an article mapping needs 'title' and 'paragraphs', got {sorted(item)}")
+            raise ValueError(
+                f"an article mapping needs 'title' and 'paragraphs', got {sorted(item)}"
+            )
         title, paragraphs = item["title"], item["paragraphs"]
     else:
         try:
@@ -132,9 +135,9 @@ def _coerce_article(item: Any) -> _Article:
         raise TypeError(f"title must be a str, got {type(title).__name__}")
     if isinstance(paragraphs, str) or not isinstance(paragraphs, Sequence):
         raise TypeError("paragraphs must be a sequence of str, not a single string")
-    kept = [p.strip() for p in paragraphs if isinstance(p, str) and p.strip()]
-    if len(kept) != sum(1 for p in paragraphs if not isinstance(p, str) or p.strip()):
+    if any(not isinstance(p, str) for p in paragraphs):
         raise TypeError("paragraphs must all be str")
+    kept = [p.strip() for p in paragraphs if p.strip()]
     if not title.strip() and not kept:
         raise ValueError("article has neither a title nor any paragraph text")
     return _Article(title.strip(), kept)
@@ -158,9 +161,7 @@ class RelevanceModel:
         if max_passages < 1:
             raise ValueError(f"max_passages must be at least 1, got {max_passages}")
         if not 0 <= lead_passages < max_passages:
-            raise ValueError(
-                f"lead_passages must be in [0, max_passages), got {lead_passages}"
-            )
+            raise ValueError(f"lead_passages must be in [0, max_passages), got {lead_passages}")
         exemplars = [e for e in getattr(topic, "exemplars", []) if e and e.strip()]
         negatives = [n for n in getattr(topic, "negatives", []) if n and n.strip()]
         topic_id = getattr(topic, "id", "?")
@@ -190,31 +191,41 @@ class RelevanceModel:
         articles = [_coerce_article(item) for item in items]
         if not articles:
             return []
-        chosen = [self.select_passages(article.title, article.paragraphs) for article in articles]
+        # Count terms once per paragraph: the counts pick passages and add up to the totals.
+        hits = [[self._terms.hits(p) for p in article.paragraphs] for article in articles]
+        chosen = [
+            self._select(article.title, article.paragraphs, paragraph_hits)
+            for article, paragraph_hits in zip(articles, hits, strict=True)
+        ]
         flat = [passage for passages in chosen for passage in passages]
         margins = self.passage_margins(flat)
         verdicts: list[Relevance] = []
         start = 0
-        for article, passages in zip(articles, chosen, strict=True):
+        for article, passages, paragraph_hits in zip(articles, chosen, hits, strict=True):
             article_margins = margins[start : start + len(passages)]
             start += len(passages)
-            full_text = "\n".join([article.title, *article.paragraphs])
-            verdicts.append(self._verdict(passages, article_margins, self._terms.hits(full_text)))
+            totals = Counter(self._terms.hits(article.title))
+            for counts in paragraph_hits:
+                totals.update(counts)
+            term_hits = {term: totals[term] for term in self._terms.terms if totals[term]}
+            verdicts.append(self._verdict(passages, article_margins, term_hits))
         return verdicts
 
     def select_passages(self, title: str, paragraphs: Sequence[str]) -> list[str]:
         """The headline, the lead paragraphs, then those with the most distinct term hits."""
+        return self._select(title, paragraphs, [self._terms.hits(p) for p in paragraphs])
+
+    def _select(
+        self, title: str, paragraphs: Sequence[str], paragraph_hits: Sequence[dict[str, int]]
+    ) -> list[str]:
         passages = [title] if title else []
         lead = list(paragraphs[: self.lead_passages])
-        rest = list(enumerate(paragraphs[self.lead_passages :]))
         room = self.max_passages - len(passages) - len(lead)
         # Rank the remaining paragraphs by topic-term evidence; earlier ones win ties.
-        ranked = sorted(
-            rest,
-            key=lambda pair: (-len(self._terms.hits(pair[1])), pair[0]),
-        )
+        rest = range(self.lead_passages, len(paragraphs))
+        ranked = sorted(rest, key=lambda i: (-len(paragraph_hits[i]), i))
         picked = sorted(ranked[: max(room, 0)])
-        return passages + lead + [paragraph for _, paragraph in picked]
+        return passages + lead + [paragraphs[i] for i in picked]
 
     def passage_margins(self, passages: Sequence[str]) -> np.ndarray:
         """Per passage: mean top-k similarity to the exemplars minus that to the negatives."""

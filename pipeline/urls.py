@@ -8,11 +8,12 @@ tracking parameters, AMP variants and trailing slashes, sorts the query, and hon
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
-__all__ = ["canonical_url", "is_tracking_param", "same_site", "site_key", "url_host"]
+__all__ = ["canonical_url", "is_tracking_param", "same_site", "site_key", "strip_tracking", "url_host"]
 
 # Parameters that identify a campaign, a click or a referrer, never the story itself.
 TRACKING_PARAMS = frozenset({
@@ -55,6 +56,20 @@ def same_site(url: str, other: str) -> bool:
     return bool(site_key(url)) and site_key(url) == site_key(other)
 
 
+def strip_tracking(url: str) -> str:
+    """`url` without its fragment and tracking parameters; path and other parameters untouched.
+
+    This is the URL worth fetching: unlike the canonical form it still names a real resource.
+    """
+    parts = urlsplit(url.strip())
+    if not parts.query and not parts.fragment:
+        return url.strip()
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(key, value) for key, value in pairs if not is_tracking_param(key)]
+    query = parts.query if len(kept) == len(pairs) else urlencode(kept)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
 def _strip_amp(path: str) -> str:
     """Remove AMP markers: /amp/ prefix or suffix segment and a .amp / .amp.html suffix."""
     if path.endswith(".amp.html"):
@@ -66,6 +81,7 @@ def _strip_amp(path: str) -> str:
     return stripped if stripped.startswith("/") else "/" + stripped
 
 
+@lru_cache(maxsize=65_536)  # a crawl normalises each URL several times; bounded memory
 def _normalise(url: str) -> str:
     parts = urlsplit(canonicalize_url(url.strip(), keep_fragments=False))
     scheme = parts.scheme.lower()

@@ -19,8 +19,8 @@ from pipeline.urls import canonical_url, same_site
 __all__ = ["article_links", "date_from_url", "looks_like_article"]
 
 _DATE_IN_PATH = re.compile(
-    r"/(?P<y>(?:19|20)\d{2})[/-](?P<m>0?[1-9]|1[0-2])(?:[/-](?P<d>0?[1-9]|[12]\d|3[01]))?(?=/|-|$)"
-    r"|/(?P<y2>(?:19|20)\d{2})(?P<m2>0[1-9]|1[0-2])(?P<d2>0[1-9]|[12]\d|3[01])(?=/|-|$)"
+    r"[/-](?P<y>(?:19|20)\d{2})[/-](?P<m>0?[1-9]|1[0-2])(?:[/-](?P<d>0?[1-9]|[12]\d|3[01]))?(?=/|-|$)"
+    r"|/(?P<y2>(?:19|20)\d{2})(?P<m2>0[1-9]|1[0-2])(?:(?P<d2>0[1-9]|[12]\d|3[01])|/(?P<d3>0[1-9]|[12]\d|3[01]))?(?=/|-|$)"
 )
 _NOT_ARTICLE_SEGMENTS = frozenset({
     "tag", "tags", "topic", "topics", "author", "authors", "by", "category", "categories",
@@ -31,10 +31,13 @@ _NOT_ARTICLE_SEGMENTS = frozenset({
     "advertise", "cdn-cgi", "wp-admin", "wp-json", "static", "assets", "shop", "user", "users",
     "profile", "people", "staff", "corrections", "help",
 })
-_ASSET_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp", ".pdf", ".css", ".js",
+# PDFs are kept: reports linked like stories are recorded (as not_html), not silently skipped.
+_ASSET_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp", ".css", ".js",
                    ".xml", ".rss", ".json", ".zip", ".mp3", ".mp4", ".ico", ".txt", ".gz")
 _PAGE_SUFFIX = re.compile(r"\.(?:s?html?|php|aspx?)$")
 _NAVIGATION_TAGS = frozenset({"nav", "header", "footer"})
+# Elements that hold story teasers: a deep link inside one is a story even without a slug.
+_TEASER_TAGS = frozenset({"article", "h1", "h2", "h3", "h4", "li"})
 _NOT_ARTICLE_RELS = frozenset({"tag", "author", "category", "next", "prev", "nofollow"})
 
 
@@ -45,15 +48,19 @@ def date_from_url(url: str) -> date | None:
         return None
     year = int(match.group("y") or match.group("y2"))
     month = int(match.group("m") or match.group("m2"))
-    day = int(match.group("d") or match.group("d2") or 1)
+    day = int(match.group("d") or match.group("d2") or match.group("d3") or 1)
     try:
         return date(year, month, day)
     except ValueError:
         return None
 
 
-def looks_like_article(url: str, page_url: str) -> bool:
-    """Whether `url`, linked from the section page `page_url`, looks like a story."""
+def looks_like_article(url: str, page_url: str, *, in_teaser: bool = False) -> bool:
+    """Whether `url`, linked from the section page `page_url`, looks like a story.
+
+    `in_teaser`: the link sits in a teaser element (article, heading, list item); then any
+    link at least two path segments deep counts, since teasers rarely point to section fronts.
+    """
     if not url.startswith(("http://", "https://")) or not same_site(url, page_url):
         return False
     parts = urlsplit(url)
@@ -75,14 +82,19 @@ def looks_like_article(url: str, page_url: str) -> bool:
     last = _PAGE_SUFFIX.sub("", segments[-1])
     if last.count("-") >= 3 and len(last) >= 20:
         return True
-    return bool(re.search(r"\d{5,}", last)) and len(segments) >= 2
+    if re.search(r"\d{5,}", last) and len(segments) >= 2:
+        return True
+    return in_teaser and len(segments) >= 2
 
 
-def _in_navigation(element: etree._Element) -> bool:
+def _placement(element: etree._Element) -> tuple[bool, bool]:
+    """(inside navigation, inside a teaser element) for a link."""
+    teaser = False
     for ancestor in element.iterancestors():
         if ancestor.tag in _NAVIGATION_TAGS or ancestor.get("role") == "navigation":
-            return True
-    return False
+            return True, teaser
+        teaser = teaser or ancestor.tag in _TEASER_TAGS
+    return False, teaser
 
 
 def article_links(html: str, page_url: str) -> list[str]:
@@ -100,9 +112,10 @@ def article_links(html: str, page_url: str) -> list[str]:
         if not href or href.startswith(("#", "mailto:", "javascript:", "tel:")):
             continue
         rels = set((anchor.get("rel") or "").lower().split())
-        if rels & _NOT_ARTICLE_RELS or _in_navigation(anchor):
+        in_navigation, in_teaser = _placement(anchor)
+        if rels & _NOT_ARTICLE_RELS or in_navigation:
             continue
         url = urljoin(urljoin(page_url, base), href.strip())
-        if looks_like_article(url, page_url):
+        if looks_like_article(url, page_url, in_teaser=in_teaser):
             found.setdefault(url.split("#", 1)[0], None)
     return list(found)

@@ -5,9 +5,11 @@
 - A 429/503 with Retry-After raises the slot delay to the wait asked for, so the retry (and every
   other request to that host) waits; a wait longer than `FRAMEWATCH_MAX_RETRY_AFTER` is not
   retried and the host is skipped for the rest of the run.
-- After `FRAMEWATCH_HOST_MAX_FAILURES` consecutive failures (5xx, 429, timeouts, refused
-  connections) a host is skipped for the rest of the run; from half that count on, each failure
-  doubles its delay first (from `FRAMEWATCH_HOST_BACKOFF_SECONDS`).
+- A host whose last `FRAMEWATCH_HOST_MAX_FAILURES` URLs all failed for good (5xx, 429,
+  timeouts, refused connections, after their retries) is skipped for the rest of the run. From
+  the second such URL on, each doubles the host's delay first (from
+  `FRAMEWATCH_HOST_BACKOFF_SECONDS`). Counting URLs rather than attempts keeps one bad page
+  retried three times from condemning a host whose other pages are fine.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.python.failure import Failure
 
 if TYPE_CHECKING:
     from scrapy.core.downloader import Slot
@@ -72,11 +75,14 @@ class PolitenessMiddleware:
         settings = crawler.settings
         self.crawler = crawler
         self.base_delay = settings.getfloat("DOWNLOAD_DELAY")
-        self.max_failures = settings.getint("FRAMEWATCH_HOST_MAX_FAILURES", 6)
+        self.max_failures = settings.getint("FRAMEWATCH_HOST_MAX_FAILURES", 5)
+        self.max_retries = settings.getint("RETRY_TIMES") if settings.getbool("RETRY_ENABLED") else 0
         self.backoff = settings.getfloat("FRAMEWATCH_HOST_BACKOFF_SECONDS", 1.0)
         self.max_backoff = settings.getfloat("FRAMEWATCH_HOST_MAX_BACKOFF_SECONDS", 60.0)
         self.max_retry_after = settings.getfloat("FRAMEWATCH_MAX_RETRY_AFTER", 120.0)
         self.user_agent = settings["USER_AGENT"]
+        # Off only for benchmarks against our own demo site.
+        self.obey_crawl_delay = settings.getbool("FRAMEWATCH_OBEY_CRAWL_DELAY", True)
         self.hosts: dict[str, HostState] = {}
         crawler.signals.connect(self._robots_parsed, signal=signals.robots_parsed)
 
@@ -95,14 +101,20 @@ class PolitenessMiddleware:
     def _set_delay(self, key: str, state: HostState, delay: float) -> None:
         downloader = self.crawler.engine.downloader
         slot = downloader.slots.get(key)
+        per_slot = downloader.per_slot_settings.setdefault(key, {})
         if slot is not None:
             slot.delay = delay
+        if state.floor:
+            # Random jitter would shorten some gaps below the Crawl-delay the host asked for.
+            per_slot["jitter"] = 0.0
+            if slot is not None:
+                slot.jitter = 0.0
         # A slot dropped by Scrapy's idle-slot cleanup is rebuilt from these settings.
-        downloader.per_slot_settings.setdefault(key, {})["delay"] = max(delay, state.floor)
+        per_slot["delay"] = max(delay, state.floor)
 
     def _robots_parsed(self, robotparser: Any, request: Request) -> None:
         delay = robotparser.crawl_delay(self.user_agent)
-        if not delay:
+        if not delay or not self.obey_crawl_delay:
             return
         key, state = self._host(request)
         state.floor = float(delay)
@@ -136,14 +148,21 @@ class PolitenessMiddleware:
             slot = self._slot(key)
             self._set_delay(key, state, max(wait, state.floor, slot.delay if slot else 0.0))
             state.raised_delay = True
-        self._failed(key, state, f"HTTP {response.status}")
+        self._failed(key, state, f"HTTP {response.status}", self._final_attempt(request))
         return response
 
     def process_exception(self, request: Request, exception: BaseException) -> None:
         if isinstance(exception, IgnoreRequest):
             return
         key, state = self._host(request)
-        self._failed(key, state, type(exception).__name__)
+        self._failed(key, state, type(exception).__name__, self._final_attempt(request))
+
+    def _final_attempt(self, request: Request) -> bool:
+        """Whether RetryMiddleware will give up on this request after this failure."""
+        if request.meta.get("dont_retry"):
+            return True
+        limit = request.meta.get("max_retry_times", self.max_retries)
+        return request.meta.get("retry_times", 0) >= limit
 
     def _recovered(self, key: str, state: HostState) -> None:
         state.failures = 0
@@ -151,14 +170,14 @@ class PolitenessMiddleware:
             state.raised_delay = False
             self._set_delay(key, state, max(self.base_delay, state.floor))
 
-    def _failed(self, key: str, state: HostState, what: str) -> None:
-        state.failures += 1
-        if state.skipped_reason:
+    def _failed(self, key: str, state: HostState, what: str, final: bool) -> None:
+        if not final or state.skipped_reason:
             return
+        state.failures += 1
         if state.failures >= self.max_failures:
-            self._skip(key, state, f"host {key} failed {state.failures} times in a row "
+            self._skip(key, state, f"the last {state.failures} URLs of host {key} all failed "
                                    f"(last: {what}); skipped for the rest of this run")
-        elif state.failures >= max(2, self.max_failures // 2):
+        elif state.failures >= 2:
             slot = self._slot(key)
             current = slot.delay if slot else self.base_delay
             backoff = min(max(current * 2, self.backoff), self.max_backoff)
@@ -168,10 +187,18 @@ class PolitenessMiddleware:
             state.raised_delay = True
 
     def _skip(self, key: str, state: HostState, reason: str) -> None:
-        if not state.skipped_reason:
-            logger.warning("skipping %s: %s", key, reason)
-            state.skipped_reason = reason
-            self.crawler.stats.inc_value("framewatch/hosts_skipped")
+        if state.skipped_reason:
+            return
+        logger.warning("skipping %s: %s", key, reason)
+        state.skipped_reason = reason
+        self.crawler.stats.inc_value("framewatch/hosts_skipped")
+        # Requests already past this middleware wait in the host's download slot: fail them too.
+        slot = self._slot(key)
+        if slot is None:
+            return
+        queued, slot.queue = list(slot.queue), type(slot.queue)()
+        for _request, waiting in queued:
+            waiting.errback(Failure(HostSkipped(reason)))
 
 
 class PoliteAutoThrottle(AutoThrottle):

@@ -15,7 +15,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -34,6 +34,41 @@ logger = logging.getLogger(__name__)
 
 # Statuses after which a URL's story is held by this run (a later variant is a duplicate).
 HOLDING_STATUSES = ("new", "changed", "unchanged", "not_modified")
+# Outcomes that settle a URL for good: a later run does not retry it from the backlog.
+SETTLED_STATUSES = ("new", "changed", "unchanged", "not_modified", "robots_denied", "not_html",
+                    "not_found", "too_large", "redirect_loop")
+
+# Discovered articles never stored whose last attempt may succeed on a retry (a listing that
+# answers 304 would otherwise never offer them again). A URL whose last row points at a stored
+# story (a redirect or variant of it) is settled too.
+_BACKLOG_SQL = f"""
+with recent as (
+    select url, canonical_url, status, fetched_at from core.fetch_log
+    where kind = 'article' and fetched_at >= $since
+),
+by_url as (
+    select url, arg_max(status, fetched_at) as status,
+           arg_max(canonical_url, fetched_at) as canonical_url
+    from recent group by url
+),
+by_canonical as (
+    select canonical_url, arg_max(status, fetched_at) as status from recent
+    where canonical_url is not null and status <> 'duplicate' group by canonical_url
+)
+select d.source_id, d.first_url, d.discovered_via, d.listing_title, d.listing_published,
+       d.listing_updated
+from core.discovered as d
+left join by_url as u on u.url = d.first_url
+left join by_canonical as c on c.canonical_url = d.canonical_url
+where d.last_seen >= $since
+  and d.source_id in (select unnest($sources::varchar[]))
+  and not exists (select 1 from core.pages as p
+                  where p.canonical_url in (d.canonical_url, u.canonical_url))
+  and coalesce(u.status, '') not in {SETTLED_STATUSES}
+  and coalesce(c.status, '') not in {SETTLED_STATUSES}
+order by d.last_seen desc
+limit $limit
+"""
 
 
 @dataclass(frozen=True)
@@ -136,6 +171,7 @@ class CrawlStore:
                  source.kind, utc_now()])
 
     def _spider_opened(self, spider: Any) -> None:
+        self.mirror_sources(getattr(spider, "sources", {}).values())
         self._loop = create_looping_call(self.flush)
         self._loop.start(self.flush_seconds, now=False)
 
@@ -164,6 +200,15 @@ class CrawlStore:
             "select canonical_url, fetched_at, content_sha256 from core.pages "
             "where canonical_url in (select unnest(?::varchar[]))", [canonical_urls]).fetchall()
         return {url: KnownPage(fetched_at, sha) for url, fetched_at, sha in rows}
+
+    def backlog(self, source_ids: list[str], *, days: float, limit: int) -> list[tuple[Any, ...]]:
+        """Recently discovered articles of these sources that no run has stored yet and that
+        may succeed on a retry: (source_id, url, via, title, published, updated), newest first."""
+        if not source_ids or limit <= 0:
+            return []
+        since = utc_now() - timedelta(days=days)
+        return self.con.execute(_BACKLOG_SQL, {"since": since, "sources": source_ids,
+                                               "limit": limit}).fetchall()
 
     def page_sha(self, canonical_url: str) -> str | None:
         pending = self._page_rows.get(canonical_url)

@@ -13,6 +13,7 @@ SHARED = REPO.parent / "shared"
 # The suite runs offline: no model hub, no Prefect telemetry, Prefect state kept per session.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 
 @pytest.fixture(scope="session", autouse=True)

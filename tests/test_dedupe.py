@@ -15,7 +15,7 @@ import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -30,6 +30,7 @@ from pipeline.dedupe import (
     index_row,
     minhash_signature,
     normalise_text,
+    shingles,
     signature_from_stored,
     signature_to_bytes,
     text_fingerprint,
@@ -41,10 +42,13 @@ SHARED_GOLD = (
     Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "extraction" / "gold.jsonl"
 )
 
-# Measured with the defaults of DuplicateIndex (seed 7 stream); the gate allows a margin.
+# Measured with the defaults of DuplicateIndex, pooled over the streams of SEEDS; the gate
+# allows a margin. The synthetic articles are short (60-120 words), so the same edits remove a
+# larger share of their shingles than of a real article's: recall is lower there.
+SEEDS = (7, 11, 13)
 PINNED = {
-    "synthetic": {"precision": 1.0, "recall": 0.97},
-    "real": {"precision": 1.0, "recall": 0.98},
+    "synthetic": {"precision": 1.0, "recall": 0.892},
+    "real": {"precision": 1.0, "recall": 0.997},
 }
 MARGIN = 0.03
 
@@ -81,7 +85,7 @@ class StreamItem:
     cluster: str
     source_id: str
     text: str
-    edit: str  # original | wire | trimmed | corrected | distinct
+    edit: str  # original | wire | trimmed | corrected | follow-up
 
 
 def _typo(paragraphs: list[str], rng: random.Random) -> list[str]:
@@ -117,7 +121,7 @@ def wire_copy(title: str, paragraphs: Sequence[str], rng: random.Random) -> str:
 
 def trimmed_copy(title: str, paragraphs: Sequence[str], rng: random.Random) -> str:
     """A regional reprint of the first half or so of the story, under its own headline."""
-    keep = max(2, round(len(paragraphs) * rng.uniform(0.5, 0.7)))
+    keep = max(2, round(len(paragraphs) * rng.uniform(0.3, 0.7)))
     return "\n\n".join([title.upper(), *paragraphs[:keep]])
 
 
@@ -130,13 +134,21 @@ def corrected_copy(title: str, paragraphs: Sequence[str], rng: random.Random) ->
     return "\n\n".join([title, *paras])
 
 
-def build_stream(
-    articles: Sequence[tuple[str, list[str]]], seed: int = 7
-) -> list[StreamItem]:
-    """Originals, edited copies of about 60% of them, shuffled; ids say nothing of the truth."""
+def follow_up(background: Sequence[str], fresh: Sequence[str], rng: random.Random) -> str:
+    """A new story that reuses a background paragraph or two of an earlier one: not a copy."""
+    reused = list(background[1 : 1 + rng.randint(1, 2)])
+    return "\n\n".join([*fresh[:2], *reused, *fresh[2:]])
+
+
+def build_stream(articles: Sequence[tuple[str, list[str]]], seed: int = 7) -> list[StreamItem]:
+    """Originals, edited copies of about 60% of them and follow-up stories that reuse some of
+    their paragraphs, shuffled; article ids say nothing of the truth."""
     rng = random.Random(seed)
+    # A fifth of the articles supply the new text of follow-up stories; they appear nowhere else.
+    split = len(articles) * 4 // 5
+    bases, fresh_pool = articles[:split], list(articles[split:])
     items: list[StreamItem] = []
-    for n, (title, paragraphs) in enumerate(articles):
+    for n, (title, paragraphs) in enumerate(bases):
         cluster = f"story-{n}"
         outlet = f"outlet-{n % 7}"
         # Every outlet stamps its boilerplate on its own stories: shared text, different stories.
@@ -151,6 +163,10 @@ def build_stream(
             else:
                 text, source = corrected_copy(title, body, rng), outlet
             items.append(StreamItem("", cluster, source, text, edit))
+        if fresh_pool and len(paragraphs) >= 3 and rng.random() < 0.25:
+            fresh_title, fresh = fresh_pool.pop()
+            text = "\n\n".join([fresh_title, follow_up(paragraphs, fresh, rng)])
+            items.append(StreamItem("", f"follow-up-{n}", outlet, text, "follow-up"))
     rng.shuffle(items)
     for number, item in enumerate(items):
         item.article_id = f"a{number:05d}"
@@ -191,19 +207,38 @@ def measure(index: DuplicateIndex, stream: Sequence[StreamItem]) -> Scores:
     )
 
 
+def measure_streams(articles: Sequence[tuple[str, list[str]]]) -> Scores:
+    """Scores pooled over one fresh index per seed's stream."""
+    runs = [measure(DuplicateIndex(), build_stream(articles, seed)) for seed in SEEDS]
+    predicted = sum(r.predicted for r in runs)
+    expected = sum(r.expected for r in runs)
+    correct = sum(r.precision * r.predicted for r in runs)
+    found = sum(r.recall * r.expected for r in runs)
+    return Scores(
+        precision=correct / predicted if predicted else 1.0,
+        recall=found / expected if expected else 1.0,
+        predicted=predicted,
+        expected=expected,
+        wrong_kind=sum(r.wrong_kind for r in runs),
+    )
+
+
 def _expected_kind(item: StreamItem, stream: Sequence[StreamItem], other_id: str) -> str:
     other = next(s for s in stream if s.article_id == other_id)
+    if text_fingerprint(other.text) == text_fingerprint(item.text):
+        return "exact"
     return "near" if other.source_id == item.source_id else "wire"
 
 
 def labelled_articles() -> list[tuple[str, list[str]]]:
-    rows = (json.loads(line) for line in (FIXTURES / "relevance" / "labelled.jsonl").open())
+    lines = (FIXTURES / "relevance" / "labelled.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines if line.strip()]
     return [(row["title"], row["paragraphs"]) for row in rows]
 
 
 def gold_articles(min_words: int = 80) -> list[tuple[str, list[str]]]:
     articles = []
-    for line in SHARED_GOLD.open(encoding="utf-8"):
+    for line in SHARED_GOLD.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         paragraphs = [p.strip() for p in row["text"].split("\n") if p.strip()]
         if len(row["text"].split()) >= min_words and len(paragraphs) >= 2:
@@ -215,9 +250,8 @@ def gold_articles(min_words: int = 80) -> list[tuple[str, list[str]]]:
 
 
 def test_duplicate_quality_on_synthetic_articles() -> None:
-    stream = build_stream(labelled_articles())
-    scores = measure(DuplicateIndex(), stream)
-    assert scores.expected > 50, "the stream must hold enough copies to measure recall"
+    scores = measure_streams(labelled_articles())
+    assert scores.expected > 150, "the stream must hold enough copies to measure recall"
     assert scores.precision >= PINNED["synthetic"]["precision"] - MARGIN, scores
     assert scores.recall >= PINNED["synthetic"]["recall"] - MARGIN, scores
     assert scores.wrong_kind <= 0.05 * scores.predicted, scores
@@ -225,9 +259,8 @@ def test_duplicate_quality_on_synthetic_articles() -> None:
 
 @pytest.mark.skipif(not SHARED_GOLD.exists(), reason="../shared/eval/extraction is absent")
 def test_duplicate_quality_on_real_article_bodies() -> None:
-    stream = build_stream(gold_articles())
-    scores = measure(DuplicateIndex(), stream)
-    assert scores.expected > 80
+    scores = measure_streams(gold_articles())
+    assert scores.expected > 250
     assert scores.precision >= PINNED["real"]["precision"] - MARGIN, scores
     assert scores.recall >= PINNED["real"]["recall"] - MARGIN, scores
     assert scores.wrong_kind <= 0.05 * scores.predicted, scores
@@ -236,22 +269,36 @@ def test_duplicate_quality_on_real_article_bodies() -> None:
 # --- behaviour ------------------------------------------------------------------------------
 
 STORY = [
-    "The Commerce Department added a dozen Chinese companies to its entity list on Tuesday, "
-    "barring them from buying advanced processors and the tools used to make them.",
-    "Officials said the move was meant to keep the most capable accelerators out of the hands "
-    "of developers building large models for Beijing's military and security services.",
-    "Shares in chip equipment makers fell in after-hours trading, with the largest suppliers "
-    "losing between two and four percent of their value.",
-    "Industry groups said the rules would hurt American firms and push Chinese customers "
-    "toward domestic suppliers such as Huawei and SMIC, which have expanded production.",
+    (
+        "The Commerce Department added a dozen Chinese companies to its entity list on Tuesday, "
+        "barring them from buying advanced processors and the tools used to make them."
+    ),
+    (
+        "Officials said the move was meant to keep the most capable accelerators out of the hands "
+        "of developers building large models for Beijing's military and security services."
+    ),
+    (
+        "Shares in chip equipment makers fell in after-hours trading, with the largest suppliers "
+        "losing between two and four percent of their value."
+    ),
+    (
+        "Industry groups said the rules would hurt American firms and push Chinese customers "
+        "toward domestic suppliers such as Huawei and SMIC, which have expanded production."
+    ),
 ]
 OTHER_STORY = [
-    "Huawei plans to double output of its Ascend processors next year as Chinese cloud "
-    "providers look for alternatives to the American hardware they can no longer buy.",
-    "The chips are made by SMIC on an older process, and engineers say yields remain low, "
-    "but the government has urged state-owned firms to switch to domestic suppliers.",
-    "Analysts said the shortfall would take years to close even with state support for the "
-    "industry and new factories in Shanghai and Shenzhen.",
+    (
+        "Huawei plans to double output of its Ascend processors next year as Chinese cloud "
+        "providers look for alternatives to the American hardware they can no longer buy."
+    ),
+    (
+        "The chips are made by SMIC on an older process, and engineers say yields remain low, "
+        "but the government has urged state-owned firms to switch to domestic suppliers."
+    ),
+    (
+        "Analysts said the shortfall would take years to close even with state support for the "
+        "industry and new factories in Shanghai and Shenzhen."
+    ),
 ]
 
 
@@ -352,8 +399,14 @@ def test_index_rebuilt_from_warehouse_rows_matches_like_the_original(tmp_path: P
         con.executemany(
             "insert into core_articles values (?, ?, ?, ?, ?, ?)",
             [
-                [r.article_id, r.signature.tolist(), r.shingle_count, r.fingerprint,
-                 r.source_id, r.wire_credit]
+                [
+                    r.article_id,
+                    r.signature.tolist(),
+                    r.shingle_count,
+                    r.fingerprint,
+                    r.source_id,
+                    r.wire_credit,
+                ]
                 for r in rows
             ],
         )
@@ -364,13 +417,32 @@ def test_index_rebuilt_from_warehouse_rows_matches_like_the_original(tmp_path: P
     for item in stream[half:]:
         expected = live.match(item.article_id, item.text, source_id=item.source_id)
         got = rebuilt.match(
-            item.article_id, item.text, signature=minhash_signature(item.text),
+            item.article_id,
+            item.text,
+            signature=minhash_signature(item.text),
             source_id=item.source_id,
         )
         assert got == expected
         loose = signature_only.match(item.article_id, item.text)
         if expected is not None and expected.kind != "wire":
             assert loose is not None and loose.duplicate_of == expected.duplicate_of
+
+
+def test_from_rows_accepts_core_articles_column_names() -> None:
+    row = index_row("a", "\n\n".join(STORY), source_id="reuters")
+    index = DuplicateIndex.from_rows(
+        [
+            {
+                "article_id": "a",
+                "minhash": row.signature.tolist(),
+                "shingle_count": row.shingle_count,
+                "text_fingerprint": row.fingerprint,
+                "source_id": "reuters",
+            }
+        ]
+    )
+    match = index.match("b", "\n\n".join(STORY))
+    assert match is not None and (match.duplicate_of, match.kind) == ("a", "exact")
 
 
 def test_from_rows_rejects_malformed_rows() -> None:
@@ -380,11 +452,22 @@ def test_from_rows_rejects_malformed_rows() -> None:
         DuplicateIndex.from_rows([("a", [1, 2, 3])])
 
 
-def test_index_row_records_credit_and_count() -> None:
-    row = index_row("a", "BEIJING, March 3 (Xinhua) -- " + " ".join(STORY), source_id="xinhua")
+def test_index_row_records_credit_count_and_fingerprint() -> None:
+    text = "BEIJING, March 3 (Xinhua) -- " + " ".join(STORY)
+    row = index_row("a", text, source_id="xinhua")
     assert row.wire_credit == "Xinhua" and row.source_id == "xinhua"
-    assert row.shingle_count == len(normalise_text(row_text := " ".join(STORY)).split()) + 5 - 4
-    assert row_text
+    assert row.shingle_count == len(shingles(text))
+    assert row.fingerprint == text_fingerprint(text)
+    assert np.array_equal(row.signature, minhash_signature(text))
+
+
+def test_shingles_are_five_word_windows_and_cjk_counts_characters() -> None:
+    assert shingles("one two three four five six") == {
+        "one two three four five",
+        "two three four five six",
+    }
+    assert shingles("Short text") == {"short text"}
+    assert len(shingles("中国人工智能发展")) == 4  # 8 characters, 5-character windows
 
 
 @pytest.mark.parametrize(
@@ -408,7 +491,7 @@ def test_wire_credit(text: str, agency: str | None) -> None:
 
 
 def test_choose_original_prefers_earliest_then_wire_then_dated() -> None:
-    t0 = datetime(2026, 3, 3, 8, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
     copies = [
         Copy("paper", t0 + timedelta(hours=2)),
         Copy("reuters", t0, is_wire=True),
@@ -417,6 +500,8 @@ def test_choose_original_prefers_earliest_then_wire_then_dated() -> None:
     assert choose_original(copies) == "reuters"
     tie = [Copy("paper", t0), Copy("ap", t0, is_wire=True)]
     assert choose_original(tie) == "ap"
-    assert choose_original([Copy("undated", None), Copy("dated", t0 + timedelta(days=9))]) == "dated"
+    assert (
+        choose_original([Copy("undated", None), Copy("dated", t0 + timedelta(days=9))]) == "dated"
+    )
     with pytest.raises(ValueError, match="at least one"):
         choose_original([])

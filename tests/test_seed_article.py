@@ -13,7 +13,7 @@ def test_seed_article_carries_data_talent_and_regulation(shared_dir, embedder):
     paragraphs = [p.strip() for p in lines if len(p.strip()) > 60]
     title = "Why China's Communist approach to AI is a blueprint for second place"
     passages = split_passages(title, paragraphs)
-    model = FrameModel.build(load_codebook(DEFAULT_SEEDS_DIR / "frames.toml"), embedder)
+    model = FrameModel(load_codebook(DEFAULT_SEEDS_DIR / "frames.toml"), embedder)
     result = model.score(passages, embedder.encode([p.text for p in passages]))
     assert {"data_advantage", "talent", "regulation"} <= set(result.present), result.scores
     for frame in ("data_advantage", "talent", "regulation"):

@@ -40,12 +40,15 @@ def _parse_when(value: str | None) -> dt.datetime | None:
 @click.option("--server-port", type=click.IntRange(1, 65535), default=4200, show_default=True,
               help="Port of the local Prefect server started on 127.0.0.1 when PREFECT_API_URL "
                    "is not set.")
+@click.option("--work-pool", metavar="NAME",
+              help="Register the deployments on this Prefect work pool for workers on other "
+                   "machines to run (see docs/scale-out.md), then exit instead of serving.")
 @click.option("--check", is_flag=True,
               help="Only check the schedule file and print the next run times; start nothing.")
 @click.pass_context
 def command(ctx: click.Context, schedule_file: str | None, workdir: str | None,
             once_at: str | None, stop_after: float | None, limit: int, server_port: int,
-            check: bool) -> None:
+            work_pool: str | None, check: bool) -> None:
     """Serve the pipeline on cron schedules (crawl every 6 h then process, report on Mondays).
 
     Uses the Prefect server named by PREFECT_API_URL, or starts a local one on 127.0.0.1 for as
@@ -53,7 +56,7 @@ def command(ctx: click.Context, schedule_file: str | None, workdir: str | None,
     """
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.config import load_schedule
-    from flows.schedule import next_run_times, prefect_api, serve_schedule
+    from flows.schedule import deploy_to_work_pool, next_run_times, prefect_api, serve_schedule
 
     schedule = load_schedule(schedule_file)
     config = (ctx.find_root().obj or {}).get("config")
@@ -65,6 +68,14 @@ def command(ctx: click.Context, schedule_file: str | None, workdir: str | None,
         soon = ", ".join(t.strftime("%Y-%m-%d %H:%M %Z") for t in upcoming[job.deployment_name])
         click.echo(f"  {job.deployment_name:<20} {job.cron:<14} {what:<20} next: {soon}")
     if check:
+        return
+    if work_pool:
+        if "PREFECT_API_URL" not in os.environ:
+            raise click.UsageError("--work-pool needs PREFECT_API_URL: the server the workers "
+                                   "poll (a local server would stop when this command exits)")
+        ids = deploy_to_work_pool(schedule, work_pool, config=config, workdir=workdir)
+        click.echo(f"Registered {len(ids)} deployments on work pool {work_pool!r}; start workers "
+                   f"with: prefect worker start --pool {work_pool}")
         return
     log_dir = Path(settings_from(ctx, workdir).workdir)
     log_dir.mkdir(parents=True, exist_ok=True)

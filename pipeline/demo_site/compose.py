@@ -54,6 +54,25 @@ def fill(template: str, slots: SlotFiller) -> str:
     return template.format_map(slots)
 
 
+_HEADLINE_FORMS = (
+    "Analysis: {}",
+    "Explainer: {}",
+    "Exclusive: {}",
+    "{}, report says",
+    "{}: what it means",
+    "{} - five takeaways",
+    "Insight: {}",
+)
+
+
+def headline(rng: random.Random, template: str, slots: SlotFiller) -> str:
+    """A headline from a pool template, sometimes in one of the standard desk forms."""
+    title = fill(template, slots)
+    if rng.random() < 0.4 and not title.endswith("?"):
+        title = rng.choice(_HEADLINE_FORMS).format(title)
+    return title
+
+
 def _chunks(rng: random.Random, sentences: list[str], low: int, high: int) -> list[list[str]]:
     chunks: list[list[str]] = []
     while sentences:
@@ -81,7 +100,7 @@ def compose_on_topic(
             ordered.append(primary_chunks.pop(0))
         if other_chunks:
             ordered.append(other_chunks.pop(0))
-    title = fill(rng.choice(FRAME_TITLES[primary]), slots)
+    title = headline(rng, rng.choice(FRAME_TITLES[primary]), slots)
     paragraphs = [" ".join(fill(sentence, slots) for sentence in chunk) for chunk in ordered]
     return title, paragraphs
 
@@ -92,7 +111,9 @@ def compose_off_topic(rng: random.Random, topic: str, published: datetime) -> tu
     pool = OFF_TOPIC[topic]
     sentences = rng.sample(pool["sentences"], rng.randint(6, min(9, len(pool["sentences"]))))
     title = fill(rng.choice(pool["titles"]), slots)
-    paragraphs = [" ".join(fill(s, slots) for s in chunk) for chunk in _chunks(rng, sentences, 1, 3)]
+    paragraphs = [
+        " ".join(fill(s, slots) for s in chunk) for chunk in _chunks(rng, sentences, 1, 3)
+    ]
     return title, paragraphs
 
 
@@ -106,4 +127,4 @@ def compose_alternate_title(rng: random.Random, frame: str, published: datetime,
     """A different headline for the same story, as a republishing desk would write."""
     slots = SlotFiller(rng, published)
     options = [t for t in FRAME_TITLES[frame] if fill(t, slots) != avoid]
-    return fill(rng.choice(options), slots)
+    return headline(rng, rng.choice(options), slots)

@@ -7,7 +7,7 @@ import logging
 import random
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from pipeline.demo_site.compose import (
     compose_alternate_title,
@@ -21,6 +21,7 @@ from pipeline.demo_site.outlets import HOSTILE, outlets_for
 from pipeline.demo_site.phrases_frames import WIRE_DATELINES
 from pipeline.demo_site.phrases_other import OFF_TOPIC
 from pipeline.demo_site.schedule import (
+    StorySlot,
     iso_week_mondays,
     plan_stories,
     planted_trends,
@@ -37,13 +38,14 @@ class ScaleSpec:
     articles: int  # total pages, wire copies included
     thin: tuple[int, int]  # (on-topic, off-topic) stories in the thin early week
     recent_boost: float  # extra volume in the last four weeks, so the trend rests on enough stories
+    page_size: int  # links per section page: small scales still paginate
     copy_share: float = 0.08  # share of all articles that are republished wire copies
 
 
 SCALES: dict[str, ScaleSpec] = {
-    "small": ScaleSpec(weeks=14, articles=56, thin=(2, 0), recent_boost=2.0),
-    "demo": ScaleSpec(weeks=16, articles=520, thin=(3, 2), recent_boost=1.15),
-    "bench": ScaleSpec(weeks=20, articles=5000, thin=(3, 2), recent_boost=1.1),
+    "small": ScaleSpec(weeks=14, articles=56, thin=(1, 1), recent_boost=2.0, page_size=4),
+    "demo": ScaleSpec(weeks=16, articles=520, thin=(3, 2), recent_boost=1.15, page_size=12),
+    "bench": ScaleSpec(weeks=20, articles=5000, thin=(3, 2), recent_boost=1.1, page_size=20),
 }
 THIN_WEEK_INDEX = 1
 
@@ -70,8 +72,8 @@ def build_corpus(
     if week_count < 6:
         raise ValueError(f"weeks={week_count}: the planted trends need at least 6 weeks")
     total = spec.articles if articles is None else articles
-    anchor = anchor or datetime.now(timezone.utc).date()
-    chosen_outlets = outlets_for(outlets, scale)
+    anchor = anchor or datetime.now(UTC).date()
+    chosen_outlets = [replace(o, page_size=spec.page_size) for o in outlets_for(outlets, scale)]
 
     mondays = iso_week_mondays(anchor, week_count)
     copies_wanted = round(total * spec.copy_share)
@@ -80,7 +82,7 @@ def build_corpus(
         plan_rng, week_count, total - copies_wanted, THIN_WEEK_INDEX, spec.thin, spec.recent_boost
     )
     slots = plan_stories(plan_rng, mondays, volumes)
-    corpus_end = datetime.combine(mondays[-1] + timedelta(days=7), time(0), timezone.utc)
+    corpus_end = datetime.combine(mondays[-1] + timedelta(days=7), time(0), UTC)
 
     originals = _write_originals(seed, slots, chosen_outlets)
     copies = _write_wire_copies(seed, originals, chosen_outlets, copies_wanted, corpus_end)
@@ -97,12 +99,17 @@ def build_corpus(
         fault_outlet=HOSTILE,
         faults=FAULTS,
         private_paths={
-            o.id: (f"/{o.private_section}/", *(f"/{o.private_section}/preview-{i}" for i in (1, 2, 3)))
+            o.id: (
+                f"/{o.private_section}/",
+                *(f"/{o.private_section}/preview-{i}" for i in (1, 2, 3)),
+            )
             for o in chosen_outlets
             if o.private_section
         },
     )
-    logger.debug("built %s corpus: %d articles, %d outlets", scale, len(everything), len(chosen_outlets))
+    logger.debug(
+        "built %s corpus: %d articles, %d outlets", scale, len(everything), len(chosen_outlets)
+    )
     return corpus
 
 
@@ -131,7 +138,7 @@ class _Draft:
     wire_of: _Draft | None = None
 
 
-def _write_originals(seed: int, slots: list, outlets: list[DemoOutlet]) -> list[_Draft]:
+def _write_originals(seed: int, slots: list[StorySlot], outlets: list[DemoOutlet]) -> list[_Draft]:
     wire = _wire_outlet(outlets)
     drafts = []
     for index, slot in enumerate(slots):
@@ -140,7 +147,9 @@ def _write_originals(seed: int, slots: list, outlets: list[DemoOutlet]) -> list[
         outlet = rng.choices(outlets, weights=weights)[0]
         published = publish_moment(rng, slot.day, outlet.local_tz)
         if slot.on_topic:
-            title, paragraphs = compose_on_topic(rng, slot.primary_frame, slot.secondary_frames, published)
+            title, paragraphs = compose_on_topic(
+                rng, slot.primary_frame, slot.secondary_frames, published
+            )
             section, topic = rng.choice(outlet.topic_sections), "ai_race"
             frames = (slot.primary_frame, *slot.secondary_frames)
         else:
@@ -150,12 +159,25 @@ def _write_originals(seed: int, slots: list, outlets: list[DemoOutlet]) -> list[
         if outlet is wire:
             paragraphs[0] = f"{rng.choice(WIRE_DATELINES)} ({wire.name}) - {paragraphs[0]}"
         authors = tuple(rng.sample(outlet.authors, 2 if rng.random() < 0.2 else 1))
-        updated = published + timedelta(minutes=rng.randint(40, 600)) if rng.random() < 0.2 else None
+        updated = (
+            published + timedelta(minutes=rng.randint(40, 600)) if rng.random() < 0.2 else None
+        )
         if updated and not _same_local_day(updated, outlet):
             updated = None
         drafts.append(
-            _Draft(outlet, title, published, authors, paragraphs, slot.on_topic,
-                   slot.primary_frame, frames, section, topic, updated)
+            _Draft(
+                outlet,
+                title,
+                published,
+                authors,
+                paragraphs,
+                slot.on_topic,
+                slot.primary_frame,
+                frames,
+                section,
+                topic,
+                updated,
+            )
         )
     return drafts
 
@@ -164,7 +186,9 @@ def _same_local_day(moment: datetime, outlet: DemoOutlet) -> bool:
     return local_time(moment, outlet.local_tz)[0].date() == moment.date()
 
 
-def _copy_moment(rng: random.Random, original: datetime, outlet: DemoOutlet, end: datetime) -> datetime | None:
+def _copy_moment(
+    rng: random.Random, original: datetime, outlet: DemoOutlet, end: datetime
+) -> datetime | None:
     """When `outlet` runs a wire story: hours later, inside its own newsroom day, before `end`."""
     for day_offset in (0, 1):
         day = original.date() + timedelta(days=day_offset)
@@ -176,8 +200,9 @@ def _copy_moment(rng: random.Random, original: datetime, outlet: DemoOutlet, end
     return None
 
 
-def _write_wire_copies(seed: int, originals: list[_Draft], outlets: list[DemoOutlet],
-                       wanted: int, end: datetime) -> list[_Draft]:
+def _write_wire_copies(
+    seed: int, originals: list[_Draft], outlets: list[DemoOutlet], wanted: int, end: datetime
+) -> list[_Draft]:
     rng = random.Random(f"{seed}:wire")
     wire = _wire_outlet(outlets)
     republishers = [o for o in outlets if o is not wire]
@@ -202,8 +227,20 @@ def _write_wire_copies(seed: int, originals: list[_Draft], outlets: list[DemoOut
             authors = original.authors if rng.random() < 0.5 else (f"{wire.name} staff",)
             section = rng.choice(outlet.topic_sections)
             copies.append(
-                _Draft(outlet, title, published, authors, paragraphs, True, original.primary_frame,
-                       original.frames, section, "ai_race", None, wire_of=original)
+                _Draft(
+                    outlet,
+                    title,
+                    published,
+                    authors,
+                    paragraphs,
+                    True,
+                    original.primary_frame,
+                    original.frames,
+                    section,
+                    "ai_race",
+                    None,
+                    wire_of=original,
+                )
             )
     return copies
 
@@ -213,7 +250,9 @@ def _slug(title: str) -> str:
     return "-".join(words[:9]) or "story"
 
 
-def article_path(outlet: DemoOutlet, section: str, slug: str, number: int, published: datetime) -> str:
+def article_path(
+    outlet: DemoOutlet, section: str, slug: str, number: int, published: datetime
+) -> str:
     """The canonical path of an article under the outlet's URL conventions."""
     d = published
     style = outlet.article_path_style
@@ -252,7 +291,9 @@ def _assign_urls(seed: int, drafts: list[_Draft], outlets: list[DemoOutlet]) -> 
         keys[id(draft)] = key
         path = article_path(outlet, draft.section, _slug(draft.title), number, draft.published)
         if path in used_paths[outlet.id]:
-            path = article_path(outlet, draft.section, f"{_slug(draft.title)}-{number}", number, draft.published)
+            path = article_path(
+                outlet, draft.section, f"{_slug(draft.title)}-{number}", number, draft.published
+            )
         used_paths[outlet.id].add(path)
         variants, legacy = _variants(rng, outlet, path, number)
         built.append(
@@ -283,7 +324,9 @@ def _assign_urls(seed: int, drafts: list[_Draft], outlets: list[DemoOutlet]) -> 
     ]
 
 
-def _variants(rng: random.Random, outlet: DemoOutlet, path: str, number: int) -> tuple[tuple[str, ...], str | None]:
+def _variants(
+    rng: random.Random, outlet: DemoOutlet, path: str, number: int
+) -> tuple[tuple[str, ...], str | None]:
     variants: list[str] = []
     legacy = None
     if rng.random() < 0.08:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from pipeline.demo_site.phrases_other import OFF_TOPIC
+
 FRAME_IDS: tuple[str, ...] = (
     "data_advantage",
     "talent",
@@ -69,8 +71,6 @@ class DemoOutlet:
 
     @property
     def sections(self) -> tuple[str, ...]:
-        from pipeline.demo_site.phrases_other import OFF_TOPIC
-
         off = [OFF_TOPIC[topic]["section"] for topic in self.off_topics]
         return tuple(dict.fromkeys([*self.topic_sections, *off]))
 
@@ -96,7 +96,9 @@ class DemoArticle:
     primary_frame: str | None
     frames: tuple[str, ...]  # primary first, then 0-2 secondary frames; () when off-topic
     wire_of: str | None  # key of the wire original this article republishes
-    variant_paths: tuple[str, ...]  # other paths (query, fragment, amp, slash, legacy) linked on the site
+    variant_paths: tuple[
+        str, ...
+    ]  # other paths (query, fragment, amp, slash, legacy) linked on the site
     section: str
     topic: str  # "ai_race" or an off-topic category such as "recipes"
     summary: str

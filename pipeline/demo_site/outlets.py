@@ -180,7 +180,9 @@ def outlets_for(count: int | None, scale: str) -> list[DemoOutlet]:
             return [o for o in ARCHETYPES if o.id in _SMALL]
         count = 8 if scale == "bench" else len(ARCHETYPES)
     if count < 3:
-        raise ValueError(f"outlets={count}: the demo site needs at least 3 outlets (daily, state media, wire)")
+        raise ValueError(
+            f"outlets={count}: the demo site needs at least 3 outlets (daily, state media, wire)"
+        )
     if count <= len(ARCHETYPES):
         chosen = [o for o in ARCHETYPES if o.id in _SMALL]
         chosen += [o for o in ARCHETYPES if o.id not in _SMALL][: count - len(chosen)]
@@ -192,6 +194,11 @@ def outlets_for(count: int | None, scale: str) -> list[DemoOutlet]:
         # Editions are ordinary outlets: a wire's edition must not be a second wire.
         kind = "outlet" if base.kind == "wire" else base.kind
         outlets.append(
-            replace(base, id=f"{base.id}_{edition.lower()}", name=f"{base.name} {edition} Edition", kind=kind)
+            replace(
+                base,
+                id=f"{base.id}_{edition.lower()}",
+                name=f"{base.name} {edition} Edition",
+                kind=kind,
+            )
         )
     return outlets

@@ -86,37 +86,49 @@ def _diffuse(carry: dict[str, float], targets: dict[str, float], total: int) -> 
     return counts
 
 
-def weekly_volumes(rng: random.Random, weeks: int, originals: int, thin_index: int,
-                   thin: tuple[int, int], recent_boost: float) -> list[tuple[int, int]]:
-    """(on-topic, off-topic) original stories per week; the thin week gets exactly `thin`."""
+def weekly_volumes(
+    rng: random.Random,
+    weeks: int,
+    originals: int,
+    thin_index: int,
+    thin: tuple[int, int],
+    recent_boost: float,
+) -> list[tuple[int, int]]:
+    """(on-topic, off-topic) original stories per week.
+
+    The thin week gets exactly `thin`; every other week has more on-topic stories than it, so
+    it stays the thinnest even in a small corpus. Volumes otherwise vary at random, with a boost
+    for the last weeks so the planted trend rests on enough stories.
+    """
     weights = [rng.uniform(0.7, 1.3) for _ in range(weeks)]
     for i in range(weeks - TREND_WEEKS, weeks):
         weights[i] *= recent_boost
     weights[thin_index] = 0.0
+    shares = {str(i): w / sum(weights) for i, w in enumerate(weights)}
     remaining = originals - sum(thin)
-    if remaining < (weeks - 1) * 2:
+    on_total = round(ON_TOPIC_SHARE * remaining)
+    floor = thin[0] + 1
+    spare_on = on_total - floor * (weeks - 1)
+    if spare_on < 0:
         raise ValueError(f"{originals} stories are too few to fill {weeks} weeks")
-    totals = _diffuse({}, {str(i): w / sum(weights) for i, w in enumerate(weights)}, remaining)
-    carry: dict[str, float] = {}
-    volumes = []
-    for i in range(weeks):
-        if i == thin_index:
-            volumes.append(thin)
-            continue
-        split = _diffuse(carry, {"on": ON_TOPIC_SHARE, "off": 1 - ON_TOPIC_SHARE}, totals[str(i)])
-        volumes.append((split["on"], split["off"]))
-    return volumes
+    on = _diffuse({}, shares, spare_on)
+    off = _diffuse({}, shares, remaining - on_total)
+    return [thin if i == thin_index else (floor + on[str(i)], off[str(i)]) for i in range(weeks)]
 
 
 _DAY_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 0.9, 0.45, 0.35)  # newsrooms publish less at weekends
 
 
-def plan_stories(rng: random.Random, mondays: list[date], volumes: list[tuple[int, int]]) -> list[StorySlot]:
+def plan_stories(
+    rng: random.Random, mondays: list[date], volumes: list[tuple[int, int]]
+) -> list[StorySlot]:
     """Every original story of the corpus, week by week, with its frames decided."""
     slots: list[StorySlot] = []
     carry: dict[str, float] = {}
     weeks = len(mondays)
     for index, (monday, (on, off)) in enumerate(zip(mondays, volumes)):
+        if index == weeks - TREND_WEEKS:
+            carry = {}  # what the baseline weeks owe must not blur the start of the trend
         counts = _diffuse(carry, frame_shares(index, weeks), on)
         primaries = [frame for frame in FRAME_IDS for _ in range(counts[frame])]
         rng.shuffle(primaries)

@@ -7,7 +7,7 @@ same on every machine.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 # zone key -> (standard offset hours, summer offset hours or None, standard label, summer label,
 #              first and last local hour at which the newsroom publishes)
@@ -36,12 +36,14 @@ def _last_sunday(year: int, month: int) -> date:
 
 def _is_summer(moment_utc: datetime, zone: str) -> bool:
     year = moment_utc.year
-    if zone == "US_EASTERN":  # second Sunday of March 07:00 UTC to first Sunday of November 06:00 UTC
-        start = datetime.combine(_nth_sunday(year, 3, 2), time(7), timezone.utc)
-        end = datetime.combine(_nth_sunday(year, 11, 1), time(6), timezone.utc)
+    if (
+        zone == "US_EASTERN"
+    ):  # second Sunday of March 07:00 UTC to first Sunday of November 06:00 UTC
+        start = datetime.combine(_nth_sunday(year, 3, 2), time(7), UTC)
+        end = datetime.combine(_nth_sunday(year, 11, 1), time(6), UTC)
     elif zone == "CENTRAL_EUROPE":  # last Sunday of March to last Sunday of October, 01:00 UTC
-        start = datetime.combine(_last_sunday(year, 3), time(1), timezone.utc)
-        end = datetime.combine(_last_sunday(year, 10), time(1), timezone.utc)
+        start = datetime.combine(_last_sunday(year, 3), time(1), UTC)
+        end = datetime.combine(_last_sunday(year, 10), time(1), UTC)
     else:
         return False
     return start <= moment_utc < end
@@ -60,19 +62,42 @@ def publish_moment(rng: random.Random, day: date, zone: str) -> datetime:
     """A UTC publication moment on `day` during the zone's newsroom hours."""
     _, _, _, _, first_hour, last_hour = ZONES[zone]
     local_clock = time(rng.randint(first_hour, last_hour), rng.randint(0, 59))
-    noon = datetime.combine(day, time(12), timezone.utc)
+    noon = datetime.combine(day, time(12), UTC)
     offset = local_time(noon, zone)[0].utcoffset() or timedelta(0)
-    moment = datetime.combine(day, local_clock, timezone(offset)).astimezone(timezone.utc)
+    moment = datetime.combine(day, local_clock, timezone(offset)).astimezone(UTC)
     return moment.replace(second=rng.randint(0, 59))
 
 
 _MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 _DAY_ABBREVIATIONS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Month and day names come from tables, not strftime, which follows the process locale.
-_AP_MONTHS = ("Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec.")
+_AP_MONTHS = (
+    "Jan.",
+    "Feb.",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "Aug.",
+    "Sept.",
+    "Oct.",
+    "Nov.",
+    "Dec.",
+)
 
 
 def ap_style(moment_utc: datetime, zone: str) -> str:
@@ -124,4 +149,4 @@ def iso_local(moment_utc: datetime, zone: str) -> str:
 
 
 def iso_utc(moment_utc: datetime) -> str:
-    return moment_utc.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment_utc.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

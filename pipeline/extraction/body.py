@@ -26,10 +26,23 @@ class Body:
 
 def _run(html: str, url: str | None, **settings: bool) -> Document | None:
     try:
-        return bare_extraction(html, url=url, include_comments=False, include_links=True,
-                               with_metadata=True, **settings)
-    except Exception:  # trafilatura raises assorted errors on odd trees; one bad page is no reason to stop
-        logger.warning("trafilatura failed on %s with %s", url or "a page", settings or "defaults", exc_info=True)
+        return bare_extraction(
+            html,
+            url=url,
+            include_comments=False,
+            include_links=True,
+            with_metadata=True,
+            **settings,
+        )
+    except (
+        Exception
+    ):  # trafilatura raises assorted errors on odd trees; one bad page is no reason to stop
+        logger.warning(
+            "trafilatura failed on %s with %s",
+            url or "a page",
+            settings or "defaults",
+            exc_info=True,
+        )
         return None
 
 

@@ -21,19 +21,38 @@ REPEAT_MIN = 30  # blocks with this many shingles or more are checked for repeat
 
 # Short lines that invite the reader somewhere else rather than tell the story.
 _PROMPT_PATTERNS = [
-    r"^(read|see) (more|also)\b", r"^more:", r"^more\s*:", r"^related( stories| articles| content| coverage)?\s*:",
-    r"^you (may|might) also (like|be interested)", r"^recommended( for you)?\b",
-    r"^(also|more) (read|on this|from)\b", r"^(click|tap) here\b",
-    r"\bsign(ing)? up\b.*\b(newsletter|emails?|inbox|alerts?)\b", r"\bnewsletters?\b.*\b(sign|subscribe|inbox|deliver)",
-    r"\b(subscribe|sign up) (to|for) (our|the)\b", r"\bfollow (us|him|her|them|along)? ?(on|at) (twitter|facebook|instagram|x\b|whatsapp|telegram|linkedin|tiktok)",
-    r"^follow\b.{0,60}\b(on|at) (twitter|facebook|instagram|whatsapp)", r"\bget in touch\b", r"^(got|have) a (story|tip)\b",
-    r"\b(e-?mail|write to|contact) .{0,60}\bat\b \S+@\S+", r"^\S+@\S+\.\w+$",
-    r"\ball rights reserved\b", r"^copyright\b", r"^©", r"\bthis copy is for your personal, non-commercial use\b",
-    r"^(share|share this|share on|share article)\b", r"^(comments?|join (the|our) (conversation|commenting forum|discussion))\b",
-    r"^https?://\S+$", r"^\d{4}-\d\d-\d\d[T ][\d:+\-.Z]+$",
-    r"^(print|email|order reprints|print article)$", r"^advertisement$", r"^(sponsored|promoted)( content)?$",
-    r"^thanks? (you )?for (signing up|subscribing)", r"^(sorry!?|there was an error processing)",
-    r"\btrending\b|^popular\b|^most (read|popular|viewed)\b", r"^watch( the video| now)?\s*:",
+    r"^(read|see) (more|also)\b",
+    r"^more:",
+    r"^more\s*:",
+    r"^related( stories| articles| content| coverage)?\s*:",
+    r"^you (may|might) also (like|be interested)",
+    r"^recommended( for you)?\b",
+    r"^(also|more) (read|on this|from)\b",
+    r"^(click|tap) here\b",
+    r"\bsign(ing)? up\b.*\b(newsletter|emails?|inbox|alerts?)\b",
+    r"\bnewsletters?\b.*\b(sign|subscribe|inbox|deliver)",
+    r"\b(subscribe|sign up) (to|for) (our|the)\b",
+    r"\bfollow (us|him|her|them|along)? ?(on|at) (twitter|facebook|instagram|x\b|whatsapp|telegram|linkedin|tiktok)",
+    r"^follow\b.{0,60}\b(on|at) (twitter|facebook|instagram|whatsapp)",
+    r"\bget in touch\b",
+    r"^(got|have) a (story|tip)\b",
+    r"\b(e-?mail|write to|contact) .{0,60}\bat\b \S+@\S+",
+    r"^\S+@\S+\.\w+$",
+    r"\ball rights reserved\b",
+    r"^copyright\b",
+    r"^©",
+    r"\bthis copy is for your personal, non-commercial use\b",
+    r"^(share|share this|share on|share article)\b",
+    r"^(comments?|join (the|our) (conversation|commenting forum|discussion))\b",
+    r"^https?://\S+$",
+    r"^\d{4}-\d\d-\d\d[T ][\d:+\-.Z]+$",
+    r"^(print|email|order reprints|print article)$",
+    r"^advertisement$",
+    r"^(sponsored|promoted)( content)?$",
+    r"^thanks? (you )?for (signing up|subscribing)",
+    r"^(sorry!?|there was an error processing)",
+    r"\btrending\b|^popular\b|^most (read|popular|viewed)\b",
+    r"^watch( the video| now)?\s*:",
     # German, Dutch, Scandinavian, Romance languages and others seen in European news
     r"^(lesen sie (auch|mehr)|mehr zum thema|mehr dazu|auch interessant|das könnte sie (auch )?interessieren|weiterlesen|weiterführende links|ähnliche( artikel|s)?:?)",
     r"\b(newsletter|abonnieren|abonniere|jetzt testen|kostenlos testen|unterstützen sie|folgst du)\b",
@@ -50,7 +69,9 @@ _CREDIT = re.compile(
     r"\s*(credit)?\s*[:©]\s*[^.!?]{1,80}\)?\s*$|©\s*[^.!?]{1,60}$|\b(getty images|reuters|afp|dpa|ap photo|epa|ntb|picture alliance|imago|shutterstock)\)?\s*$",
     re.IGNORECASE,
 )
-_BYLINE = re.compile(r"^(by|von|van|av|par|por|di|de|af|door|od|от)\s+\S+(\s+\S+){0,6}$", re.IGNORECASE)
+_BYLINE = re.compile(
+    r"^(by|von|van|av|par|por|di|de|af|door|od|от)\s+\S+(\s+\S+){0,6}$", re.IGNORECASE
+)
 _DATELINE = re.compile(
     r"^(\w+[:.]?\s*)?(updated|published|posted|stand|aktualisiert|veröffentlicht|publicerad|uppdaterad|oppdatert|publisert)?[\s:,]*"
     r"[\d./:\-–| ]{6,}\s*(uhr|am|pm|h|utc|gmt|cet|cest)?\.?$",
@@ -85,9 +106,14 @@ def _is_title_like(text: str, titles: Sequence[str], fuzzy: bool = False) -> boo
         if norm == t or (len(t) >= 12 and (t in norm or norm in t) and len(norm) < 2 * len(t) + 20):
             return True
         title_tokens = set(t.split())
-        if fuzzy and len(tokens) >= 3 and len(norm) < 2 * len(t) + 20:
-            if len(tokens & title_tokens) / len(tokens) >= 0.5:
-                return True
+        similar_length = len(norm) < 2 * len(t) + 20
+        if (
+            fuzzy
+            and len(tokens) >= 3
+            and similar_length
+            and len(tokens & title_tokens) >= 0.5 * len(tokens)
+        ):
+            return True
     return False
 
 
@@ -101,9 +127,7 @@ def is_prompt(block: Block) -> bool:
         return True
     if n <= 8 and (_BYLINE.match(block.text) or _DATELINE.match(block.text)):
         return True
-    if block.css_class and n <= 40 and _BOILER_CLASS.search(block.css_class):
-        return True
-    return False
+    return bool(block.css_class and n <= 40 and _BOILER_CLASS.search(block.css_class))
 
 
 def is_link_list(block: Block) -> bool:
@@ -151,9 +175,9 @@ def select_blocks(
     for i, block in enumerate(recall_blocks):
         if is_prompt(block) or is_link_list(block):
             continue
-        if positions and (i < first or i > last) and _key(block.text) not in agreed:
-            if len(words(block.text)) < OUTSIDE_MIN_WORDS:
-                continue
+        outside = positions and (i < first or i > last) and _key(block.text) not in agreed
+        if outside and len(words(block.text)) < OUTSIDE_MIN_WORDS:
+            continue
         kept.append(block)
     return drop_repeats(strip_leading_titles(kept, titles))
 
@@ -174,5 +198,3 @@ def drop_repeats(blocks: list[Block]) -> list[Block]:
         seen.update(shingles)
         out.append(block)
     return out
-
-

@@ -35,7 +35,9 @@ def json_ld_objects(tree: lxml_html.HtmlElement) -> list[dict]:
             data = json.loads(raw)
         except ValueError:
             try:  # trailing commas and control characters are common
-                data = json.loads(re.sub(r",\s*([}\]])", r"\1", raw.replace("\n", " ")), strict=False)
+                data = json.loads(
+                    re.sub(r",\s*([}\]])", r"\1", raw.replace("\n", " ")), strict=False
+                )
             except ValueError:
                 continue
         objects.extend(_flatten_ld(data))
@@ -61,7 +63,11 @@ def _ld_types(obj: dict) -> set[str]:
 
 def article_objects(objects: Iterable[dict]) -> list[dict]:
     """JSON-LD objects that describe an article (NewsArticle, BlogPosting, ReportageNewsArticle...)."""
-    return [o for o in objects if any(t.endswith(("Article", "BlogPosting", "Posting")) for t in _ld_types(o))]
+    return [
+        o
+        for o in objects
+        if any(t.endswith(("Article", "BlogPosting", "Posting")) for t in _ld_types(o))
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -72,8 +78,11 @@ def meta_content(tree: lxml_html.HtmlElement, *names: str) -> str | None:
     """The first non-empty content of <meta property|name|itemprop=NAME>, names tried in order."""
     for name in names:
         for attr in ("property", "name", "itemprop"):
-            for value in tree.xpath(f"//meta[translate(@{attr}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
-                                    f"'abcdefghijklmnopqrstuvwxyz')=$n]/@content", n=name.lower()):
+            for value in tree.xpath(
+                f"//meta[translate(@{attr}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
+                f"'abcdefghijklmnopqrstuvwxyz')=$n]/@content",
+                n=name.lower(),
+            ):
                 value = " ".join(value.split())
                 if value:
                     return value
@@ -83,7 +92,8 @@ def meta_content(tree: lxml_html.HtmlElement, *names: str) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # Title
 
-_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|·|»|«|/|:)\s+")
+_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|·|»|«|/|:)\s+|\s*[｜：]\s*")
+_SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "ne", "or", "go", "edu"}
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -92,13 +102,21 @@ def _norm(text: str) -> str:
 
 
 def _site_names(tree: lxml_html.HtmlElement, url: str | None, sitename: str | None) -> list[str]:
-    names = [n for n in (meta_content(tree, "og:site_name", "application-name", "twitter:site"), sitename) if n]
+    names = [
+        n
+        for n in (meta_content(tree, "og:site_name", "application-name", "twitter:site"), sitename)
+        if n
+    ]
     if url:
         host = urlsplit(url).hostname or ""
-        labels = [p for p in host.split(".") if p not in {"www", "m", "amp", "edition", "news"}]
+        labels = [p for p in host.split(".") if p not in {"www", "m", "amp", "edition", "news"}][
+            :-1
+        ]
+        while len(labels) > 1 and labels[-1] in _SECOND_LEVEL:
+            labels.pop()
         if labels:
             names.append(host)
-            names.append(labels[0] if len(labels) <= 2 else labels[-2])
+            names.append(labels[-1])
     return [n.lstrip("@") for n in names]
 
 
@@ -112,9 +130,17 @@ def _is_site_part(part: str, site_names: list[str]) -> bool:
         site_squashed = site.replace(" ", "")
         if not site:
             continue
-        if norm == site or squashed == site_squashed or site_squashed in squashed and len(squashed) <= len(site_squashed) + 12:
+        if (
+            norm == site
+            or squashed == site_squashed
+            or site_squashed in squashed
+            and len(squashed) <= len(site_squashed) + 12
+        ):
             return True
         if squashed and squashed in site_squashed:
+            return True
+        # "Die Neue Südtiroler Tageszeitung" for tageszeitung.it: a short part naming the domain
+        if len(site_squashed) >= 5 and site_squashed in squashed and len(norm.split()) <= 6:
             return True
     return False
 
@@ -159,17 +185,17 @@ def clean_title(
     """The article's headline without the site name."""
     h1s = [" ".join(h.text_content().split()) for h in tree.xpath("//h1")]
     h1s = [h for h in h1s if 3 <= len(h) <= 300]
-    headline = next((str(a["headline"]) for a in articles if isinstance(a.get("headline"), str)), None)
+    headline = next(
+        (str(a["headline"]) for a in articles if isinstance(a.get("headline"), str)), None
+    )
     og_title = meta_content(tree, "og:title", "twitter:title")
     html_title = " ".join((tree.findtext(".//title") or "").split()) or None
-    candidates = [c for c in (og_title, headline, html_title, trafilatura_title) if c]
+    candidates = [c for c in (headline, og_title, html_title, trafilatura_title) if c]
     site_names = _site_names(tree, url, sitename)
-    cleaned = [strip_site_name(c, site_names, [x for x in candidates + h1s if x != c]) for c in candidates]
+    cleaned = [
+        strip_site_name(c, site_names, [x for x in candidates + h1s if x != c]) for c in candidates
+    ]
     cleaned = [c for c in cleaned if c]
-    # the visible headline wins when it is the same title as the metadata says
-    for h1 in h1s:
-        if any(_norm(h1) == _norm(c) for c in cleaned):
-            return h1
     if cleaned:
         return cleaned[0]
     return h1s[0] if h1s else None
@@ -178,7 +204,9 @@ def clean_title(
 # ---------------------------------------------------------------------------------------------
 # Authors
 
-_BY = re.compile(r"^\s*(?:by|von|van|av|par|por|di|de|af|door|od|от|ved|mit)\s*:?\s+", re.IGNORECASE)
+_BY = re.compile(
+    r"^\s*(?:by|von|van|av|par|por|di|de|af|door|od|от|ved|mit)\s*:?\s+", re.IGNORECASE
+)
 _EMAIL = re.compile(r"\S+@\S+")
 _ROLES = re.compile(
     r"\b(staff|staff writer|reporter|correspondent|editor|senior editor|contributor|columnist|"
@@ -187,8 +215,27 @@ _ROLES = re.compile(
     re.IGNORECASE,
 )
 _AGENCIES = {
-    "reuters", "ap", "afp", "dpa", "associated press", "ansa", "efe", "epd", "kna", "apa", "sda",
-    "ntb", "tt", "bloomberg", "press association", "pa", "xinhua", "upi", "cnn", "bbc", "anp",
+    "reuters",
+    "ap",
+    "afp",
+    "dpa",
+    "associated press",
+    "ansa",
+    "efe",
+    "epd",
+    "kna",
+    "apa",
+    "sda",
+    "ntb",
+    "tt",
+    "bloomberg",
+    "press association",
+    "pa",
+    "xinhua",
+    "upi",
+    "cnn",
+    "bbc",
+    "anp",
 }
 _NAME_OK = re.compile(r"^[\w'’.\- ]+$", re.UNICODE)
 
@@ -198,63 +245,109 @@ def _split_names(byline: str) -> list[str]:
     byline = re.sub(r"https?://\S+", " ", byline)
     byline = re.sub(r"\([^)]*\)", " ", byline)  # "(dpa)", "(Reuters)", ages
     byline = _BY.sub("", byline)
-    parts = re.split(r"\s*(?:;|,|&|\||/|\band\b|\bund\b|\bog\b|\bet\b|\by\b|\be\b|\bi\b|\boch\b|\ben\b|\bmit\b)\s*", byline,
-                     flags=re.IGNORECASE)
+    parts = re.split(
+        r"\s*(?:;|,|&|\||/|\band\b|\bund\b|\bog\b|\bet\b|\by\b|\be\b|\bi\b|\boch\b|\ben\b|\bmit\b)\s*",
+        byline,
+        flags=re.IGNORECASE,
+    )
     return [p for p in parts if p]
 
 
-def clean_author_names(raw: Iterable[str]) -> tuple[str, ...]:
-    """Person names from bylines: "By X and Y", "X, Reuters", roles and e-mails removed."""
-    names: list[str] = []
-    seen: set[str] = set()
+def _clean_byline_parts(raw: Iterable[str]) -> Iterator[str]:
     for byline in raw:
         for part in _split_names(byline):
             part = _BY.sub("", part)
             part = _ROLES.sub(" ", part)
             part = " ".join(part.replace("\u00a0", " ").split()).strip(" .:-–—'\"")
-            if not part or part.casefold() in _AGENCIES or not _NAME_OK.match(part):
-                continue
-            n_words = len(part.split())
-            if n_words < 2 or n_words > 5 or any(ch.isdigit() for ch in part):
-                continue
-            if part.isupper():
-                part = part.title()
-            key = part.casefold()
-            if key not in seen:
-                seen.add(key)
-                names.append(part)
-    return tuple(names)
+            if part:
+                yield part
 
 
-def _ld_author_names(articles: list[dict]) -> list[str]:
-    out: list[str] = []
+def _dedupe(names: Iterable[str]) -> tuple[str, ...]:
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        key = _norm(name)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(name)
+    return tuple(out)
+
+
+def clean_author_names(raw: Iterable[str], site_names: Iterable[str] = ()) -> tuple[str, ...]:
+    """Person names from bylines: "By X and Y", "X, Reuters", roles, e-mails and the site removed."""
+    sites = [n for n in site_names if n]
+    names = []
+    for part in _clean_byline_parts(raw):
+        n_words = len(part.split())
+        if (
+            part.casefold() in _AGENCIES
+            or not _NAME_OK.match(part)
+            or any(ch.isdigit() for ch in part)
+        ):
+            continue
+        if n_words < 2 or n_words > 5 or _is_site_part(part, sites):
+            continue
+        names.append(part)
+    return _dedupe(names)
+
+
+def _organisation_names(raw: Iterable[str]) -> tuple[str, ...]:
+    """Bylines that name only an agency or the newsroom ("dpa", "Reuters"): kept when no person is named."""
+    return _dedupe(
+        p
+        for p in _clean_byline_parts(raw)
+        if 1 <= len(p.split()) <= 4 and not any(c in p for c in "@/")
+    )
+
+
+def _ld_authors(articles: list[dict]) -> tuple[list[str], list[str]]:
+    people: list[str] = []
+    organisations: list[str] = []
     for article in articles:
         authors = article.get("author")
         for author in authors if isinstance(authors, list) else [authors]:
             if isinstance(author, dict):
-                if any("Organization" in t for t in _ld_types(author)):
-                    continue
                 name = author.get("name")
-                if isinstance(name, str):
-                    out.append(name)
+                if isinstance(name, list):
+                    name = ", ".join(str(n) for n in name)
+                if not isinstance(name, str):
+                    continue
+                is_org = any("Organization" in t for t in _ld_types(author))
+                (organisations if is_org else people).append(name)
             elif isinstance(author, str):
-                out.append(author)
-    return out
+                people.append(author)
+    return people, organisations
 
 
-def extract_authors(tree: lxml_html.HtmlElement, trafilatura_author: str | None, articles: list[dict]) -> tuple[str, ...]:
-    """Authors from JSON-LD when it names people, else from meta tags and trafilatura's byline."""
-    ld_names = clean_author_names(_ld_author_names(articles))
-    if ld_names:
-        return ld_names
-    meta = [m for m in (meta_content(tree, "author", "article:author", "dc.creator", "parsely-author"),) if m and "://" not in m]
-    return clean_author_names(meta + ([trafilatura_author.replace(";", ",")] if trafilatura_author else []))
+def extract_authors(
+    tree: lxml_html.HtmlElement,
+    url: str | None,
+    trafilatura_author: str | None,
+    sitename: str | None,
+    articles: list[dict],
+) -> tuple[str, ...]:
+    """Authors from JSON-LD, meta tags and trafilatura's byline; an agency/newsroom only when no person."""
+    site_names = _site_names(tree, url, sitename)
+    people, organisations = _ld_authors(articles)
+    meta = [
+        m
+        for m in (meta_content(tree, "author", "article:author", "dc.creator", "parsely-author"),)
+        if m and "://" not in m
+    ]
+    byline = [trafilatura_author.replace(";", ",")] if trafilatura_author else []
+    names = clean_author_names(people + byline + meta, site_names)
+    if names:
+        return names
+    return _organisation_names(organisations + people + meta + byline)
 
 
 # ---------------------------------------------------------------------------------------------
 # Dates
 
-_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/\-_]?(0[1-9]|1[0-2])[/\-_]?(0[1-9]|[12]\d|3[01])(?:/|[-_]|\b)")
+_URL_DATE = re.compile(
+    r"/((?:19|20)\d{2})[/\-_]?(0[1-9]|1[0-2])[/\-_]?(0[1-9]|[12]\d|3[01])(?:/|[-_]|\b)"
+)
 
 
 def parse_datetime(value: str) -> datetime | None:
@@ -284,11 +377,25 @@ def _page_timestamps(tree: lxml_html.HtmlElement, articles: list[dict]) -> list[
         for key in ("datePublished", "dateCreated"):
             if isinstance(article.get(key), str):
                 raw.append(article[key])
-    meta = meta_content(tree, "article:published_time", "og:published_time", "datePublished",
-                        "pubdate", "publishdate", "date", "dc.date.issued", "dcterms.created", "sailthru.date")
+    meta = meta_content(
+        tree,
+        "article:published_time",
+        "og:published_time",
+        "datePublished",
+        "pubdate",
+        "publishdate",
+        "date",
+        "dc.date.issued",
+        "dcterms.created",
+        "sailthru.date",
+    )
     if meta:
         raw.append(meta)
-    raw.extend(tree.xpath("//time[@itemprop='datePublished']/@datetime | //*[@itemprop='datePublished']/@content"))
+    raw.extend(
+        tree.xpath(
+            "//time[@itemprop='datePublished']/@datetime | //*[@itemprop='datePublished']/@content"
+        )
+    )
     return [d for d in (parse_datetime(r) for r in raw) if d]
 
 
@@ -304,25 +411,29 @@ def find_published(
     for stamp in _page_timestamps(tree, articles):
         if plausible(stamp, now):
             return stamp, "page"
-    if trafilatura_date:  # htmldate's reading of the page, day precision
+    url_day = _url_date(url)
+    if trafilatura_date:  # htmldate's reading of the page, day precision; it also reads URLs
         day = parse_datetime(trafilatura_date)
-        if plausible(day, now):
+        if plausible(day, now) and day != url_day:
             return day, "page"
     if feed_date is not None:
         stamp = feed_date if feed_date.tzinfo else feed_date.replace(tzinfo=UTC)
         stamp = stamp.astimezone(UTC)
         if plausible(stamp, now):
             return stamp, "feed"
-    if url:
-        match = _URL_DATE.search(urlsplit(url).path)
-        if match:
-            try:
-                stamp = datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=UTC)
-            except ValueError:
-                stamp = None
-            if plausible(stamp, now):
-                return stamp, "url"
+    if plausible(url_day, now):
+        return url_day, "url"
     return None, "none"
+
+
+def _url_date(url: str | None) -> datetime | None:
+    match = _URL_DATE.search(urlsplit(url).path) if url else None
+    if not match:
+        return None
+    try:
+        return datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,13 +452,20 @@ def _iso639_1(value: str | None) -> str | None:
     return code if len(code) == 2 else None
 
 
-def detect_language(tree: lxml_html.HtmlElement, trafilatura_language: str | None, articles: list[dict]) -> str | None:
+def detect_language(
+    tree: lxml_html.HtmlElement, trafilatura_language: str | None, articles: list[dict]
+) -> str | None:
     """ISO 639-1 code from what the page declares (html lang, content-language, og:locale, JSON-LD)."""
     declared = [
-        *tree.xpath("/html/@lang | /html/@xml:lang", namespaces={"xml": "http://www.w3.org/XML/1998/namespace"}),
+        *tree.xpath(
+            "/html/@lang | /html/@xml:lang",
+            namespaces={"xml": "http://www.w3.org/XML/1998/namespace"},
+        ),
         meta_content(tree, "content-language", "og:locale", "dc.language", "language"),
         *(a.get("inLanguage") for a in articles if isinstance(a.get("inLanguage"), str)),
-        *tree.xpath("//meta[translate(@http-equiv, 'CONTENTLAGU', 'contentlagu')='content-language']/@content"),
+        *tree.xpath(
+            "//meta[translate(@http-equiv, 'CONTENTLAGU', 'contentlagu')='content-language']/@content"
+        ),
         trafilatura_language,
     ]
     for value in declared:
@@ -359,7 +477,9 @@ def detect_language(tree: lxml_html.HtmlElement, trafilatura_language: str | Non
 
 def canonical_url(tree: lxml_html.HtmlElement, url: str | None) -> str | None:
     """<link rel=canonical> or og:url, made absolute against the page URL."""
-    hrefs = tree.xpath("//link[contains(concat(' ', translate(@rel, 'CANONICAL', 'canonical'), ' '), ' canonical ')]/@href")
+    hrefs = tree.xpath(
+        "//link[contains(concat(' ', translate(@rel, 'CANONICAL', 'canonical'), ' '), ' canonical ')]/@href"
+    )
     candidate = next((h.strip() for h in hrefs if h.strip()), None) or meta_content(tree, "og:url")
     if not candidate:
         return None

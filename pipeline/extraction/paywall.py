@@ -20,8 +20,10 @@ _CUES = re.compile(
     r"|この記事は(有料)?会員限定|会員限定|有料会員|続きを読む",
     re.IGNORECASE,
 )
-_PAYWALL_CLASS = re.compile(r"paywall|subscriber-only|premium-(content|article|wall)|meteredcontent|piano-(offer|template)",
-                            re.IGNORECASE)
+_PAYWALL_CLASS = re.compile(
+    r"paywall|subscriber-only|premium-(content|article|wall)|meteredcontent|piano-(offer|template)",
+    re.IGNORECASE,
+)
 SHORT_TEXT_WORDS = 250  # a teaser is short; a long text with a cue is a whole article plus a banner
 
 
@@ -36,16 +38,22 @@ def _accessible_for_free(articles: list[dict]) -> bool | None:
     return None
 
 
-def detect_truncation(tree: lxml_html.HtmlElement, articles: list[dict], text: str, n_words: int) -> str | None:
+def detect_truncation(
+    tree: lxml_html.HtmlElement, articles: list[dict], text: str, n_words: int
+) -> str | None:
     """A readable reason when the text is not the whole article, else None."""
     if _accessible_for_free(articles) is False:
         return "page marks the article as not free to read (isAccessibleForFree=false)"
-    page_text = " ".join(tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]"))[:200_000]
+    page_text = " ".join(
+        tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
+    )[:200_000]
     cue = _CUES.search(text) or (n_words < SHORT_TEXT_WORDS and _CUES.search(page_text))
     if cue and n_words < SHORT_TEXT_WORDS:
         return f"short text ({n_words} words) with a subscription cue: {cue.group(0)!r}"
-    if n_words < SHORT_TEXT_WORDS and tree.xpath("//*[@class]") and any(
-        _PAYWALL_CLASS.search(c) for c in tree.xpath("//@class")
+    if (
+        n_words < SHORT_TEXT_WORDS
+        and tree.xpath("//*[@class]")
+        and any(_PAYWALL_CLASS.search(c) for c in tree.xpath("//@class"))
     ):
         return f"short text ({n_words} words) on a page with paywall markup"
     if 0 < n_words < SHORT_TEXT_WORDS and re.search(r"(\.\.\.|…)\s*$", text):

@@ -35,8 +35,8 @@ EXAMPLES_PER_CLUSTER = 3
 @dataclass(frozen=True)
 class ReportOptions:
     week: str
-    weeks: list[str]            # displayed window, oldest first, ends with `week`
-    data_weeks: list[str]       # loaded window: at least the trailing weeks plus the report week
+    weeks: list[str]  # displayed window, oldest first, ends with `week`
+    data_weeks: list[str]  # loaded window: at least the trailing weeks plus the report week
     min_articles: int = 10
     min_effect: float = 0.05
     alpha: float = 0.05
@@ -95,6 +95,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 # --- frames --------------------------------------------------------------------------------
 
+
 def frame_catalogue(data: ReportData, week: str) -> list[dict[str, Any]]:
     """The frames to report, in codebook order of the label version that labelled most of the
     report week (else of the window, else the newest), then any other frame seen, by id."""
@@ -111,8 +112,10 @@ def frame_catalogue(data: ReportData, week: str) -> list[dict[str, Any]]:
     catalogue = []
     if chosen is not None:
         own = frames[frames["label_version"] == chosen].sort_values(["position", "frame_id"])
-        catalogue = [{"frame_id": r["frame_id"], "label": r["label"], "definition": r["definition"]}
-                     for r in _records(own)]
+        catalogue = [
+            {"frame_id": r["frame_id"], "label": r["label"], "definition": r["definition"]}
+            for r in _records(own)
+        ]
     known = {f["frame_id"] for f in catalogue}
     shares = data["weekly_frame_share"]
     extra = sorted(set(shares["frame_id"]) - known)
@@ -124,8 +127,10 @@ def frame_catalogue(data: ReportData, week: str) -> list[dict[str, Any]]:
 
 # --- weekly series -------------------------------------------------------------------------
 
-def weekly_counts(data: ReportData, weeks: list[str], frames: list[dict[str, Any]]
-                  ) -> dict[str, dict[str, dict[str, int]]]:
+
+def weekly_counts(
+    data: ReportData, weeks: list[str], frames: list[dict[str, Any]]
+) -> dict[str, dict[str, dict[str, int]]]:
     """frame_id -> week -> counts {k, n, k_primary, k_all, n_all}; weeks without rows are 0."""
     shares = data["weekly_frame_share"]
     totals = shares.groupby("week")[["n_articles", "n_articles_all"]].max()
@@ -148,8 +153,12 @@ def weekly_counts(data: ReportData, weeks: list[str], frames: list[dict[str, Any
     return counts
 
 
-def build_series(counts: dict[str, dict[str, dict[str, int]]], frames: list[dict[str, Any]],
-                 weeks: list[str], min_articles: int) -> list[dict[str, Any]]:
+def build_series(
+    counts: dict[str, dict[str, dict[str, int]]],
+    frames: list[dict[str, Any]],
+    weeks: list[str],
+    min_articles: int,
+) -> list[dict[str, Any]]:
     """One row per (frame, displayed week): share, interval, smoothed share, thin-week flag."""
     rows = []
     for frame in frames:
@@ -159,14 +168,22 @@ def build_series(counts: dict[str, dict[str, dict[str, int]]], frames: list[dict
         smooth = pooled_smooth(k, n, half_width=1, min_n=min_articles)
         for index, week in enumerate(weeks):
             low, high = _interval(k[index], n[index])
-            rows.append({
-                "week": week, "frame_id": frame["frame_id"], "frame_label": frame["label"],
-                "n_articles": n[index], "n_with_frame": k[index],
-                "share": _share(k[index], n[index]), "ci_low": low, "ci_high": high,
-                "smoothed_share": None if math.isnan(smooth[index]) else smooth[index],
-                "thin": n[index] < min_articles,
-                "n_articles_all": per_week[week]["n_all"], "n_with_frame_all": per_week[week]["k_all"],
-            })
+            rows.append(
+                {
+                    "week": week,
+                    "frame_id": frame["frame_id"],
+                    "frame_label": frame["label"],
+                    "n_articles": n[index],
+                    "n_with_frame": k[index],
+                    "share": _share(k[index], n[index]),
+                    "ci_low": low,
+                    "ci_high": high,
+                    "smoothed_share": None if math.isnan(smooth[index]) else smooth[index],
+                    "thin": n[index] < min_articles,
+                    "n_articles_all": per_week[week]["n_all"],
+                    "n_with_frame_all": per_week[week]["k_all"],
+                }
+            )
     return rows
 
 
@@ -178,22 +195,27 @@ def build_volume(data: ReportData, weeks: list[str], min_articles: int) -> list[
     for week in weeks:
         row = attention.get(week, {})
         n = int(totals.get(week, 0))
-        rows.append({
-            "week": week, "n_labelled": n, "thin": n < min_articles,
-            "n_in_scope": int(row.get("n_in_scope") or 0),
-            "n_in_scope_all": int(row.get("n_in_scope_all") or 0),
-            "n_collected": int(row.get("n_collected") or 0),
-            "attention": row.get("attention"),
-        })
+        rows.append(
+            {
+                "week": week,
+                "n_labelled": n,
+                "thin": n < min_articles,
+                "n_in_scope": int(row.get("n_in_scope") or 0),
+                "n_in_scope_all": int(row.get("n_in_scope_all") or 0),
+                "n_collected": int(row.get("n_collected") or 0),
+                "attention": row.get("attention"),
+            }
+        )
     return rows
 
 
 # --- headline and frame table --------------------------------------------------------------
 
+
 def build_headline(data: ReportData, options: ReportOptions) -> dict[str, Any]:
     attention = {r["week"]: r for r in _records(data["weekly_attention"])}
     week, last = options.week, options.data_weeks[-2]
-    trailing = options.data_weeks[-1 - TRAILING_WEEKS:-1]
+    trailing = options.data_weeks[-1 - TRAILING_WEEKS : -1]
 
     def get(w: str, key: str) -> Any:
         return attention.get(w, {}).get(key) or 0
@@ -210,7 +232,8 @@ def build_headline(data: ReportData, options: ReportOptions) -> dict[str, Any]:
         "trailing_median": trailing_median,
         "change_vs_trailing_median": n_now - trailing_median,
         "change_vs_trailing_median_pct": (n_now - trailing_median) / trailing_median
-        if trailing_median else None,
+        if trailing_median
+        else None,
         "n_outlets": get(week, "n_outlets"),
         "n_collected_unique": get(week, "n_collected_unique"),
         "attention": attention.get(week, {}).get("attention"),
@@ -220,10 +243,14 @@ def build_headline(data: ReportData, options: ReportOptions) -> dict[str, Any]:
     }
 
 
-def build_frame_table(counts: dict[str, dict[str, dict[str, int]]], frames: list[dict[str, Any]],
-                      options: ReportOptions, quality: dict[str, Any] | None) -> list[dict[str, Any]]:
+def build_frame_table(
+    counts: dict[str, dict[str, dict[str, int]]],
+    frames: list[dict[str, Any]],
+    options: ReportOptions,
+    quality: dict[str, Any] | None,
+) -> list[dict[str, Any]]:
     week, last = options.week, options.data_weeks[-2]
-    trailing = options.data_weeks[-1 - TRAILING_WEEKS:-1]
+    trailing = options.data_weeks[-1 - TRAILING_WEEKS : -1]
     per_frame_quality = (quality or {}).get("per_frame", {})
     rows = []
     for frame in frames:
@@ -231,59 +258,104 @@ def build_frame_table(counts: dict[str, dict[str, dict[str, int]]], frames: list
         now, prev = per_week[week], per_week[last]
         k_tr = sum(per_week[w]["k"] for w in trailing)
         n_tr = sum(per_week[w]["n"] for w in trailing)
-        share, share_last, share_tr = _share(now["k"], now["n"]), _share(prev["k"], prev["n"]), \
-            _share(k_tr, n_tr)
+        share, share_last, share_tr = (
+            _share(now["k"], now["n"]),
+            _share(prev["k"], prev["n"]),
+            _share(k_tr, n_tr),
+        )
         low, high = _interval(now["k"], now["n"])
         corrected = None
         if share is not None and frame["frame_id"] in per_frame_quality:
             corrected = corrected_share(share, per_frame_quality[frame["frame_id"]])
-        rows.append({
-            "frame_id": frame["frame_id"], "frame_label": frame["label"],
-            "n_with_frame": now["k"], "n_articles": now["n"], "share": share,
-            "ci_low": low, "ci_high": high, "thin": now["n"] < options.min_articles,
-            "n_with_frame_all": now["k_all"], "n_articles_all": now["n_all"],
-            "n_with_frame_last_week": prev["k"], "n_articles_last_week": prev["n"],
-            "share_last_week": share_last,
-            "change_vs_last_week_pp": None if share is None or share_last is None
-            else 100 * (share - share_last),
-            "n_with_frame_trailing": k_tr, "n_articles_trailing": n_tr,
-            "share_trailing": share_tr,
-            "change_vs_trailing_pp": None if share is None or share_tr is None
-            else 100 * (share - share_tr),
-            "n_primary": now["k_primary"], "primary_share": _share(now["k_primary"], now["n"]),
-            "corrected_share": corrected[0] if corrected else None,
-            "correction_method": corrected[1] if corrected else None,
-        })
+        rows.append(
+            {
+                "frame_id": frame["frame_id"],
+                "frame_label": frame["label"],
+                "n_with_frame": now["k"],
+                "n_articles": now["n"],
+                "share": share,
+                "ci_low": low,
+                "ci_high": high,
+                "thin": now["n"] < options.min_articles,
+                "n_with_frame_all": now["k_all"],
+                "n_articles_all": now["n_all"],
+                "n_with_frame_last_week": prev["k"],
+                "n_articles_last_week": prev["n"],
+                "share_last_week": share_last,
+                "change_vs_last_week_pp": None
+                if share is None or share_last is None
+                else 100 * (share - share_last),
+                "n_with_frame_trailing": k_tr,
+                "n_articles_trailing": n_tr,
+                "share_trailing": share_tr,
+                "change_vs_trailing_pp": None
+                if share is None or share_tr is None
+                else 100 * (share - share_tr),
+                "n_primary": now["k_primary"],
+                "primary_share": _share(now["k_primary"], now["n"]),
+                "corrected_share": corrected[0] if corrected else None,
+                "correction_method": corrected[1] if corrected else None,
+            }
+        )
     return rows
 
 
 def build_primary_share(frame_table: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
     """Each article's primary frame: shares that sum to 1 (articles with none get their own row)."""
-    rows = [{"frame_id": r["frame_id"], "frame_label": r["frame_label"], "n_primary": r["n_primary"],
-             "n_articles": n, "primary_share": _share(r["n_primary"], n)} for r in frame_table]
+    rows = [
+        {
+            "frame_id": r["frame_id"],
+            "frame_label": r["frame_label"],
+            "n_primary": r["n_primary"],
+            "n_articles": n,
+            "primary_share": _share(r["n_primary"], n),
+        }
+        for r in frame_table
+    ]
     rest = n - sum(r["n_primary"] for r in frame_table)
-    rows.append({"frame_id": "(none)", "frame_label": "No frame", "n_primary": rest,
-                 "n_articles": n, "primary_share": _share(rest, n)})
+    rows.append(
+        {
+            "frame_id": "(none)",
+            "frame_label": "No frame",
+            "n_primary": rest,
+            "n_articles": n,
+            "primary_share": _share(rest, n),
+        }
+    )
     return rows
 
 
 # --- what moved ----------------------------------------------------------------------------
 
+
 def build_tests(frame_table: list[dict[str, Any]], options: ReportOptions) -> list[dict[str, Any]]:
     """Two families of tests (vs last week, vs trailing 8 weeks), each corrected over all frames."""
     rows = []
-    for reference, k_key, n_key in (("last_week", "n_with_frame_last_week", "n_articles_last_week"),
-                                    ("trailing_8_weeks", "n_with_frame_trailing", "n_articles_trailing")):
+    for reference, k_key, n_key in (
+        ("last_week", "n_with_frame_last_week", "n_articles_last_week"),
+        ("trailing_8_weeks", "n_with_frame_trailing", "n_articles_trailing"),
+    ):
         family = []
         for row in frame_table:
             n, n_ref = row["n_articles"], row[n_key]
             entry = {
-                "frame_id": row["frame_id"], "frame_label": row["frame_label"], "reference": reference,
-                "n_with_frame": row["n_with_frame"], "n_articles": n, "share": row["share"],
-                "n_with_frame_ref": row[k_key], "n_articles_ref": n_ref,
+                "frame_id": row["frame_id"],
+                "frame_label": row["frame_label"],
+                "reference": reference,
+                "n_with_frame": row["n_with_frame"],
+                "n_articles": n,
+                "share": row["share"],
+                "n_with_frame_ref": row[k_key],
+                "n_articles_ref": n_ref,
                 "share_ref": _share(row[k_key], n_ref),
-                "change_pp": None, "z": None, "p_value": None, "p_adjusted": None,
-                "significant": False, "moved": False, "direction": None, "not_tested": None,
+                "change_pp": None,
+                "z": None,
+                "p_value": None,
+                "p_adjusted": None,
+                "significant": False,
+                "moved": False,
+                "direction": None,
+                "not_tested": None,
             }
             if n < options.min_articles or n_ref < options.min_articles:
                 entry["not_tested"] = f"fewer than {options.min_articles} articles"
@@ -292,28 +364,44 @@ def build_tests(frame_table: list[dict[str, Any]], options: ReportOptions) -> li
                 entry.update(change_pp=100 * test.diff, z=test.z, p_value=test.p_value)
                 family.append(entry)
             rows.append(entry)
-        reject, adjusted = adjust_p_values([e["p_value"] for e in family], options.correction,
-                                           options.alpha)
+        reject, adjusted = adjust_p_values(
+            [e["p_value"] for e in family], options.correction, options.alpha
+        )
         for entry, rejected, p_adjusted in zip(family, reject, adjusted, strict=True):
             entry["p_adjusted"] = p_adjusted
             entry["significant"] = rejected
             entry["moved"] = rejected and abs(entry["change_pp"]) >= 100 * options.min_effect - 1e-9
-            entry["direction"] = "up" if entry["change_pp"] > 0 else "down" if entry["change_pp"] < 0 \
-                else "flat"
+            entry["direction"] = (
+                "up" if entry["change_pp"] > 0 else "down" if entry["change_pp"] < 0 else "flat"
+            )
     return rows
 
 
-def build_evidence(data: ReportData, week: str, frame_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+def build_evidence(
+    data: ReportData, week: str, frame_ids: list[str]
+) -> dict[str, list[dict[str, Any]]]:
     """For each frame: this week's unique articles carrying it, best evidence passage first."""
     evidence = data["frame_evidence"]
     this_week = evidence[(evidence["week"] == week) & (~evidence["is_duplicate"])]
     result = {}
     for frame_id in frame_ids:
         rows = this_week[(this_week["frame_id"] == frame_id) & (this_week["rank"] == 1)]
-        rows = rows.sort_values(["score", "article_id"], ascending=[False, True]).head(EVIDENCE_PER_FRAME)
+        rows = rows.sort_values(["score", "article_id"], ascending=[False, True]).head(
+            EVIDENCE_PER_FRAME
+        )
         result[frame_id] = [
-            {k: r[k] for k in ("article_id", "outlet", "title", "canonical_url", "passage",
-                               "passage_kind", "score")}
+            {
+                k: r[k]
+                for k in (
+                    "article_id",
+                    "outlet",
+                    "title",
+                    "canonical_url",
+                    "passage",
+                    "passage_kind",
+                    "score",
+                )
+            }
             for r in _records(rows)
         ]
     return result
@@ -321,27 +409,44 @@ def build_evidence(data: ReportData, week: str, frame_ids: list[str]) -> dict[st
 
 # --- breakdowns ----------------------------------------------------------------------------
 
-def _breakdown(frame: pd.DataFrame, key: str, weeks: list[str], frame_ids: list[str]
-               ) -> list[dict[str, Any]]:
+
+def _breakdown(
+    frame: pd.DataFrame, key: str, weeks: list[str], frame_ids: list[str]
+) -> list[dict[str, Any]]:
     scoped = frame[frame["week"].isin(weeks) & frame["frame_id"].isin(frame_ids)]
     if scoped.empty:
         return []
     names = list(dict.fromkeys(c for c in (key, "outlet", "country") if c in scoped.columns))
-    grouped = scoped.groupby(names + ["frame_id"], dropna=False)[
-        ["n_articles", "n_with_frame", "n_articles_all", "n_with_frame_all"]].sum().reset_index()
+    grouped = (
+        scoped.groupby(names + ["frame_id"], dropna=False)[
+            ["n_articles", "n_with_frame", "n_articles_all", "n_with_frame_all"]
+        ]
+        .sum()
+        .reset_index()
+    )
     rows = []
     for r in _records(grouped.sort_values(names + ["frame_id"])):
         k, n = int(r["n_with_frame"]), int(r["n_articles"])
         low, high = _interval(k, n)
-        rows.append({**{c: r[c] for c in names}, "frame_id": r["frame_id"], "n_articles": n,
-                     "n_with_frame": k, "share": _share(k, n), "ci_low": low, "ci_high": high,
-                     "n_articles_all": int(r["n_articles_all"]),
-                     "n_with_frame_all": int(r["n_with_frame_all"])})
+        rows.append(
+            {
+                **{c: r[c] for c in names},
+                "frame_id": r["frame_id"],
+                "n_articles": n,
+                "n_with_frame": k,
+                "share": _share(k, n),
+                "ci_low": low,
+                "ci_high": high,
+                "n_articles_all": int(r["n_articles_all"]),
+                "n_with_frame_all": int(r["n_with_frame_all"]),
+            }
+        )
     return rows
 
 
-def build_breakdowns(data: ReportData, options: ReportOptions, frame_ids: list[str]
-                     ) -> dict[str, list[dict[str, Any]]]:
+def build_breakdowns(
+    data: ReportData, options: ReportOptions, frame_ids: list[str]
+) -> dict[str, list[dict[str, Any]]]:
     return {
         "outlet_week": _breakdown(data["share_by_source"], "source_id", [options.week], frame_ids),
         "outlet_window": _breakdown(data["share_by_source"], "source_id", options.weeks, frame_ids),
@@ -350,8 +455,9 @@ def build_breakdowns(data: ReportData, options: ReportOptions, frame_ids: list[s
     }
 
 
-def build_cooccurrence(data: ReportData, options: ReportOptions, frame_ids: list[str]
-                       ) -> dict[str, list[dict[str, Any]]]:
+def build_cooccurrence(
+    data: ReportData, options: ReportOptions, frame_ids: list[str]
+) -> dict[str, list[dict[str, Any]]]:
     """Stories carrying both frames, and that count as a share of the row frame's stories."""
     pairs = data["cooccurrence"]
     result = {}
@@ -363,13 +469,21 @@ def build_cooccurrence(data: ReportData, options: ReportOptions, frame_ids: list
             n_a = int(both.get((a, a), 0))
             for b in frame_ids:
                 n_ab = int(both.get((a, b), 0))
-                rows.append({"frame_a": a, "frame_b": b, "n_both": n_ab, "n_frame_a": n_a,
-                             "share_of_a": _share(n_ab, n_a)})
+                rows.append(
+                    {
+                        "frame_a": a,
+                        "frame_b": b,
+                        "n_both": n_ab,
+                        "n_frame_a": n_a,
+                        "share_of_a": _share(n_ab, n_a),
+                    }
+                )
         result[scope] = rows
     return result
 
 
 # --- emerging framings ---------------------------------------------------------------------
+
 
 def build_emerging(data: ReportData, options: ReportOptions) -> list[dict[str, Any]]:
     members = data["emerging"]
@@ -380,41 +494,74 @@ def build_emerging(data: ReportData, options: ReportOptions) -> list[dict[str, A
         first = _records(rows.head(1))[0]
         n_week = int((rows["week"] == week).sum())
         n_last = int((rows["week"] == last).sum())
-        examples = rows.assign(is_this_week=rows["week"] == week).sort_values(
-            ["is_this_week", "similarity", "article_id", "passage_idx"],
-            ascending=[False, False, True, True]).head(EXAMPLES_PER_CLUSTER)
-        clusters.append({
-            "cluster_id": cluster_id, "keywords": list(first["keywords"] or []),
-            "size": int(first["cluster_size"]), "first_seen_week": first["first_seen_week"],
-            "last_seen_week": first["last_seen_week"], "n_this_week": n_week,
-            "n_last_week": n_last, "growth": n_week - n_last, "n_window": len(rows),
-            "examples": [{k: r[k] for k in ("week", "outlet", "title", "canonical_url", "passage",
-                                            "similarity")} for r in _records(examples)],
-        })
+        examples = (
+            rows.assign(is_this_week=rows["week"] == week)
+            .sort_values(
+                ["is_this_week", "similarity", "article_id", "passage_idx"],
+                ascending=[False, False, True, True],
+            )
+            .head(EXAMPLES_PER_CLUSTER)
+        )
+        clusters.append(
+            {
+                "cluster_id": cluster_id,
+                "keywords": list(first["keywords"] or []),
+                "size": int(first["cluster_size"]),
+                "first_seen_week": first["first_seen_week"],
+                "last_seen_week": first["last_seen_week"],
+                "n_this_week": n_week,
+                "n_last_week": n_last,
+                "growth": n_week - n_last,
+                "n_window": len(rows),
+                "examples": [
+                    {
+                        k: r[k]
+                        for k in (
+                            "week",
+                            "outlet",
+                            "title",
+                            "canonical_url",
+                            "passage",
+                            "similarity",
+                        )
+                    }
+                    for r in _records(examples)
+                ],
+            }
+        )
     clusters.sort(key=lambda c: (-c["n_this_week"], -c["size"], c["cluster_id"]))
     return clusters
 
 
 # --- coverage and method -------------------------------------------------------------------
 
-_FETCH_COUNTS = ("n_runs", "urls_seen", "articles_fetched", "urls_unchanged", "urls_blocked",
-                 "urls_failed")
+_FETCH_COUNTS = (
+    "n_runs",
+    "urls_seen",
+    "articles_fetched",
+    "urls_unchanged",
+    "urls_blocked",
+    "urls_failed",
+)
 
 
-def build_coverage(data: ReportData, options: ReportOptions, quality: dict[str, Any] | None
-                   ) -> dict[str, Any]:
+def build_coverage(
+    data: ReportData, options: ReportOptions, quality: dict[str, Any] | None
+) -> dict[str, Any]:
     week = options.week
     articles = data["articles"]
-    in_scope_week = articles[(articles["week"] == week) & articles["in_scope"].fillna(False)
-                             & ~articles["is_duplicate"]]
+    in_scope_week = articles[
+        (articles["week"] == week) & articles["in_scope"].fillna(False) & ~articles["is_duplicate"]
+    ]
     per_source = in_scope_week.groupby("source_id").size().to_dict()
     crawled = len(data["crawl_runs"]) > 0
     sources = []
     for r in _records(data["source_health"]):
         health = r["health"] or ("not crawled" if not crawled else "silent")
         counts = {key: None if r[key] is None else int(r[key]) for key in _FETCH_COUNTS}
-        sources.append({**r, **counts, "health": health,
-                        "n_in_scope": int(per_source.get(r["source_id"], 0))})
+        sources.append(
+            {**r, **counts, "health": health, "n_in_scope": int(per_source.get(r["source_id"], 0))}
+        )
     verdicts: dict[str, int] = {}
     for s in sources:
         verdicts[s["health"]] = verdicts.get(s["health"], 0) + 1
@@ -446,31 +593,50 @@ def build_notes(model_parts: dict[str, Any], options: ReportOptions) -> list[str
     if headline["n_labelled"] == 0:
         notes.append(f"No labelled in-scope articles in {options.week}: no shares can be given.")
     elif headline["thin"]:
-        notes.append(f"Only {headline['n_labelled']} labelled articles in {options.week} "
-                     f"(fewer than {options.min_articles}): shares are too noisy to read and "
-                     "no change is tested.")
+        notes.append(
+            f"Only {headline['n_labelled']} labelled articles in {options.week} "
+            f"(fewer than {options.min_articles}): shares are too noisy to read and "
+            "no change is tested."
+        )
     thin = [v["week"] for v in model_parts["volume"] if v["thin"] and v["week"] != options.week]
     if thin:
-        notes.append(f"Thin weeks (fewer than {options.min_articles} articles) in the window: "
-                     f"{', '.join(thin)}; their shares are not plotted.")
+        notes.append(
+            f"Thin weeks (fewer than {options.min_articles} articles) in the window: "
+            f"{', '.join(thin)}; their shares are not plotted."
+        )
     if len(coverage["label_versions_window"]) > 1:
-        notes.append("Labels in this window come from "
-                     f"{len(coverage['label_versions_window'])} label versions "
-                     f"({', '.join(coverage['label_versions_window'])}): a change of model or "
-                     "codebook can move shares by itself.")
+        notes.append(
+            "Labels in this window come from "
+            f"{len(coverage['label_versions_window'])} label versions "
+            f"({', '.join(coverage['label_versions_window'])}): a change of model or "
+            "codebook can move shares by itself."
+        )
     if coverage["n_unlabelled"] > 0:
-        notes.append(f"{coverage['n_unlabelled']} in-scope articles of {options.week} have no "
-                     "frame labels yet and are not in the shares.")
+        notes.append(
+            f"{coverage['n_unlabelled']} in-scope articles of {options.week} have no "
+            "frame labels yet and are not in the shares."
+        )
     return notes
 
 
-def build_model(data: ReportData, options: ReportOptions, quality: dict[str, Any] | None) -> ReportModel:
+def build_model(
+    data: ReportData, options: ReportOptions, quality: dict[str, Any] | None
+) -> ReportModel:
     frames = frame_catalogue(data, options.week)
     frame_ids = [f["frame_id"] for f in frames]
     counts = weekly_counts(data, options.data_weeks, frames)
     frame_table = build_frame_table(counts, frames, options, quality)
     n_week = counts[frame_ids[0]][options.week]["n"] if frame_ids else 0
     tests = build_tests(frame_table, options)
+    for row in frame_table:
+        for test in tests:
+            if test["frame_id"] == row["frame_id"]:
+                key = (
+                    "moved_vs_last_week"
+                    if test["reference"] == "last_week"
+                    else "moved_vs_trailing"
+                )
+                row[key] = test["direction"] if test["moved"] else None
     parts = {
         "headline": build_headline(data, options),
         "volume": build_volume(data, options.weeks, options.min_articles),

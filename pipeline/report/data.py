@@ -33,81 +33,128 @@ class Query:
 def _window_queries() -> list[Query]:
     # Parameters, in order: first week, last week (both inclusive), the report week.
     return [
-        Query("weekly_frame_share", """
+        Query(
+            "weekly_frame_share",
+            """
             select week, frame_id, frame_label, n_articles, n_with_frame, share, n_primary,
                    primary_share, n_articles_all, n_with_frame_all
             from weekly_frame_share
             where week between $first and $last
-            order by week, frame_id"""),
-        Query("weekly_attention", """
+            order by week, frame_id""",
+        ),
+        Query(
+            "weekly_attention",
+            """
             select * from report_weekly_attention
             where week between $first and $last
-            order by week"""),
-        Query("share_by_source", """
+            order by week""",
+        ),
+        Query(
+            "share_by_source",
+            """
             select * from report_frame_share_by_source
             where week between $first and $last
-            order by week, source_id, frame_id"""),
-        Query("share_by_country", """
+            order by week, source_id, frame_id""",
+        ),
+        Query(
+            "share_by_country",
+            """
             select * from report_frame_share_by_country
             where week between $first and $last
-            order by week, country, frame_id"""),
-        Query("cooccurrence", """
+            order by week, country, frame_id""",
+        ),
+        Query(
+            "cooccurrence",
+            """
             select * from report_frame_cooccurrence
             where week between $first and $last
-            order by week, frame_a, frame_b"""),
-        Query("label_versions", """
+            order by week, frame_a, frame_b""",
+        ),
+        Query(
+            "label_versions",
+            """
             select * from report_label_versions
             where week between $first and $last
-            order by week, label_version"""),
-        Query("frames", """
+            order by week, label_version""",
+        ),
+        Query(
+            "frames",
+            """
             select label_version, codebook_id, codebook_version, label_version_created_at,
                    frame_id, label, definition, position
             from report_frames
-            order by label_version_created_at, label_version, position, frame_id"""),
-        Query("source_health", """
+            order by label_version_created_at, label_version, position, frame_id""",
+        ),
+        Query(
+            "source_health",
+            """
             select s.source_id, s.name as outlet, s.country, s.kind,
                    h.n_runs, h.urls_seen, h.articles_fetched, h.urls_unchanged,
                    h.urls_blocked, h.urls_failed, h.health
             from sources as s
             left join report_source_health_weekly as h
                 on h.source_id = s.source_id and h.week = $week
-            order by s.source_id"""),
-        Query("crawl_runs", """
+            order by s.source_id""",
+        ),
+        Query(
+            "crawl_runs",
+            """
             select run_id, started_at, finished_at, status, urls_seen, urls_failed, urls_blocked
             from crawl_runs
             where strftime(started_at, '%G-W%V') = $week
-            order by started_at, run_id"""),
-        Query("article_frames", """
+            order by started_at, run_id""",
+        ),
+        Query(
+            "article_frames",
+            """
             select article_id, week, source_id, outlet, country, is_duplicate, frame_id,
                    score, present, is_primary, label_version
             from article_frames
             where week between $first and $last
-            order by week, article_id, frame_id""", snapshot=True),
-        Query("articles", """
+            order by week, article_id, frame_id""",
+            snapshot=True,
+        ),
+        Query(
+            "articles",
+            """
             select article_id, week, published_at, source_id, outlet, country, source_kind,
                    canonical_url, title, in_scope, relevance_score, is_duplicate,
                    duplicate_of, duplicate_kind, wire_credit
             from articles
             where week between $first and $last
-            order by week, article_id""", snapshot=True),
-        Query("frame_evidence", f"""
+            order by week, article_id""",
+            snapshot=True,
+        ),
+        Query(
+            "frame_evidence",
+            f"""
             select article_id, frame_id, rank, passage_idx, passage_kind, passage, score,
                    week, outlet, title, canonical_url, is_duplicate, label_version
             from frame_evidence
             where week between $first and $last and rank <= {EVIDENCE_RANKS}
-            order by week, article_id, frame_id, rank""", snapshot=True),
-        Query("emerging", """
+            order by week, article_id, frame_id, rank""",
+            snapshot=True,
+        ),
+        Query(
+            "emerging",
+            """
             select cluster_id, first_seen_week, last_seen_week, keywords, cluster_size, week,
                    article_id, passage_idx, similarity, passage, outlet, title, canonical_url
             from report_emerging
             where week between $first and $last
-            order by cluster_id, week, article_id, passage_idx""", snapshot=True),
-        Query("fetch_health", """
+            order by cluster_id, week, article_id, passage_idx""",
+            snapshot=True,
+        ),
+        Query(
+            "fetch_health",
+            """
             select week, source_id, outlet, country, n_runs, urls_seen, articles_fetched,
                    urls_unchanged, urls_blocked, urls_failed, health
             from report_source_health_weekly
             where week = $week
-            order by source_id""", snapshot=True),
+            order by source_id""",
+            snapshot=True,
+        ),
     ]
 
 
@@ -148,8 +195,9 @@ def _canonical(value: object) -> object:
     return value
 
 
-def input_row_hashes(con: duckdb.DuckDBPyConnection, first_week: str, last_week: str
-                     ) -> dict[str, dict[str, object]]:
+def input_row_hashes(
+    con: duckdb.DuckDBPyConnection, first_week: str, last_week: str
+) -> dict[str, dict[str, object]]:
     """For each snapshot query: its row count and a sha256 over its rows in query order."""
     hashes = {}
     for query in QUERIES:
@@ -164,8 +212,9 @@ def input_row_hashes(con: duckdb.DuckDBPyConnection, first_week: str, last_week:
     return hashes
 
 
-def write_snapshot(con: duckdb.DuckDBPyConnection, first_week: str, last_week: str,
-                   folder: Path) -> list[Path]:
+def write_snapshot(
+    con: duckdb.DuckDBPyConnection, first_week: str, last_week: str, folder: Path
+) -> list[Path]:
     """COPY the row-level inputs of the report to Parquet files in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []

@@ -55,7 +55,9 @@ def write_table(folder: Path, name: str, rows: list[dict[str, Any]]) -> list[Pat
 
 
 def write_json(path: Path, payload: Any) -> Path:
-    path.write_text(json.dumps(plain(payload), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(plain(payload), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return path
 
 

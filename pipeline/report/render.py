@@ -19,6 +19,13 @@ def pct(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{100 * value:.{digits}f}%"
 
 
+def spct(value: float | None, digits: int = 0) -> str:
+    """A relative change: signed percent."""
+    if value is None:
+        return "–"
+    return f"{100 * value:+.{digits}f}%".replace("-", "−")
+
+
 def pp(value: float | None, digits: int = 1) -> str:
     if value is None:
         return "–"
@@ -53,7 +60,7 @@ def _environment(autoescape: bool) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(pct=pct, pp=pp, signed=signed, p_value=p_value, heat=heat)
+    env.filters.update(pct=pct, spct=spct, pp=pp, signed=signed, p_value=p_value, heat=heat)
     return env
 
 
@@ -63,17 +70,26 @@ def build_charts(model: ReportModel) -> dict[str, str]:
     by_frame: dict[str, list[dict[str, Any]]] = {}
     for row in model.series:
         by_frame.setdefault(row["frame_id"], []).append(row)
-    out = {"volume": charts.volume_chart("chart-volume", model.volume, options.min_articles),
-           "trend-legend": charts.trend_legend("chart-trend-legend")}
+    out = {
+        "volume": charts.volume_chart("chart-volume", model.volume, options.min_articles),
+        "trend-legend": charts.trend_legend("chart-trend-legend"),
+    }
     for frame in model.frames:
         fid = frame["frame_id"]
         out[f"spark-{fid}"] = charts.sparkline(f"spark-{fid}", by_frame[fid], frame["label"])
-        out[f"trend-{fid}"] = charts.trend_panel(f"chart-trend-{fid}", frame["label"], by_frame[fid],
-                                                 model.volume, options.min_articles)
+        out[f"trend-{fid}"] = charts.trend_panel(
+            f"chart-trend-{fid}", frame["label"], by_frame[fid], model.volume, options.min_articles
+        )
     if model.frame_table:
         out["primary-share"] = charts.bar_chart(
-            "chart-primary-share", f"Primary frame of each in-scope story, {options.week}",
-            model.primary_share, "frame_label", "primary_share", "n_primary", "n_articles")
+            "chart-primary-share",
+            f"Primary frame of each in-scope story, {options.week}",
+            model.primary_share,
+            "frame_label",
+            "primary_share",
+            "n_primary",
+            "n_articles",
+        )
     labels = [f["label"] for f in model.frames]
     index = {f["frame_id"]: i for i, f in enumerate(model.frames)}
     for scope in ("week", "window"):
@@ -87,7 +103,9 @@ def build_charts(model: ReportModel) -> dict[str, str]:
             out[f"cooccurrence-{scope}"] = charts.heatmap(
                 f"chart-cooccurrence-{scope}",
                 f"Stories carrying both frames, {span} (colour: share of the row frame's stories)",
-                labels, cells)
+                labels,
+                cells,
+            )
     return out
 
 
@@ -102,8 +120,15 @@ def _context(model: ReportModel, svgs: dict[str, str], markdown: bool) -> dict[s
     def matrix(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
         groups: dict[Any, dict[str, Any]] = {}
         for row in rows:
-            group = groups.setdefault(row[key], {"key": row[key], "name": row.get("outlet") or row[key],
-                                                 "country": row.get("country"), "cells": {}})
+            group = groups.setdefault(
+                row[key],
+                {
+                    "key": row[key],
+                    "name": row.get("outlet") or row[key],
+                    "country": row.get("country"),
+                    "cells": {},
+                },
+            )
             group["n_articles"] = row["n_articles"]
             group["n_articles_all"] = row["n_articles_all"]
             group["cells"][row["frame_id"]] = row
@@ -117,8 +142,10 @@ def _context(model: ReportModel, svgs: dict[str, str], markdown: bool) -> dict[s
         "labels": labels,
         "svg": {k: Markup(v) for k, v in svgs.items()} if not markdown else svgs,
         "text_spark": {fid: charts.text_sparkline(rows) for fid, rows in series_by_frame.items()},
-        "tests_by_ref": {ref: [t for t in model.tests if t["reference"] == ref]
-                         for ref in ("last_week", "trailing_8_weeks")},
+        "tests_by_ref": {
+            ref: [t for t in model.tests if t["reference"] == ref]
+            for ref in ("last_week", "trailing_8_weeks")
+        },
         "movers": _movers(model),
         "outlets_week": matrix(model.breakdowns["outlet_week"], "source_id"),
         "outlets_window": matrix(model.breakdowns["outlet_window"], "source_id"),
@@ -133,9 +160,10 @@ def _movers(model: ReportModel) -> list[dict[str, Any]]:
     entries: dict[str, dict[str, Any]] = {}
     for test in model.tests:
         if test["moved"]:
-            entry = entries.setdefault(test["frame_id"], {"frame_id": test["frame_id"],
-                                                         "frame_label": test["frame_label"],
-                                                         "tests": []})
+            entry = entries.setdefault(
+                test["frame_id"],
+                {"frame_id": test["frame_id"], "frame_label": test["frame_label"], "tests": []},
+            )
             entry["tests"].append(test)
     order = [f["frame_id"] for f in model.frames]
     result = sorted(entries.values(), key=lambda e: order.index(e["frame_id"]))

@@ -60,8 +60,9 @@ def two_proportion_test(k: int, n: int, k_ref: int, n_ref: int) -> ProportionTes
     return ProportionTest(k, n, k_ref, n_ref, float(z), float(p_value))
 
 
-def adjust_p_values(p_values: Sequence[float], method: str = "holm", alpha: float = 0.05
-                    ) -> tuple[list[bool], list[float]]:
+def adjust_p_values(
+    p_values: Sequence[float], method: str = "holm", alpha: float = 0.05
+) -> tuple[list[bool], list[float]]:
     """Correct for testing every frame at once: (reject, adjusted p) per input, in order."""
     if not p_values:
         return [], []
@@ -69,8 +70,9 @@ def adjust_p_values(p_values: Sequence[float], method: str = "holm", alpha: floa
     return [bool(r) for r in reject], [float(p) for p in adjusted]
 
 
-def pooled_smooth(k: Sequence[int], n: Sequence[int], half_width: int = 1,
-                  min_n: int = 1) -> list[float]:
+def pooled_smooth(
+    k: Sequence[int], n: Sequence[int], half_width: int = 1, min_n: int = 1
+) -> list[float]:
     """Centred moving share: sum of k over sum of n in a window of 2*half_width+1 weeks.
 
     Summing counts (not averaging shares) weights each week by its articles, so a tiny week

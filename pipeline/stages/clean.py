@@ -92,9 +92,9 @@ def _naive_utc(value: datetime | None) -> datetime | None:
 
 def extract_page(archive_dir: str, page: PendingPage) -> ExtractedArticle:
     """Read one archived page and extract it (runs in a worker process)."""
-    record = archive.read_record(archive_dir, page.warc_file, page.warc_offset)
+    _, _, body = archive.read_record(archive_dir, page.warc_file, page.warc_offset)
     return extract_article(
-        record.body,
+        body,
         page.url,
         content_type=page.content_type,
         feed_date=_as_utc(page.listing_published),

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -63,13 +64,16 @@ def register_label_version(
     """Record what produces this run's labels (model, codebook, calibration); return its id."""
     codebook = frame_model.codebook
     version = label_version_for(model_id, frame_model)
+    calibration = frame_model.calibration.version if frame_model.calibration is not None else None
+    source = Path(codebook.source)
+    codebook_toml = source.read_text(encoding="utf-8") if source.is_file() else None
     con.execute(
         "insert into core.label_versions (label_version, model_id, codebook_id, codebook_version,"
         " codebook_fingerprint, calibration_version, codebook_toml) values (?, ?, ?, ?, ?, ?, ?)"
         " on conflict do nothing",
         [
             version, model_id, codebook.id, codebook.version, codebook.fingerprint,
-            frame_model.calibration_version, codebook.source_text,
+            calibration, codebook_toml,
         ],
     )
     for position, frame in enumerate(codebook.frames):

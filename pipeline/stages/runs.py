@@ -89,7 +89,11 @@ def crawl_stage(settings: Settings, run_id: str) -> dict[str, Any]:
         _record_finished(settings, run_id, "crawl", started_at, started, "failed", None,
                          f"{type(error).__name__}: {error}")
         raise
-    result = summary.as_dict() if hasattr(summary, "as_dict") else dict(summary.__dict__)
+    result = {
+        "run_id": summary.run_id, "status": summary.status, "seconds": round(summary.seconds, 1),
+        "urls_seen": summary.urls_seen, "articles_fetched": summary.articles_fetched,
+        "by_status": summary.by_status, "by_source": summary.by_source,
+    }
     _record_finished(settings, run_id, "crawl", started_at, started, "finished", result, None)
     return result
 
@@ -101,8 +105,8 @@ def _record_finished(
     with warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
         con.execute(
             "insert or replace into core.stage_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, stage, started_at, _now(), status, None,
-             (result or {}).get("articles_new"), time.monotonic() - started,
+            [run_id, stage, started_at, _now(), status, (result or {}).get("urls_seen"),
+             (result or {}).get("articles_fetched"), time.monotonic() - started,
              (message or "")[:2000] or None],
         )
 
@@ -132,12 +136,14 @@ def clean_stage(
 
 
 def frame_model_for(settings: Settings, embedder: Any) -> Any:
+    from pipeline.framing.calibrate import Calibration
     from pipeline.framing.codebook import load_codebook
     from pipeline.framing.model import FrameModel
 
     codebook = load_codebook(settings.codebook_path)
-    calibration = settings.framing.calibration or None
-    return FrameModel.build(codebook, embedder, calibration=calibration)
+    path = settings.framing.calibration
+    calibration = Calibration.load(path) if path else None
+    return FrameModel(codebook, embedder, calibration=calibration)
 
 
 def frame_stage(

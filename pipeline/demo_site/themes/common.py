@@ -22,10 +22,11 @@ MACROS = r"""
 
 {% macro share_bar(url, title, style) %}
 {% if style == "icons" %}
+{# Share targets are buttons, not links to real networks: nothing here may lead a crawler off loopback. #}
 <ul class="share-icons" aria-label="Share this story">
-  <li><a class="share-icons__x" href="https://x.com/intent/post?url={{ url|urlencode }}&amp;text={{ title|urlencode }}">Share on X</a></li>
-  <li><a class="share-icons__fb" href="https://www.facebook.com/sharer/sharer.php?u={{ url|urlencode }}">Share on Facebook</a></li>
-  <li><a class="share-icons__li" href="https://www.linkedin.com/sharing/share-offsite/?url={{ url|urlencode }}">Share on LinkedIn</a></li>
+  <li><button class="share-icons__x" data-url="{{ url }}" data-text="{{ title }}">Share on X</button></li>
+  <li><button class="share-icons__fb" data-url="{{ url }}">Share on Facebook</button></li>
+  <li><button class="share-icons__li" data-url="{{ url }}">Share on LinkedIn</button></li>
   <li><a class="share-icons__mail" href="mailto:?subject={{ title|urlencode }}&amp;body={{ url|urlencode }}">Email</a></li>
 </ul>
 {% else %}
@@ -63,7 +64,7 @@ AMP = r"""<!doctype html>
 <title>{{ title }} - {{ outlet.name }}</title>
 <link rel="canonical" href="{{ canonical }}">
 <meta name="viewport" content="width=device-width,minimum-scale=1,initial-scale=1">
-<script async src="https://cdn.ampproject.org/v0.js"></script>
+<script async src="/static/amp/v0.js"></script>
 <style amp-custom>body{font-family:Georgia,serif;margin:0 1rem}.amp-byline{color:#555}</style>
 </head>
 <body>

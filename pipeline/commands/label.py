@@ -1,0 +1,123 @@
+"""`framewatch label`: frame labels for a JSONL file of texts, optionally calibrated on labelled rows."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+import pipeline
+from pipeline.errors import FramewatchError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CODEBOOK = Path(pipeline.__file__).resolve().parents[1] / "seeds" / "frames.toml"
+
+
+def read_rows(path: Path, *, labelled: bool = False) -> list[dict[str, Any]]:
+    """Rows of a JSONL file; each needs an id and a non-empty text (and labels when labelled)."""
+    rows, seen = [], set()
+    for lineno, line in _lines(path):
+        where = f"{path}, line {lineno}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise click.ClickException(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        if not isinstance(row, dict):
+            raise click.ClickException(f"{where}: expected a JSON object, got {type(row).__name__}")
+        if row.get("id") is None or isinstance(row["id"], (dict, list)):
+            raise click.ClickException(f"{where}: missing 'id' (a string or number)")
+        if not isinstance(row.get("text"), str) or not row["text"].strip():
+            raise click.ClickException(f"{where}: missing 'text' (a non-empty string)")
+        if row.get("title") is not None and not isinstance(row["title"], str):
+            raise click.ClickException(f"{where}: 'title' must be a string")
+        if labelled and not isinstance(row.get("labels"), list):
+            raise click.ClickException(f"{where}: missing 'labels' (a list of frame names)")
+        key = str(row["id"])
+        if key in seen:
+            raise click.ClickException(f"{where}: duplicate id {row['id']!r}")
+        seen.add(key)
+        rows.append(row)
+    if not rows:
+        raise click.ClickException(f"{path}: no rows")
+    return rows
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    try:
+        with open(path, encoding="utf8") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if line.strip():
+                    yield lineno, line
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{path}: not UTF-8 text ({exc.reason})") from None
+
+
+@click.command(name="label")
+@click.option("--codebook", "codebook_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Codebook TOML [default: seeds/frames.toml of this checkout].")
+@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help='JSONL of texts to label: {"id", "text", "title"?} per line; other keys are ignored.')
+@click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help='JSONL to write: {"id", "frames", "primary", "scores", "evidence"} per input row.')
+@click.option("--train", "train_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help='Labelled JSONL ({"id", "text", "title"?, "labels", "primary"?}) to calibrate on first.')
+@click.option("--calibration", "calibration_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Use a calibration file saved earlier with --save-calibration.")
+@click.option("--save-calibration", "save_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Write the calibration made from --train to this JSON file.")
+@click.option("--model", "model_name", default=None,
+              help="Embedding model: a local sentence-transformers directory or a cached model name "
+                   "[default: bundled all-MiniLM-L6-v2].")
+@click.option("--backend", type=click.Choice(["torch", "onnx", "onnx-int8"]), default="torch", show_default=True,
+              help="Embedding runtime: PyTorch, ONNX Runtime, or ONNX Runtime with int8 weights.")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="CPU threads for the embedding model.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
+              help="Passages per embedding batch.")
+def command(codebook_path: Path | None, input_path: Path, output_path: Path, train_path: Path | None,
+            calibration_path: Path | None, save_path: Path | None, model_name: str | None, backend: str,
+            threads: int, batch_size: int) -> None:
+    """Label texts with the frames of a codebook, with the passages that justify each frame.
+
+    Zero-shot by default (the codebook's definitions, exemplars and negatives); with --train,
+    first calibrates on labelled rows (per-frame thresholds and a trained head), and with
+    --calibration, reuses a saved calibration. Every text gets a primary frame.
+    """
+    from pipeline.framing.calibrate import Calibration
+    from pipeline.framing.codebook import load_codebook
+    from pipeline.framing.embed import Embedder
+    from pipeline.framing.labeler import calibrate_on_rows, embed_texts, label_embedded, output_row
+    from pipeline.framing.model import FrameModel
+
+    if train_path and calibration_path:
+        raise click.UsageError("give --train or --calibration, not both")
+    if save_path and not train_path:
+        raise click.UsageError("--save-calibration needs --train")
+    try:
+        codebook = load_codebook(codebook_path or DEFAULT_CODEBOOK)
+        rows = read_rows(input_path)
+        train_rows = read_rows(train_path, labelled=True) if train_path else []
+        embedder = Embedder(model_name, backend=backend, batch_size=batch_size, threads=threads)
+        model = FrameModel(codebook, embedder)
+        if calibration_path:
+            model.use_calibration(Calibration.load(calibration_path))
+        if train_rows:
+            calibration = calibrate_on_rows(model, train_rows, embed_texts(train_rows, embedder),
+                                            where=str(train_path))
+            model.use_calibration(calibration)
+            if save_path:
+                calibration.save(save_path)
+                click.echo(f"calibration {calibration.version} saved to {save_path}", err=True)
+        embedded = embed_texts(rows, embedder)
+        labels = label_embedded(model, embedded)
+    except FramewatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    with open(output_path, "w", encoding="utf8") as out:
+        for row, text, frames in zip(rows, embedded, labels, strict=True):
+            out.write(json.dumps(output_row(row["id"], text, frames), ensure_ascii=False) + "\n")
+    click.echo(f"labelled {len(rows)} texts with {codebook.id} ({model.version}) -> {output_path}", err=True)

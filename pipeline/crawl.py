@@ -1,0 +1,239 @@
+"""Run the Scrapy crawl as a subprocess and summarise what it recorded in the warehouse.
+
+Twisted's reactor cannot be restarted inside one process, so each crawl is `python -m spiders`.
+The child opens the warehouse for writing; the parent keeps it closed until the child exits,
+then reads the run's fetch log (or marks the run failed when the child died).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import FramewatchError
+from pipeline.seeds import load_sources
+from pipeline.settings import REPO_ROOT, Settings
+from warehouse.db import connect
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CrawlError", "CrawlHandle", "CrawlSummary", "new_run_id", "run_crawl", "start_crawl"]
+
+ERROR_TAIL_LINES = 30
+
+
+class CrawlError(FramewatchError):
+    """A crawl that did not finish: the subprocess crashed, was killed or timed out."""
+
+    def __init__(self, run_id: str, problem: str, log_tail: str = "") -> None:
+        self.run_id = run_id
+        self.problem = problem
+        self.log_tail = log_tail
+        message = f"crawl {run_id} {problem}"
+        if log_tail:
+            message += f"\n--- last lines of the crawl log ---\n{log_tail}"
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class CrawlSummary:
+    """What one crawl run recorded: URL counts per status, and per source and status."""
+
+    run_id: str
+    status: str
+    seconds: float
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_source: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
+    log_path: Path | None = None
+
+    @property
+    def urls_seen(self) -> int:
+        return sum(self.by_status.values())
+
+    @property
+    def articles_fetched(self) -> int:
+        """Articles fetched and stored as new or changed pages in this run."""
+        articles = self.by_kind.get("article", {})
+        return articles.get("new", 0) + articles.get("changed", 0)
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A sortable, unique run id: 20260315T101500Z-3fa2c1."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def _settings_dict(settings: Settings) -> dict[str, Any]:
+    def plain(value: Any) -> Any:
+        if isinstance(value, Path):
+            return str(value)
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
+        return value
+
+    return plain(dataclasses.asdict(settings))
+
+
+def _tail(path: Path, lines: int = ERROR_TAIL_LINES) -> str:
+    if not path.exists():
+        return ""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return "".join(deque(handle, maxlen=lines)).rstrip()
+
+
+class CrawlHandle:
+    """A running crawl subprocess: wait for it (-> CrawlSummary), or stop it."""
+
+    def __init__(self, settings: Settings, run_id: str, process: subprocess.Popen[bytes],
+                 log_path: Path, job_path: Path) -> None:
+        self.settings = settings
+        self.run_id = run_id
+        self.process = process
+        self.log_path = log_path
+        self._job_path = job_path
+        self._started = time.monotonic()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def kill(self) -> None:
+        """SIGKILL the crawl (what a crash or an out-of-memory kill looks like)."""
+        self.process.send_signal(signal.SIGKILL)
+
+    def wait(self, timeout: float | None = None) -> CrawlSummary:
+        """Wait for the crawl; raise CrawlError unless it finished, else summarise it."""
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # SIGTERM lets Scrapy close the spider, so the run is recorded as stopped early.
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self._cleanup()
+            self._mark_failed(f"timed out after {timeout:.0f}s")
+            raise CrawlError(self.run_id, f"timed out after {timeout:.0f}s",
+                             _tail(self.log_path)) from None
+        self._cleanup()
+        if code != 0:
+            problem = (f"was killed by signal {-code}" if code < 0
+                       else f"exited with status {code}")
+            self._mark_failed(problem)
+            raise CrawlError(self.run_id, problem, _tail(self.log_path))
+        return self.summary()
+
+    def _cleanup(self) -> None:
+        self._job_path.unlink(missing_ok=True)
+
+    def _mark_failed(self, problem: str) -> None:
+        """Record a crash the child could not record itself (its row would stay 'running')."""
+        try:
+            con = connect(self.settings.db_path, wait_seconds=10)
+        except FramewatchError:
+            logger.warning("could not mark crawl %s failed: warehouse busy", self.run_id)
+            return
+        try:
+            con.execute(
+                "update core.crawl_runs set status = 'failed', finished_at = ?, "
+                "message = coalesce(message || '; ', '') || ? "
+                "where run_id = ? and status = 'running'",
+                [datetime.now(UTC).replace(tzinfo=None), problem, self.run_id])
+        finally:
+            con.close()
+
+    def summary(self) -> CrawlSummary:
+        con = connect(self.settings.db_path, wait_seconds=10)
+        try:
+            run = con.execute("select status from core.crawl_runs where run_id = ?",
+                              [self.run_id]).fetchone()
+            rows = con.execute(
+                "select coalesce(source_id, ''), kind, status, count(*) from core.fetch_log "
+                "where run_id = ? group by all", [self.run_id]).fetchall()
+        finally:
+            con.close()
+        by_status: dict[str, int] = {}
+        by_source: dict[str, dict[str, int]] = {}
+        by_kind: dict[str, dict[str, int]] = {}
+        for source_id, kind, status, count in rows:
+            by_status[status] = by_status.get(status, 0) + count
+            per_source = by_source.setdefault(source_id, {})
+            per_source[status] = per_source.get(status, 0) + count
+            per_kind = by_kind.setdefault(kind, {})
+            per_kind[status] = per_kind.get(status, 0) + count
+        return CrawlSummary(self.run_id, run[0] if run else "unknown",
+                            round(time.monotonic() - self._started, 3),
+                            by_status, by_source, by_kind, self.log_path)
+
+
+def start_crawl(
+    settings: Settings,
+    *,
+    run_id: str | None = None,
+    sources_path: str | Path | None = None,
+    scrapy_overrides: Mapping[str, Any] | None = None,
+) -> CrawlHandle:
+    """Validate the seeds and start `python -m spiders` for one run; return its handle.
+
+    Passing the `run_id` of an interrupted run resumes it: URLs that already have a status in
+    that run are not fetched again.
+    """
+    sources_path = Path(sources_path or settings.sources_path)
+    load_sources(sources_path)  # bad seeds fail here, with the file, key and problem
+    run_id = run_id or new_run_id()
+    log_dir = settings.workdir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    settings.archive_path.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"crawl-{run_id}.log"
+    job = {"settings": _settings_dict(settings), "run_id": run_id,
+           "sources_path": str(sources_path.resolve()),
+           "scrapy_overrides": dict(scrapy_overrides or {})}
+    handle, name = tempfile.mkstemp(prefix=f"crawl-{run_id}-", suffix=".json", dir=log_dir)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump(job, out)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "spiders", "--job", name],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+    logger.info("crawl %s started (pid %d), log: %s", run_id, process.pid, log_path)
+    return CrawlHandle(settings, run_id, process, log_path, Path(name))
+
+
+def run_crawl(
+    settings: Settings,
+    *,
+    run_id: str | None = None,
+    sources_path: str | Path | None = None,
+    timeout: float | None = None,
+    scrapy_overrides: Mapping[str, Any] | None = None,
+) -> CrawlSummary:
+    """Crawl every source of the sources file into the warehouse and archive; wait for the end.
+
+    Raises SeedError for a bad sources file and CrawlError (with the last lines of the crawl
+    log) when the crawl crashes, is killed or exceeds `timeout` seconds.
+    """
+    handle = start_crawl(settings, run_id=run_id, sources_path=sources_path,
+                         scrapy_overrides=scrapy_overrides)
+    summary = handle.wait(timeout)
+    logger.info("crawl %s %s in %.1fs: %s", summary.run_id, summary.status, summary.seconds,
+                summary.by_status)
+    return summary

@@ -1,0 +1,196 @@
+"""Build one week's report folder: load the views, compute, render, export, snapshot, manifest."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline import __version__
+from pipeline.report.analysis import TRAILING_WEEKS, ReportModel, ReportOptions, build_model
+from pipeline.report.data import QUERIES, input_row_hashes, load_report_data, write_snapshot
+from pipeline.report.export import output_hashes, write_json, write_table
+from pipeline.report.quality import load_quality
+from pipeline.report.render import build_charts, render_html, render_markdown
+from pipeline.report.weeks import last_complete_week, parse_week, week_bounds, week_range
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """Where the report went, and its key facts."""
+
+    path_html: Path
+    path_md: Path
+    folder: Path
+    week: str
+    path_manifest: Path
+    n_articles: int
+    moved_frames: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def _options(
+    week: str, weeks: int, min_articles: int, min_effect: float, alpha: float, correction: str
+) -> ReportOptions:
+    parse_week(week)
+    if weeks < 2:
+        raise ValueError(f"--weeks must be at least 2, got {weeks}")
+    if min_articles < 1:
+        raise ValueError(f"--min-articles must be at least 1, got {min_articles}")
+    if not 0 < min_effect < 1:
+        raise ValueError(f"the minimum effect is a share between 0 and 1, got {min_effect}")
+    return ReportOptions(
+        week=week,
+        weeks=week_range(week, weeks),
+        data_weeks=week_range(week, max(weeks, TRAILING_WEEKS + 1)),
+        min_articles=min_articles,
+        min_effect=min_effect,
+        alpha=alpha,
+        correction=correction,
+    )
+
+
+def _tables(model: ReportModel) -> dict[str, list[dict[str, Any]]]:
+    """The numbers behind every chart and table, one CSV/JSON pair each."""
+    evidence = [{"frame_id": fid, **row} for fid, rows in model.evidence.items() for row in rows]
+    emerging = [{k: v for k, v in c.items() if k != "examples"} for c in model.emerging]
+    examples = [{"cluster_id": c["cluster_id"], **e} for c in model.emerging for e in c["examples"]]
+    return {
+        "headline": [model.headline],
+        "weekly_volume": model.volume,
+        "frame_table": model.frame_table,
+        "primary_share": model.primary_share,
+        "weekly_frame_share": model.series,
+        "tests": model.tests,
+        "evidence": evidence,
+        "outlet_week": model.breakdowns["outlet_week"],
+        "outlet_window": model.breakdowns["outlet_window"],
+        "country_week": model.breakdowns["country_week"],
+        "country_window": model.breakdowns["country_window"],
+        "cooccurrence_week": model.cooccurrence["week"],
+        "cooccurrence_window": model.cooccurrence["window"],
+        "emerging_clusters": emerging,
+        "emerging_examples": examples,
+        "source_health": model.coverage["sources"],
+    }
+
+
+def _write_folder(con: duckdb.DuckDBPyConnection, model: ReportModel, folder: Path) -> None:
+    options = model.options
+    svgs = build_charts(model)
+    charts_dir = folder / "charts"
+    charts_dir.mkdir(parents=True)
+    for name, svg in svgs.items():
+        (charts_dir / f"{name}.svg").write_text(svg + "\n", encoding="utf-8")
+    (folder / "report.html").write_text(render_html(model, svgs), encoding="utf-8")
+    (folder / "report.md").write_text(render_markdown(model, svgs), encoding="utf-8")
+    for name, rows in _tables(model).items():
+        write_table(folder / "data", name, rows)
+    write_json(
+        folder / "data" / "report.json",
+        {
+            "week": options.week,
+            "weeks": options.weeks,
+            "frames": model.frames,
+            "notes": model.notes,
+            **_tables(model),
+            "coverage": {k: v for k, v in model.coverage.items() if k != "sources"},
+        },
+    )
+    write_snapshot(con, options.data_weeks[0], options.week, folder / "snapshot")
+
+
+def build_report(
+    con: duckdb.DuckDBPyConnection,
+    week: str | None,
+    out_dir: Path,
+    *,
+    weeks: int = 12,
+    min_articles: int = 10,
+    now: datetime | None = None,
+    min_effect: float = 0.05,
+    alpha: float = 0.05,
+    correction: str = "holm",
+    quality_path: Path | None = None,
+) -> ReportResult:
+    """Write `out_dir/<week>/` (report.html, report.md, charts/, data/, snapshot/, manifest.json).
+
+    `week` defaults to the last complete ISO week before `now`. The numbers depend only on the
+    warehouse rows and the options; `now` reaches only the manifest's generated_at.
+    """
+    now = now or datetime.now(UTC)
+    week = week or last_complete_week(now)
+    options = _options(week, weeks, min_articles, min_effect, alpha, correction)
+    quality = load_quality(quality_path)
+    data = load_report_data(con, options.data_weeks[0], options.week)
+    model = build_model(data, options, quality)
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    folder = out_dir / week
+    staging = out_dir / f".{week}.building-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        _write_folder(con, model, staging)
+        first_day, _ = week_bounds(options.data_weeks[0])
+        _, last_day = week_bounds(options.week)
+        manifest = {
+            "report": "framewatch weekly framing report",
+            "framewatch_version": __version__,
+            "week": week,
+            "window": {
+                "weeks_shown": options.weeks,
+                "weeks_loaded": options.data_weeks,
+                "first_day": first_day.isoformat(),
+                "last_day": last_day.isoformat(),
+            },
+            "parameters": {
+                "weeks": weeks,
+                "min_articles": min_articles,
+                "min_effect": min_effect,
+                "alpha": alpha,
+                "correction": correction,
+                "trailing_weeks": TRAILING_WEEKS,
+                "quality_file": str(quality_path) if quality else None,
+            },
+            "row_counts": {q.name: len(data[q.name]) for q in QUERIES},
+            "inputs": input_row_hashes(con, options.data_weeks[0], options.week),
+            "versions": {
+                "label_versions": model.coverage["label_versions_week"],
+                "label_versions_in_window": model.coverage["label_versions_window"],
+            },
+            "outputs": output_hashes(staging, exclude={"manifest.json"}),
+            "generated_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+        }
+        write_json(staging / "manifest.json", manifest)
+        if folder.exists():
+            shutil.rmtree(folder)
+        staging.rename(folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    logger.info("report for %s written to %s", week, folder)
+    return ReportResult(
+        path_html=folder / "report.html",
+        path_md=folder / "report.md",
+        folder=folder,
+        week=week,
+        path_manifest=folder / "manifest.json",
+        n_articles=int(model.headline["n_labelled"]),
+        moved_frames=tuple(
+            m["frame_id"]
+            for m in sorted(
+                {t["frame_id"]: t for t in model.movers}.values(), key=lambda t: t["frame_id"]
+            )
+        ),
+        notes=tuple(model.notes),
+    )

@@ -1,0 +1,133 @@
+"""Spider middleware: decide which discovered article URLs are fetched this run.
+
+Every article request the spider yields passes here, a listing's worth at a time, so the
+warehouse is asked once per listing. A request is
+- dropped silently when its URL already holds its story this run;
+- replaced by a `duplicate` outcome when another URL already holds the same canonical story;
+- replaced by an `unchanged` outcome when core.pages has the story and the listing says nothing
+  changed since it was fetched (no updated/lastmod date later than the stored fetch);
+- replaced by a `filtered` outcome past the source's max_pages;
+- otherwise sent, marked `known` (conditional GET) when core.pages has an older copy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request
+from scrapy.http import Response
+
+from pipeline.urls import canonical_url
+from spiders.items import ARTICLE, FetchOutcome, request_context
+from spiders.store import CrawlStore
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+class IncrementalMiddleware:
+    """Turn article requests into fetches or into outcomes that need no fetch."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.default_limit = crawler.settings.getint("FRAMEWATCH_MAX_PAGES_PER_SOURCE", 0)
+        self._store: CrawlStore | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
+        return cls(crawler)
+
+    @property
+    def store(self) -> CrawlStore:
+        if self._store is None:
+            self._store = self.crawler.get_extension(CrawlStore)
+            assert self._store is not None, "CrawlStore extension is not enabled"
+        return self._store
+
+    def _limit(self, source_id: str) -> int:
+        limits = getattr(self.crawler.spider, "page_limits", {})
+        own = limits.get(source_id) or 0
+        return min((n for n in (own, self.default_limit) if n > 0), default=0)
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        pending: list[Any] = []
+        async for obj in start:
+            if self._needs_vetting(obj):
+                pending.append(obj)
+            elif isinstance(obj, Request):
+                yield obj
+            else:
+                pending.append(obj)  # outcomes of the backlog, in order with its requests
+        requests = [obj for obj in pending if isinstance(obj, Request)]
+        for obj in [obj for obj in pending if not isinstance(obj, Request)]:
+            yield obj
+        if requests:
+            for obj in self._vet(requests):
+                yield obj
+
+    @staticmethod
+    def _needs_vetting(obj: Any) -> bool:
+        return isinstance(obj, Request) and request_context(obj.meta).get("kind") == ARTICLE \
+            and "canonical" not in request_context(obj.meta)
+
+    async def process_spider_output(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        pending: list[Request] = []
+        async for obj in result:
+            if self._needs_vetting(obj):
+                pending.append(obj)
+            else:
+                yield obj
+        if pending:
+            for obj in self._vet(pending):
+                yield obj
+
+    def _vet(self, requests: list[Request]) -> list[Any]:
+        store = self.store
+        out: list[Any] = []
+        candidates: list[tuple[Request, str]] = []
+        for request in requests:
+            context = request_context(request.meta)
+            try:
+                candidates.append((request, canonical_url(request.url)))
+            except ValueError as error:
+                out.append(FetchOutcome(url=context["url"], source_id=context.get("source"),
+                                        kind=ARTICLE, status="error", reason=str(error)))
+        known = store.known_pages(sorted({canonical for _, canonical in candidates
+                                          if canonical not in store.claimed}))
+        for request, canonical in candidates:
+            context = request_context(request.meta)
+            url, source_id = context["url"], context.get("source")
+            holder = store.claimed.get(canonical)
+            if holder is not None:
+                if holder != url:
+                    out.append(FetchOutcome(url=url, source_id=source_id, kind=ARTICLE,
+                                            status="duplicate", canonical_url=canonical,
+                                            reason=f"variant of {holder}"))
+                continue
+            page = known.get(canonical)
+            changed_at = context.get("changed_at")
+            if page is not None and not (changed_at and changed_at > page.fetched_at):
+                store.claim(canonical, url)
+                out.append(FetchOutcome(
+                    url=url, source_id=source_id, kind=ARTICLE, status="unchanged",
+                    canonical_url=canonical,
+                    reason=f"stored {page.fetched_at:%Y-%m-%d %H:%M}; listing shows no update since"))
+                continue
+            limit = self._limit(source_id)
+            if limit and store.fetch_count[source_id] >= limit:
+                out.append(FetchOutcome(url=url, source_id=source_id, kind=ARTICLE,
+                                        status="filtered", canonical_url=canonical,
+                                        reason=f"max_pages ({limit}) reached for this run"))
+                continue
+            store.claim(canonical, url)
+            store.fetch_count[source_id] += 1
+            context.update(canonical=canonical, known=page is not None,
+                           known_sha=page.content_sha256 if page else None)
+            out.append(request)
+        return out

@@ -1,0 +1,250 @@
+"""The crawl's pure parts: URL identity, feed/sitemap parsing, article links, WARC archive, statuses."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from pipeline.archive import WarcArchive, read_record, recover_open_files, sha256_hex
+from pipeline.urls import canonical_url, same_site, strip_tracking
+from spiders.links import article_links, date_from_url, looks_like_article
+from spiders.listings import MalformedListing, parse_date, parse_feed, parse_sitemap
+from spiders.outcomes import is_challenge_page, status_for_http
+from spiders.politeness import parse_retry_after
+
+# -- URL identity ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", [
+    "https://news.example.com/tech/2026/03/05/chip-race/",
+    "HTTPS://News.Example.COM:443/tech/2026/03/05/chip-race",
+    "https://news.example.com/tech/2026/03/05/chip-race?utm_source=x&utm_medium=rss",
+    "https://news.example.com/tech/2026/03/05/chip-race#comments",
+    "https://news.example.com/tech/2026/03/05/chip-race?fbclid=abc&gclid=1&ref=home",
+    "https://news.example.com/amp/tech/2026/03/05/chip-race",
+    "https://news.example.com/tech/2026/03/05/chip-race/amp/",
+])
+def test_variants_of_a_story_share_one_canonical_url(variant: str) -> None:
+    assert canonical_url(variant) == "https://news.example.com/tech/2026/03/05/chip-race"
+
+
+def test_canonical_url_keeps_meaningful_query_sorted() -> None:
+    assert canonical_url("http://a.com/story?b=2&utm_campaign=x&a=1") == "http://a.com/story?a=1&b=2"
+    assert canonical_url("http://a.com:8080/x") == "http://a.com:8080/x"
+
+
+def test_html_canonical_honoured_only_on_the_same_site() -> None:
+    page = "https://www.example.com/amp/world/story-123"
+    assert canonical_url(page, html_canonical="/world/story-123") == \
+        "https://www.example.com/world/story-123"
+    assert canonical_url("https://example.com/a/x", html_canonical="https://www.example.com/a/y") \
+        == "https://www.example.com/a/y"
+    assert canonical_url(page, html_canonical="https://evil.test/world/story-123") == \
+        "https://www.example.com/world/story-123"
+    # a template that points every article at the home page is ignored
+    assert canonical_url("https://example.com/world/story-123", html_canonical="/") == \
+        "https://example.com/world/story-123"
+
+
+def test_canonical_url_rejects_non_http() -> None:
+    with pytest.raises(ValueError, match="not an absolute http"):
+        canonical_url("mailto:someone@example.com")
+
+
+def test_strip_tracking_keeps_the_path_exactly() -> None:
+    assert strip_tracking("http://a.com/x/?utm_source=t&id=4#top") == "http://a.com/x/?id=4"
+    assert strip_tracking("http://a.com/x/") == "http://a.com/x/"
+    assert same_site("http://www.a.com/x", "https://a.com/y")
+    assert not same_site("http://a.com/x", "http://b.com/x")
+
+
+# -- feeds and sitemaps ------------------------------------------------------------------------
+
+RSS = b"""<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel><title>t</title>
+<item><title>One</title><link>https://a.com/2026/03/01/one</link>
+<pubDate>Sun, 01 Mar 2026 10:00:00 +0100</pubDate></item>
+<item><title>Two</title><guid isPermaLink="true">https://a.com/2026/03/02/two</guid>
+<dc:date>2026-03-02T08:00:00Z</dc:date></item>
+<item><title>No link</title></item>
+</channel></rss>"""
+
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">
+<title>t</title><entry><title>A</title><link rel="alternate" href="/news/a-story"/>
+<published>2026-03-03T09:00:00+02:00</published><updated>2026-03-04T09:00:00Z</updated></entry>
+</feed>"""
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+<!ENTITY lol9 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]>
+<rss version="2.0"><channel><item><title>&lol9;</title><link>https://a.com/x</link></item></channel></rss>"""
+
+
+def test_rss_entries_with_dates_in_utc() -> None:
+    listing = parse_feed(RSS, "https://a.com/feed")
+    assert listing.kind == "rss"
+    assert [(e.url, e.title) for e in listing.entries] == [
+        ("https://a.com/2026/03/01/one", "One"), ("https://a.com/2026/03/02/two", "Two")]
+    assert listing.entries[0].published == datetime(2026, 3, 1, 9, 0)
+    assert listing.entries[1].published == datetime(2026, 3, 2, 8, 0)
+
+
+def test_atom_entries_resolve_relative_links() -> None:
+    listing = parse_feed(ATOM, "https://a.com/atom.xml")
+    (entry,) = listing.entries
+    assert (listing.kind, entry.url) == ("atom", "https://a.com/news/a-story")
+    assert entry.published == datetime(2026, 3, 3, 7, 0)
+    assert entry.updated == datetime(2026, 3, 4, 9, 0)
+
+
+def test_billion_laughs_is_refused_quickly() -> None:
+    started = time.monotonic()
+    with pytest.raises(MalformedListing, match="entities"):
+        parse_feed(BILLION_LAUGHS, "https://a.com/feed")
+    assert time.monotonic() - started < 0.5
+
+
+@pytest.mark.parametrize("body, problem", [
+    (b"", "empty"),
+    (b"<rss><channel><item><title>a & b</title></item></channel>", "not well-formed"),
+    (b"<html><body>not a feed</body></html>", "not a feed"),
+])
+def test_malformed_feeds_say_why(body: bytes, problem: str) -> None:
+    with pytest.raises(MalformedListing, match=problem):
+        parse_feed(body, "https://a.com/feed")
+
+
+def test_sitemap_index_news_sitemap_and_gzip() -> None:
+    index = parse_sitemap(
+        b'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap>'
+        b"<loc>https://a.com/sm-2026-03.xml</loc><lastmod>2026-03-31</lastmod></sitemap>"
+        b"</sitemapindex>", "https://a.com/sitemap.xml")
+    assert index.kind == "sitemap_index"
+    assert index.entries[0].updated == datetime(2026, 3, 31)
+    news = (b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            b'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"><url>'
+            b"<loc>https://a.com/x</loc><news:news><news:publication_date>2026-03-05T10:00:00Z"
+            b"</news:publication_date><news:title>Chips &amp; power</news:title></news:news>"
+            b"</url></urlset>")
+    listing = parse_sitemap(gzip.compress(news), "https://a.com/news.xml.gz")
+    assert listing.kind == "news_sitemap"
+    assert listing.entries[0].title == "Chips & power"
+    assert listing.entries[0].published == datetime(2026, 3, 5, 10, 0)
+
+
+def test_parse_date_forms() -> None:
+    assert parse_date("2026-03-05") == datetime(2026, 3, 5)
+    assert parse_date("Thu, 05 Mar 2026 10:00:00 GMT") == datetime(2026, 3, 5, 10, 0)
+    assert parse_date("yesterday") is None
+
+
+# -- article links on section pages ------------------------------------------------------------
+
+SECTION = """<html><body>
+<header><a href="/world/2026/03/01/in-the-header-menu">menu</a></header>
+<nav><a href="/tech/">Tech</a></nav>
+<main>
+<article><h2><a href="/tech/2026/03/05/chip-export-rules-tighten">A</a></h2></article>
+<a href="/news/why-the-ai-race-is-not-a-race-4521">B</a>
+<a href="/tag/ai">tag</a><a href="/author/jane-doe">author</a>
+<a href="https://other.example/2026/03/05/elsewhere-story">off-site</a>
+<a href="/tech/">section itself</a><a href="/static/logo.png">logo</a>
+<ul><li><a href="/briefs/short">teaser without slug</a></li></ul>
+<a href="/about">about</a><a href="/tech/?page=2">more</a>
+</main><footer><a href="/2026/01/01/footer-link-story-here">f</a></footer></body></html>"""
+
+
+def test_article_links_keep_stories_and_drop_navigation() -> None:
+    links = article_links(SECTION, "https://a.com/tech/")
+    assert links == [
+        "https://a.com/tech/2026/03/05/chip-export-rules-tighten",
+        "https://a.com/news/why-the-ai-race-is-not-a-race-4521",
+        "https://a.com/briefs/short",
+    ]
+
+
+def test_article_heuristics() -> None:
+    page = "https://a.com/"
+    assert looks_like_article("https://a.com/a/202603/15/WS12ab.html", page)
+    assert looks_like_article("https://a.com/business/chips-race-heats-up-in-asia-2026-03-04/", page)
+    assert not looks_like_article("https://a.com/business/", page)
+    assert not looks_like_article("https://a.com/topics/chip-export-rules-tighten-again", page)
+    assert date_from_url("https://a.com/x/20260315/story") == datetime(2026, 3, 15).date()
+
+
+# -- statuses ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status, expected", [
+    (200, None), (304, "not_modified"), (403, "blocked"), (401, "blocked"), (404, "not_found"),
+    (410, "not_found"), (429, "rate_limited"), (500, "server_error"), (503, "server_error"),
+    (418, "error"),
+])
+def test_status_for_http(status: int, expected: str | None) -> None:
+    result = status_for_http(status, b"<html><body>ok</body></html>")
+    assert (result[0] if result else None) == expected
+
+
+def test_challenge_pages_are_blocked_even_with_200() -> None:
+    page = b"<html><head><title>Just a moment...</title></head><body>cf-chl-bypass</body></html>"
+    assert is_challenge_page(page)
+    assert status_for_http(200, page) == ("blocked", "HTTP 200 bot-challenge page")
+    assert not is_challenge_page(b"<html><p>A story about captcha farms and AI.</p></html>")
+
+
+def test_retry_after_forms() -> None:
+    now = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
+    assert parse_retry_after("120") == 120.0
+    assert parse_retry_after(b"Thu, 05 Mar 2026 10:00:30 GMT", now) == 30.0
+    assert parse_retry_after("soon") is None
+
+
+# -- WARC archive ------------------------------------------------------------------------------
+
+
+def _write(archive: WarcArchive, n: int) -> list:
+    return [archive.write_exchange(
+        url=f"http://a.com/{i}", method="GET", request_headers=[("User-Agent", "fw-test")],
+        status=200, reason="OK", response_headers=[("Content-Type", "text/html"),
+                                                   ("Content-Encoding", "gzip")],
+        body=f"<html>{i}</html>".encode() * 40, fetched_at=datetime.now(UTC)) for i in range(n)]
+
+
+def test_archive_rotates_and_reads_back(tmp_path) -> None:
+    archive = WarcArchive(tmp_path, "run1", max_bytes=1500)
+    records = _write(archive, 6)
+    archive.close()
+    files = sorted(p.name for p in (tmp_path / "run1").iterdir())
+    assert len(files) > 1 and all(name.endswith(".warc.gz") for name in files)
+    for i, record in enumerate(records):
+        url, headers, body = read_record(tmp_path, record.warc_file, record.offset)
+        assert url == f"http://a.com/{i}"
+        assert body == f"<html>{i}</html>".encode() * 40
+        assert "Content-Encoding" not in headers  # the body is stored decoded
+        assert headers["Content-Length"] == str(len(body))
+    # a new archive of the same run continues the numbering instead of overwriting
+    again = WarcArchive(tmp_path, "run1", max_bytes=1500)
+    assert _write(again, 1)[0].warc_file not in {r.warc_file for r in records}
+    again.close()
+
+
+def test_torn_tail_is_cut_back_to_the_last_complete_record(tmp_path) -> None:
+    archive = WarcArchive(tmp_path, "run2", max_bytes=10_000_000)
+    records = _write(archive, 3)
+    archive.sync()
+    handle = archive._handle
+    torn = gzip.compress(b"WARC/1.1\r\nWARC-Type: response\r\n" + b"x" * 5000)[:-40]
+    handle.write(torn)  # a record cut short, as a SIGKILL mid-write leaves it
+    handle.close()  # the process dies: the file keeps its .open name
+    archive._handle = None
+    open_file = next((tmp_path / "run2").glob("*.open"))
+    size_before = open_file.stat().st_size
+    (recovered,) = recover_open_files(tmp_path)
+    assert recovered.name == records[0].warc_file.split("/")[-1]
+    assert recovered.stat().st_size == size_before - len(torn)
+    assert read_record(tmp_path, records[2].warc_file, records[2].offset)[0] == "http://a.com/2"
+    assert sha256_hex(b"x") != sha256_hex(b"y")

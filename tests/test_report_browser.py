@@ -1,0 +1,102 @@
+"""The report page in a real headless Chromium: no console errors, every chart laid out, and
+screenshots (desktop and phone width) saved under test-artifacts/report/."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+from fixtures.report.browser import PageProbe, find_chromium, probe_page, screenshot
+from fixtures.report.synthetic import demo_warehouse
+
+from pipeline.report import build_report
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "report"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = find_chromium()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; CI must install it (apt-get install chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("browser")
+    db = root / "demo.duckdb"
+    demo_warehouse(db)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return build_report(con, "2026-W47", root / "reports").path_html
+    finally:
+        con.close()
+
+
+def test_console_error_detection_works(chromium: str, tmp_path: Path) -> None:
+    page = tmp_path / "broken.html"
+    page.write_text(
+        "<!doctype html><html><body><svg width='10' height='10'></svg>"
+        "<script>throw new Error('planted failure')</script></body></html>"
+    )
+    probe = probe_page(chromium, page, tmp_path)
+    assert probe.console_errors, "a page that throws must be reported"
+
+
+@pytest.fixture(scope="module")
+def desktop(
+    chromium: str, demo_report: Path, tmp_path_factory: pytest.TempPathFactory
+) -> PageProbe:
+    return probe_page(chromium, demo_report, tmp_path_factory.mktemp("desktop"), width=1280)
+
+
+def test_report_renders_without_errors_and_every_chart_has_size(
+    demo_report: Path, desktop: PageProbe
+) -> None:
+    html = demo_report.read_text(encoding="utf-8")
+    # self-contained: nothing in the page makes the browser fetch anything
+    assert "<script" not in html and "<link" not in html and "@import" not in html
+    assert "src=" not in html and "url(http" not in html
+    probe = desktop
+    assert probe.console_errors == []
+    expected = html.count("<svg ")
+    assert len(probe.svgs) == expected >= 6 * 2 + 4  # sparklines and panels per frame, and more
+    visible = [s for s in probe.svgs if not s["cls"] or "chart" in s["cls"] or "spark" in s["cls"]]
+    hidden_in_details = {"chart-cooccurrence-week"}
+    for svg in visible:
+        if svg["id"] in hidden_in_details:
+            continue
+        assert svg["width"] > 20 and svg["height"] > 10, svg
+        assert svg["children"] > 2, svg
+    assert probe.scroll_width <= probe.client_width + 1, "page must not scroll sideways"
+
+
+def test_report_fits_a_phone_and_screenshots(
+    chromium: str, demo_report: Path, desktop: PageProbe, tmp_path: Path
+) -> None:
+    phone = probe_page(chromium, demo_report, tmp_path, width=390)
+    assert phone.console_errors == []
+    assert phone.scroll_width <= phone.client_width + 1, "wide tables must scroll inside their box"
+    panels = [
+        s
+        for s in phone.svgs
+        if (s["id"] or "").startswith("chart-trend-") and "legend" not in s["id"]
+    ]
+    assert panels and all(0 < s["width"] <= 390 for s in panels)
+    shot = screenshot(
+        chromium,
+        demo_report,
+        ARTIFACTS / "report-desktop.png",
+        tmp_path,
+        1280,
+        int(desktop.height) + 40,
+    )
+    mobile = screenshot(
+        chromium, demo_report, ARTIFACTS / "report-phone.png", tmp_path, 390, int(phone.height) + 40
+    )
+    assert shot.stat().st_size > 50_000 and mobile.stat().st_size > 20_000
