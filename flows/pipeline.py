@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from pipeline.errors import WarehouseBusyError
@@ -31,16 +31,30 @@ def crawl_task(settings: Settings, run_id: str) -> dict[str, Any]:
     return runs.crawl_stage(settings, run_id)
 
 
+def _progress(stage: str):
+    """Progress of a long stage as log lines in the flow run's log."""
+    run_logger = get_run_logger()
+    last = [-1]
+
+    def log(done: int, total: int) -> None:
+        decile = 10 * done // max(total, 1)
+        if decile != last[0]:
+            run_logger.info("%s: %d/%d", stage, done, total)
+            last[0] = decile
+
+    return log
+
+
 @task(name="clean", retries=2, retry_delay_seconds=[5, 30], timeout_seconds=6 * 3600,
       cache_policy=NO_CACHE)
 def clean_task(settings: Settings, run_id: str) -> dict[str, Any]:
-    return runs.clean_stage(settings, run_id)
+    return runs.clean_stage(settings, run_id, progress=_progress("clean"))
 
 
 @task(name="frame", retries=2, retry_delay_seconds=[5, 30], timeout_seconds=6 * 3600,
       cache_policy=NO_CACHE)
 def frame_task(settings: Settings, run_id: str) -> dict[str, Any]:
-    return runs.frame_stage(settings, run_id)
+    return runs.frame_stage(settings, run_id, progress=_progress("frame"))
 
 
 @task(name="report", retries=1, retry_delay_seconds=[10], timeout_seconds=3600, cache_policy=NO_CACHE)

@@ -160,7 +160,7 @@ class CrawlHandle:
             con.close()
 
     def summary(self) -> CrawlSummary:
-        con = connect(self.settings.db_path, wait_seconds=10)
+        con = connect(self.settings.db_path, read_only=True, wait_seconds=10)
         try:
             run = con.execute("select status from core.crawl_runs where run_id = ?",
                               [self.run_id]).fetchone()

@@ -14,18 +14,13 @@ from datetime import UTC, datetime
 from lxml import html as lxml_html
 from trafilatura.utils import load_html
 
+from pipeline.extraction.authors import extract_authors
 from pipeline.extraction.body import extract_body
+from pipeline.extraction.dates import find_published
 from pipeline.extraction.decode import decode_html, sniff_binary
-from pipeline.extraction.metadata import (
-    article_objects,
-    canonical_url,
-    clean_title,
-    detect_language,
-    extract_authors,
-    find_published,
-    json_ld_objects,
-)
+from pipeline.extraction.metadata import canonical_url, detect_language, read_page_info
 from pipeline.extraction.paywall import detect_truncation
+from pipeline.extraction.title import clean_title, title_candidates
 
 logger = logging.getLogger(__name__)
 
@@ -120,14 +115,26 @@ def _check_input(
     return text
 
 
-def _visible_text_words(tree: lxml_html.HtmlElement) -> int:
-    text = " ".join(
-        tree.xpath(
-            "//body//text()[not(ancestor::script) and not(ancestor::style) "
-            "and not(ancestor::noscript) and not(ancestor::template)]"
-        )
-    )
-    return len(_WORD.findall(text))
+_INVISIBLE = {"script", "style", "noscript", "template"}
+
+
+def _visible_text(tree: lxml_html.HtmlElement) -> str:
+    """The text a reader could see on the page (scripts, styles and templates left out)."""
+    body = tree.find("body")
+    if body is None:
+        return ""
+    parts: list[str] = []
+    for element in body.iter():
+        tag = element.tag
+        if not isinstance(tag, str):  # comments, processing instructions
+            if element.tail:
+                parts.append(element.tail)
+            continue
+        if tag not in _INVISIBLE and element.text:
+            parts.append(element.text)
+        if element is not body and element.tail:
+            parts.append(element.tail)
+    return " ".join(parts)
 
 
 def extract_article(
@@ -163,38 +170,26 @@ def _extract(
     tree = load_html(text)
     if tree is None:
         return _failed("not_html", "content could not be parsed as HTML", url)
-    if _visible_text_words(tree) == 0:
+    page_text = _visible_text(tree)
+    if not _WORD.search(page_text):
         return _failed("no_article", "page has no visible text (only markup or scripts)", url)
-    body = extract_body(text, url)
-    document = body.document
-    articles = article_objects(json_ld_objects(tree))
+    # one parse serves every step: trafilatura copies the tree, the metadata rules only read it
+    page = read_page_info(tree, url)
+    title = clean_title(page)
+    body = extract_body(tree, url, titles=[t for t in (title, *title_candidates(page).values()) if t])
     paragraphs = body.paragraphs
     article_text = "\n\n".join(paragraphs)
     n_words = len(_WORD.findall(article_text))
-    truncation = detect_truncation(tree, articles, article_text, n_words)
-    published, date_source = find_published(
-        tree, url, articles, getattr(document, "date", None), feed_date, now
-    )
+    truncation = detect_truncation(tree, page.articles, article_text, n_words, page_text)
+    published, date_source = find_published(page, feed_date, now)
     common = {
         "url": url,
-        "canonical_url": canonical_url(tree, url),
-        "title": clean_title(
-            tree,
-            url,
-            getattr(document, "title", None),
-            getattr(document, "sitename", None),
-            articles,
-        ),
-        "authors": extract_authors(
-            tree,
-            url,
-            getattr(document, "author", None),
-            getattr(document, "sitename", None),
-            articles,
-        ),
+        "canonical_url": canonical_url(page),
+        "title": title,
+        "authors": extract_authors(page),
         "published": published,
         "date_source": date_source,
-        "language": detect_language(tree, getattr(document, "language", None), articles),
+        "language": detect_language(page),
         "method": body.method,
         "truncated": truncation is not None,
         "truncation_reason": truncation,

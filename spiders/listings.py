@@ -162,7 +162,7 @@ def parse_sitemap(body: bytes, base_url: str, *, max_bytes: int = 50_000_000) ->
     A gzipped sitemap (`.xml.gz` served as is) is decompressed up to `max_bytes`.
     """
     if body[:2] == _GZIP_MAGIC:
-        from scrapy.utils.gz import gunzip  # noqa: PLC0415 - only needed for .gz sitemaps
+        from scrapy.utils.gz import gunzip
 
         try:
             body = gunzip(body, max_size=max_bytes)

@@ -97,6 +97,11 @@ class ConditionalGetMiddleware:
         wants = kind in LISTING_KINDS or (kind == ARTICLE and context.get("known"))
         if not wants or "validators_checked" in context:
             return
+        if request.url in self.store.logged:
+            # A resumed run reads its listings whole again: entries of a listing the killed
+            # attempt fetched may not have reached the warehouse.
+            context["validators_checked"] = False
+            return
         validators = self.store.validators(request.url)
         context["validators_checked"] = True
         if validators is None:

@@ -87,7 +87,7 @@ class NewsSpider(Spider):
 
     def _backlog(self) -> Iterator[Any]:
         """Articles earlier runs discovered but could not store (errors, limits): try again."""
-        from spiders.store import CrawlStore  # noqa: PLC0415 - avoid a cycle at import time
+        from spiders.store import CrawlStore
 
         store = self.crawler.get_extension(CrawlStore)
         if store is None:
@@ -173,7 +173,7 @@ class NewsSpider(Spider):
 
     def _listing_outcome(self, response: Response, count: int, kind: str) -> FetchOutcome:
         context = request_context(response.meta)
-        checked = "validators_checked" in context
+        checked = bool(context.get("validators_checked"))
         return self._outcome(response, None, f"{count} entries ({kind})",
                              known_sha256=context.get("prev_sha"), known_checked=checked)
 

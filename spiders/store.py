@@ -100,6 +100,15 @@ _DISCOVERED_COLUMNS = ("canonical_url", "source_id", "first_url", "discovered_vi
                        "listing_title", "listing_published", "listing_updated", "first_seen",
                        "last_seen")
 
+# A story listed again keeps its first URL, title and date, and gains its latest update.
+_DISCOVERED_UPSERT = (
+    "insert into core.discovered {columns} on conflict (canonical_url) "
+    "do update set last_seen = excluded.last_seen, "
+    "listing_title = coalesce(core.discovered.listing_title, excluded.listing_title), "
+    "listing_published = coalesce(core.discovered.listing_published, excluded.listing_published), "
+    "listing_updated = greatest(core.discovered.listing_updated, excluded.listing_updated)"
+)
+
 
 def _arrow(columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> pa.Table:
     rows = list(rows)
@@ -146,15 +155,18 @@ class CrawlStore:
             "status = 'running', finished_at = null, message = 'resumed'",
             [self.run_id, utc_now(), self.seeds_path])
         rows = self.con.execute(
-            "select url, canonical_url, kind, status, source_id from core.fetch_log where run_id = ?",
-            [self.run_id]).fetchall()
-        for url, canonical, kind, status, source_id in rows:
+            "select url, canonical_url, kind, status, source_id, warc_record_id "
+            "from core.fetch_log where run_id = ?", [self.run_id]).fetchall()
+        for url, canonical, kind, status, source_id, record_id in rows:
             self.logged.add(url)
             self.status_count[status] += 1
-            if kind == ARTICLE and canonical and status in HOLDING_STATUSES:
+            if kind != ARTICLE:
+                continue
+            if canonical and status in HOLDING_STATUSES:
                 self.claimed.setdefault(canonical, url)
-            if kind == ARTICLE and status in ("new", "changed", "unchanged", "not_modified",
-                                              "duplicate") and source_id:
+            # what counted against max_pages: every article request sent
+            sent = status not in ("duplicate", "filtered", "unchanged") or record_id is not None
+            if sent and source_id:
                 self.fetch_count[source_id] += 1
         if rows:
             logger.info("resuming run %s: %d URLs already have a status", self.run_id, len(rows))
@@ -303,13 +315,7 @@ class CrawlStore:
              _PAGE_COLUMNS, list(self._page_rows.values())),
             ("insert or replace into core.http_validators {columns}",
              _VALIDATOR_COLUMNS, list(self._validator_rows.values())),
-            ("insert into core.discovered {columns} on conflict (canonical_url) "
-             "do update set last_seen = excluded.last_seen, "
-             "listing_title = coalesce(core.discovered.listing_title, excluded.listing_title), "
-             "listing_published = coalesce(core.discovered.listing_published, "
-             "excluded.listing_published), "
-             "listing_updated = greatest(core.discovered.listing_updated, excluded.listing_updated)",
-             _DISCOVERED_COLUMNS, list(self._discovered.values())),
+            (_DISCOVERED_UPSERT, _DISCOVERED_COLUMNS, list(self._discovered.values())),
         ]
         self.con.execute("begin transaction")
         try:

@@ -183,7 +183,7 @@ def test_killed_run_is_finished_by_the_next_without_duplicates(workdir, n_frames
     assert framing.returncode == -signal.SIGKILL, "".join(seen)[-3000:]
 
     in_scope, labelled = query(workdir, """
-        select count(*), count(distinct l.article_id)
+        select count(distinct a.article_id), count(distinct l.article_id)
         from core.articles as a left join core.frame_labels as l using (article_id) where a.in_scope""")[0]
     assert labelled == FRAME_BATCH < in_scope  # the first batch committed, the rest did not
     assert query(workdir, "select status from core.stage_runs where stage = 'frame'") == [("running",)]

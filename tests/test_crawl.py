@@ -108,7 +108,7 @@ def test_archive_index_points_at_complete_readable_records(demo_crawls) -> None:
     assert rows
     assert not list(archive.rglob("*.open"))  # every file was closed and named
     for _, url, warc_file, offset, status, page_sha in rows:
-        read_url, headers, body = read_record(archive, warc_file, offset)
+        read_url, _, body = read_record(archive, warc_file, offset)
         assert read_url == url
         assert status in (200, 301, 302, 304, 404)
         if page_sha is not None:

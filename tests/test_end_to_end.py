@@ -6,6 +6,7 @@ shared by the tests of this module; the last test runs it a second time over the
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,6 +18,8 @@ import pytest
 
 from pipeline.demo_site import DemoSite, build_corpus
 from pipeline.urls import canonical_url
+
+REPO = Path(__file__).resolve().parents[1]
 
 CONFIG = """\
 [crawl]
@@ -129,6 +132,23 @@ def test_evidence_passages_come_from_the_article(demo_run):
         return " ".join(value.split())
 
     assert all(words(passage) in words(text) or passage == title for passage, text, title in rows)
+
+
+def test_relabel_after_a_codebook_change_embeds_nothing(demo_run, tmp_path):
+    workdir = demo_run["workdir"]
+    codebook = (REPO / "seeds" / "frames.toml").read_text(encoding="utf-8")
+    changed = tmp_path / "frames.toml"
+    changed.write_text(codebook.replace('version = "', 'version = "relabel-test-', 1), encoding="utf-8")
+    result = run_cli("--config", str(workdir / "framewatch.toml"), "frames", "relabel", "--workdir", str(workdir),
+                     "--codebook", str(changed), cwd=workdir)
+    assert result.returncode == 0, result.stderr[-4000:]
+    outcome = json.loads(result.stdout[: result.stdout.rindex("}") + 1])
+    assert outcome["embedded"] == 0 and outcome["articles"] > 0
+    versions = query(workdir, "select distinct label_version from core.frame_labels")
+    assert versions == [(outcome["label_version"],)]
+    codebook_versions = query(workdir, "select codebook_version from core.label_versions where label_version = ?",
+                              [outcome["label_version"]])
+    assert codebook_versions[0][0].startswith("relabel-test-")
 
 
 def test_second_run_over_unchanged_site_adds_nothing(demo_run):

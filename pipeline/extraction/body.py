@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import trafilatura
+from lxml import html as lxml_html
 from trafilatura import bare_extraction
 from trafilatura.settings import Document
 
@@ -21,17 +23,18 @@ TRAFILATURA = f"trafilatura-{trafilatura.__version__}"
 class Body:
     paragraphs: tuple[str, ...]
     method: str
-    document: Document | None  # trafilatura's metadata of the balanced run (title, author, date...)
 
 
-def _run(html: str, url: str | None, **settings: bool) -> Document | None:
+def _run(tree: lxml_html.HtmlElement, url: str | None, **settings: bool) -> Document | None:
+    # trafilatura works on its own copy of a tree it is given; its metadata pass is skipped
+    # because pipeline.extraction.metadata reads the page's metadata once for all runs
     try:
         return bare_extraction(
-            html,
+            tree,
             url=url,
             include_comments=False,
             include_links=True,
-            with_metadata=True,
+            with_metadata=False,
             **settings,
         )
     except (
@@ -50,17 +53,19 @@ def _blocks(document: Document | None) -> list[Block]:
     return body_blocks(document.body) if document is not None and document.body is not None else []
 
 
-def extract_body(html: str, url: str | None = None) -> Body:
+def extract_body(
+    tree: lxml_html.HtmlElement, url: str | None = None, titles: Sequence[str] = ()
+) -> Body:
     """Paragraphs of the article text and a label of how they were obtained.
 
     The balanced run (trafilatura defaults, with its readability/jusText fallbacks) gives the
     candidate paragraphs; the precision run votes on which of them belong to the article; the
-    boilerplate rules then drop prompts, link lists, repeated titles and repeats.
+    boilerplate rules then drop prompts, link lists, repeated titles and repeats. `titles` are
+    the page's headline variants, dropped when the body opens with one of them.
     """
-    balanced = _run(html, url)
-    precise = _run(html, url, favor_precision=True)
+    balanced = _run(tree, url)
+    precise = _run(tree, url, favor_precision=True)
     balanced_blocks, precise_blocks = _blocks(balanced), _blocks(precise)
-    titles = [t for t in (getattr(balanced, "title", None), getattr(precise, "title", None)) if t]
     if balanced_blocks and precise_blocks:
         kept = select_blocks(balanced_blocks, precise_blocks, titles)
         method = f"{TRAFILATURA}:balanced+precision-vote"
@@ -72,9 +77,8 @@ def extract_body(html: str, url: str | None = None) -> Body:
         kept = []
         method = f"{TRAFILATURA}:none"
     if not kept:
-        recall = _run(html, url, favor_recall=True)
+        recall = _run(tree, url, favor_recall=True)
         kept = [b for b in _blocks(recall) if not is_link_list(b)]
         if kept:
             method = f"{TRAFILATURA}:recall-fallback"
-    document = balanced if balanced is not None else precise
-    return Body(tuple(b.text for b in kept), method, document)
+    return Body(tuple(b.text for b in kept), method)

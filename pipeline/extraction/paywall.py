@@ -39,22 +39,20 @@ def _accessible_for_free(articles: list[dict]) -> bool | None:
 
 
 def detect_truncation(
-    tree: lxml_html.HtmlElement, articles: list[dict], text: str, n_words: int
+    tree: lxml_html.HtmlElement, articles: list[dict], text: str, n_words: int, page_text: str
 ) -> str | None:
-    """A readable reason when the text is not the whole article, else None."""
+    """A readable reason when the text is not the whole article, else None.
+
+    `page_text` is the visible text of the whole page, where a teaser's subscription prompt sits.
+    """
     if _accessible_for_free(articles) is False:
         return "page marks the article as not free to read (isAccessibleForFree=false)"
-    page_text = " ".join(
-        tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
-    )[:200_000]
-    cue = _CUES.search(text) or (n_words < SHORT_TEXT_WORDS and _CUES.search(page_text))
-    if cue and n_words < SHORT_TEXT_WORDS:
+    if n_words >= SHORT_TEXT_WORDS:
+        return None  # a long text with a cue is a whole article plus a banner
+    cue = _CUES.search(text) or _CUES.search(page_text[:200_000])
+    if cue:
         return f"short text ({n_words} words) with a subscription cue: {cue.group(0)!r}"
-    if (
-        n_words < SHORT_TEXT_WORDS
-        and tree.xpath("//*[@class]")
-        and any(_PAYWALL_CLASS.search(c) for c in tree.xpath("//@class"))
-    ):
+    if any(_PAYWALL_CLASS.search(c) for c in tree.xpath("//@class")):
         return f"short text ({n_words} words) on a page with paywall markup"
     if 0 < n_words < SHORT_TEXT_WORDS and re.search(r"(\.\.\.|…)\s*$", text):
         return f"short text ({n_words} words) that ends in an ellipsis"

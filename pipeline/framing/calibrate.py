@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from pipeline.errors import FramewatchError
 from pipeline.framing.codebook import Codebook, fold_label
@@ -185,6 +186,14 @@ def fit_calibration(
     # speak as loudly as the hundreds of embedding dimensions under the same L2 penalty.
     scale[X.shape[1] - n_similarity_features :] /= similarity_weight
     Xs = (X - mean) / scale
+    # Many small fits: BLAS threads cost more in start-up than they save (and starve the embedder).
+    with threadpool_limits(limits=1):
+        return _fit(codebook, encoder_model_id, features, Y, primaries, Xs, mean, scale, start, feature_set, seed)
+
+
+def _fit(codebook, encoder_model_id, features, Y, primaries, Xs, mean, scale, start, feature_set, seed) -> Calibration:
+    ids = codebook.frame_ids
+    n = len(features)
     if codebook.multi_label:
         coef, intercept, thresholds, c = _fit_one_vs_rest(Xs, Y, seed)
     else:

@@ -108,7 +108,7 @@ class FrameModel:
 
     @property
     def n_similarity_features(self) -> int:
-        return 3 * len(self.frame_ids)
+        return 4 * len(self.frame_ids)
 
     def use_calibration(self, calibration: Calibration) -> None:
         calibration.check_compatible(self.codebook, self.encoder_model_id)
@@ -132,9 +132,11 @@ class FrameModel:
         return sims - sims.mean(axis=1, keepdims=True)
 
     def similarity_features(self, vectors: np.ndarray) -> np.ndarray:
-        """Article-level zero-shot features: per frame, top-k mean, max and mean over passages."""
+        """Article-level zero-shot features, per frame: top-k mean, max and mean of the passage
+        similarities, then the pooled relative similarity the zero-shot decision uses (last block)."""
         sims = self.passage_similarities(vectors)
-        return np.concatenate([_top_k_mean(sims), sims.max(axis=0), sims.mean(axis=0)])
+        relative = sims - sims.mean(axis=1, keepdims=True)
+        return np.concatenate([_top_k_mean(sims), sims.max(axis=0), sims.mean(axis=0), _top_k_mean(relative)])
 
     def article_features(self, vectors: np.ndarray) -> np.ndarray:
         """What a calibrated head sees: mean passage embedding, then the similarity features."""
@@ -155,7 +157,7 @@ class FrameModel:
         if not articles:
             return []
         if self.calibration is None:
-            article_scores = np.stack([_zero_shot(_top_k_mean(self.relative_similarities(v))) for _, v in articles])
+            article_scores = np.stack([zero_shot_scores(_top_k_mean(self.relative_similarities(v))) for _, v in articles])
             thresholds = np.full(len(self.frame_ids), 0.5)
         else:
             article_scores = self.calibration.predict_proba(
@@ -170,7 +172,7 @@ class FrameModel:
     def passage_scores(self, vectors: np.ndarray) -> np.ndarray:
         """(passages, frames) scores on the article scale, each passage read as an article alone."""
         if self.calibration is None:
-            return _zero_shot(self.relative_similarities(vectors))
+            return zero_shot_scores(self.relative_similarities(vectors))
         feats = np.stack([self.article_features(v[None, :]) for v in vectors])
         return self.calibration.predict_proba(feats)
 
@@ -202,7 +204,8 @@ def _top_k_mean(sims: np.ndarray, k: int = TOP_K_PASSAGES) -> np.ndarray:
     return np.sort(sims, axis=0)[-k:].mean(axis=0)
 
 
-def _zero_shot(similarity: np.ndarray) -> np.ndarray:
+def zero_shot_scores(similarity: np.ndarray) -> np.ndarray:
+    """0..1 frame scores from pooled relative similarities; 0.5 at the zero-shot threshold."""
     return 1.0 / (1.0 + np.exp(-(similarity - ZERO_SHOT_THRESHOLD) / ZERO_SHOT_SCALE))
 
 

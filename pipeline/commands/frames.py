@@ -1,0 +1,112 @@
+"""`framewatch frames calibrate|evaluate|relabel`: fit and check the framing model, relabel the corpus."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from pipeline.commands._common import progress_printer, settings_from, workdir_option
+from pipeline.commands.label import read_rows
+
+codebook_option = click.option(
+    "--codebook", type=click.Path(dir_okay=False, exists=True),
+    help="Codebook TOML (default: the settings' codebook, seeds/frames.toml).")
+gold_option = click.option(
+    "--gold", type=click.Path(dir_okay=False, exists=True), required=True,
+    help="Labelled rows, JSONL: {id, text, title?, labels: [...], primary?}.")
+
+
+def _model(settings, codebook: str | None, calibration: str | None):
+    from pipeline.stages.runs import embedder_for, frame_model_for
+
+    settings = replace(settings, framing=replace(
+        settings.framing, codebook=codebook or settings.framing.codebook,
+        calibration=calibration if calibration is not None else settings.framing.calibration))
+    embedder = embedder_for(settings)
+    return frame_model_for(settings, embedder), embedder
+
+
+@click.group("frames")
+def command() -> None:
+    """Calibrate the framing model on labelled data, evaluate it, relabel the corpus."""
+
+
+@command.command("calibrate")
+@gold_option
+@codebook_option
+@click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
+              help="Calibration file to write; use it with FRAMEWATCH_FRAMING__CALIBRATION or --calibration.")
+@click.pass_context
+def calibrate_command(ctx: click.Context, gold: str, codebook: str | None, out: str) -> None:
+    """Learn per-frame thresholds (and a supervised head when there are enough labels) from gold rows."""
+    from pipeline.framing.labeler import calibrate_on_rows, embed_texts
+
+    settings = settings_from(ctx)
+    model, embedder = _model(settings, codebook, "")
+    rows = read_rows(Path(gold), labelled=True)
+    calibration = calibrate_on_rows(model, rows, embed_texts(rows, embedder), where=gold)
+    calibration.save(out)
+    click.echo(f"calibrated {calibration.feature_set} head on {len(rows)} rows "
+               f"(codebook {model.codebook.id} {model.codebook.version}); wrote {out} "
+               f"(version {calibration.version})")
+
+
+@command.command("evaluate")
+@gold_option
+@codebook_option
+@click.option("--calibration", type=click.Path(dir_okay=False, exists=True),
+              help="Calibration file (default: the settings' calibration; none means zero-shot).")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@click.pass_context
+def evaluate_command(ctx: click.Context, gold: str, codebook: str | None, calibration: str | None,
+                     as_json: bool) -> None:
+    """Score the framing model on gold rows: micro/macro F1, per-frame precision/recall, primary accuracy."""
+    from pipeline.framing.calibrate import evaluate
+    from pipeline.framing.labeler import embed_texts, label_embedded, output_row
+
+    settings = settings_from(ctx)
+    model, embedder = _model(settings, codebook, calibration)
+    rows = read_rows(Path(gold), labelled=True)
+    embedded = embed_texts(rows, embedder)
+    predictions = [output_row(row["id"], text, frames)
+                   for row, text, frames in zip(rows, embedded, label_embedded(model, embedded), strict=True)]
+    metrics = evaluate(rows, predictions)
+    if as_json:
+        click.echo(json.dumps(metrics, indent=2))
+        return
+    mode = "calibrated" if model.calibration is not None else "zero-shot"
+    click.echo(f"{metrics['items']} items, {mode}: micro-F1 {metrics['micro_f1']:.3f}, "
+               f"macro-F1 {metrics['macro_f1']:.3f}")
+    if "primary_accuracy" in metrics:
+        click.echo(f"primary frame: accuracy {metrics['primary_accuracy']:.3f}, "
+                   f"macro-F1 {metrics['primary_macro_f1']:.3f}")
+    click.echo(f"{'frame':<32} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>8}")
+    for frame, values in metrics["per_frame"].items():
+        click.echo(f"{frame:<32} {values['precision']:>9.3f} {values['recall']:>7.3f} "
+                   f"{values['f1']:>6.3f} {values['support']:>8d}")
+
+
+@command.command("relabel")
+@workdir_option
+@codebook_option
+@click.option("--calibration", type=click.Path(dir_okay=False, exists=True),
+              help="Calibration file to label with (default: the settings' calibration).")
+@click.pass_context
+def relabel_command(ctx: click.Context, workdir: str | None, codebook: str | None,
+                    calibration: str | None) -> None:
+    """Recompute every in-scope article's labels from stored embeddings (after a codebook or calibration change)."""
+    from pipeline.stages import runs
+
+    settings = settings_from(ctx, workdir)
+    settings = replace(settings, framing=replace(
+        settings.framing, codebook=codebook or settings.framing.codebook,
+        calibration=calibration or settings.framing.calibration))
+    result = runs.frame_stage(settings, runs.new_run_id(), relabel_all=True,
+                              progress=progress_printer("relabel"))
+    click.echo(json.dumps(result, indent=2, default=str))
+    if result.get("embedded"):
+        click.echo(f"note: {result['embedded']} passages were not in the embedding cache and were embedded",
+                   err=True)
