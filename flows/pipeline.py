@@ -13,13 +13,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from pipeline.errors import WarehouseBusyError
 from pipeline.settings import Settings, load_settings
 from pipeline.stages import runs
+from warehouse.lock import writer_lock
 from warehouse.snapshot import publish_snapshot
 
 logger = logging.getLogger(__name__)
@@ -74,23 +73,8 @@ def resolve_settings(
     return settings
 
 
-def writer_lock(settings: Settings, wait_seconds: float) -> FileLock:
-    """One pipeline writes a warehouse at a time; the lock file sits beside the database."""
-    path = Path(settings.db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(path) + ".lock", timeout=wait_seconds)
-
-
-def _locked(settings: Settings, wait_seconds: float) -> FileLock:
-    lock = writer_lock(settings, wait_seconds)
-    try:
-        lock.acquire()
-    except Timeout as error:
-        raise WarehouseBusyError(
-            f"another framewatch run is writing {settings.db_path} (lock {lock.lock_file}); "
-            f"waited {wait_seconds:.0f}s. Try again when it has finished."
-        ) from error
-    return lock
+def _locked(settings: Settings, wait_seconds: float):
+    return writer_lock(settings.db_path, wait_seconds)
 
 
 @flow(name="crawl")

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from lxml import etree
 from lxml import html as lxml_html
 from trafilatura.utils import load_html
 
@@ -124,15 +125,18 @@ def _visible_text(tree: lxml_html.HtmlElement) -> str:
     if body is None:
         return ""
     parts: list[str] = []
-    for element in body.iter():
-        tag = element.tag
-        if not isinstance(tag, str):  # comments, processing instructions
-            if element.tail:
-                parts.append(element.tail)
+    hidden_depth = 0  # > 0 while inside a script, style, noscript or template
+    for event, element in etree.iterwalk(body, events=("start", "end")):
+        invisible = not isinstance(element.tag, str) or element.tag in _INVISIBLE
+        if event == "start":
+            if invisible:
+                hidden_depth += 1
+            elif hidden_depth == 0 and element.text:
+                parts.append(element.text)
             continue
-        if tag not in _INVISIBLE and element.text:
-            parts.append(element.text)
-        if element is not body and element.tail:
+        if invisible:
+            hidden_depth -= 1
+        if hidden_depth == 0 and element.tail and element is not body:
             parts.append(element.tail)
     return " ".join(parts)
 

@@ -104,11 +104,23 @@ class IncrementalMiddleware:
             context = request_context(request.meta)
             url, source_id = context["url"], context.get("source")
             holder = store.claimed.get(canonical)
+            if holder is not None and holder == context.get("variant_of"):
+                # The variant fetched first named this URL canonical: it takes the story over.
+                store.take_over(canonical, url)
+                context.update(canonical=canonical, known=False, known_sha=None)
+                out.append(request)
+                continue
             if holder is not None:
-                if holder != url:
+                if holder == url:
+                    continue  # listed again: it already has (or will have) its status
+                # A holder logged as a duplicate is handing the story to the URL its page
+                # names canonical, which may be this one: wait for that fetch to settle.
+                if store.logged.get(holder, "duplicate") != "duplicate":
                     out.append(FetchOutcome(url=url, source_id=source_id, kind=ARTICLE,
                                             status="duplicate", canonical_url=canonical,
                                             reason=f"variant of {holder}"))
+                else:
+                    store.park_variant(canonical, url, source_id)
                 continue
             page = known.get(canonical)
             changed_at = context.get("changed_at")
@@ -120,7 +132,8 @@ class IncrementalMiddleware:
                     reason=f"stored {page.fetched_at:%Y-%m-%d %H:%M}; listing shows no update since"))
                 continue
             limit = self._limit(source_id)
-            if limit and store.fetch_count[source_id] >= limit:
+            # the original a fetched variant named continues that fetch: not a new page
+            if limit and store.fetch_count[source_id] >= limit and "variant_of" not in context:
                 out.append(FetchOutcome(url=url, source_id=source_id, kind=ARTICLE,
                                         status="filtered", canonical_url=canonical,
                                         reason=f"max_pages ({limit}) reached for this run"))

@@ -37,8 +37,10 @@ from spiders.outcomes import (
 
 logger = logging.getLogger(__name__)
 
-# Listings go first so that article URLs are known (and deduplicated) early.
-PRIORITY = {FEED: 30, SITEMAP: 20, SECTION: 10, ARTICLE: 0}
+# Feeds and sitemaps go first: they name articles by the URLs the outlet publishes. Section
+# pages come after the articles those listings named, so that a variant a page links (a missing
+# trailing slash, a print view) finds its story already held and is logged as the duplicate.
+PRIORITY = {FEED: 30, SITEMAP: 20, ARTICLE: 0, SECTION: -10}
 
 
 class NewsSpider(Spider):
@@ -251,19 +253,33 @@ class NewsSpider(Spider):
         context = request_context(response.meta)
         declared = response.xpath(
             "//link[translate(@rel, 'CANONICAL', 'canonical')='canonical']/@href").get()
-        own = canonical_url(response.url)
         canonical = canonical_url(response.url, html_canonical=declared)
-        if canonical != own:
-            # A variant (AMP page, print view...) that names its original: fetch the original.
-            yield self._outcome(response, "duplicate", f"page declares canonical {canonical}",
+        preferred = self._preferred_url(response, declared, canonical)
+        if preferred is not None and "variant_of" not in context:
+            # A variant (AMP page, print view, missing slash...) naming its original on the
+            # same site: fetch the original, once, and log this URL as its duplicate.
+            yield self._outcome(response, "duplicate", f"page names {preferred} as canonical",
                                 canonical_url=canonical)
-            yield self._request(canonical, context["source"], ARTICLE, via=context.get("via"),
-                                changed_at=context.get("changed_at"))
+            yield self._request(preferred, context["source"], ARTICLE, via=context.get("via"),
+                                changed_at=context.get("changed_at"), variant_of=context["url"])
             return
-        same = canonical == context.get("canonical")
+        same = canonical == context.get("canonical") and "variant_of" not in context
         yield self._outcome(response, None, canonical_url=canonical, store_page=True,
                             known_sha256=context.get("known_sha") if same else None,
                             known_checked=same)
+
+    @staticmethod
+    def _preferred_url(response: Response, declared: str | None, canonical: str) -> str | None:
+        """The URL a page names canonical, when it is another URL of the same story."""
+        if not declared or not declared.strip():
+            return None
+        preferred = strip_tracking(response.urljoin(declared.strip()))
+        try:
+            if preferred == strip_tracking(response.url) or canonical_url(preferred) != canonical:
+                return None
+        except ValueError:  # not an http(s) URL
+            return None
+        return preferred
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request

@@ -74,8 +74,18 @@ class WarehousePipeline:
         elif isinstance(item, FetchOutcome):
             if item.status is None:
                 self._settle(item)
-            self.store.record(item)
+            if self.store.record(item):
+                self._release_variants(item)
         return item
+
+    def _release_variants(self, outcome: FetchOutcome) -> None:
+        """Once the URL holding a story has its status, its parked variants get theirs."""
+        canonical = outcome.canonical_url
+        if outcome.kind != ARTICLE or not canonical or canonical not in self.store.pending_variants:
+            return
+        if self.store.claimed.get(canonical) != outcome.url or outcome.status == "duplicate":
+            return  # not the holder, or a holder handing the story to the URL it names canonical
+        self.store.settle_variants(canonical, outcome.url, outcome.status or "error")
 
     def _settle(self, outcome: FetchOutcome) -> None:
         """new / changed / unchanged (or duplicate) for a response that came back fine."""

@@ -102,15 +102,16 @@ class PolitenessMiddleware:
         downloader = self.crawler.engine.downloader
         slot = downloader.slots.get(key)
         per_slot = downloader.per_slot_settings.setdefault(key, {})
+        # Random jitter would shorten some gaps below a wait the host asked for (Crawl-delay,
+        # Retry-After) or our back-off; it returns once the host is back to its normal delay.
+        exact = bool(state.floor) or delay > max(self.base_delay, state.floor)
+        jitter = 0.0 if exact else getattr(downloader, "_jitter", 0.0)
         if slot is not None:
             slot.delay = delay
-        if state.floor:
-            # Random jitter would shorten some gaps below the Crawl-delay the host asked for.
-            per_slot["jitter"] = 0.0
-            if slot is not None:
-                slot.jitter = 0.0
+            slot.jitter = jitter
         # A slot dropped by Scrapy's idle-slot cleanup is rebuilt from these settings.
         per_slot["delay"] = max(delay, state.floor)
+        per_slot["jitter"] = jitter
 
     def _robots_parsed(self, robotparser: Any, request: Request) -> None:
         delay = robotparser.crawl_delay(self.user_agent)

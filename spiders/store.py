@@ -133,8 +133,11 @@ class CrawlStore:
         self._validator_rows: dict[str, tuple[Any, ...]] = {}
         self._discovered: dict[str, tuple[Any, ...]] = {}
         self._loop = None
-        self.logged: set[str] = set()
+        self.logged: dict[str, str] = {}  # URL -> its status in this run
         self.claimed: dict[str, str] = {}
+        # Variants met while their story's fetch is still in flight: logged once it settles
+        # (the page may yet name one of them as its canonical URL and hand the story over).
+        self.pending_variants: dict[str, dict[str, str | None]] = {}
         self.fetch_count: Counter[str] = Counter()
         self.status_count: Counter[str] = Counter()
         self._start_run()
@@ -158,7 +161,7 @@ class CrawlStore:
             "select url, canonical_url, kind, status, source_id, warc_record_id "
             "from core.fetch_log where run_id = ?", [self.run_id]).fetchall()
         for url, canonical, kind, status, source_id, record_id in rows:
-            self.logged.add(url)
+            self.logged[url] = status
             self.status_count[status] += 1
             if kind != ARTICLE:
                 continue
@@ -190,6 +193,9 @@ class CrawlStore:
     def _spider_closed(self, spider: Any, reason: str) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
+        for canonical in list(self.pending_variants):  # holders that never reported back
+            holder = self.claimed.get(canonical, "")
+            self.settle_variants(canonical, holder, self.logged.get(holder, "without a status"))
         self.flush()
         status = "finished" if reason == "finished" else "failed"
         message = ", ".join(f"{key}={value}" for key, value in sorted(self.status_count.items()))
@@ -245,12 +251,28 @@ class CrawlStore:
     def claim(self, canonical_url: str, url: str) -> None:
         self.claimed.setdefault(canonical_url, url)
 
+    def park_variant(self, canonical_url: str, url: str, source_id: str | None) -> None:
+        self.pending_variants.setdefault(canonical_url, {})[url] = source_id
+
+    def take_over(self, canonical_url: str, url: str) -> None:
+        """`url`, named canonical by the page fetched for the story so far, now holds it."""
+        self.claimed[canonical_url] = url
+        self.pending_variants.get(canonical_url, {}).pop(url, None)
+
+    def settle_variants(self, canonical_url: str, holder: str, holder_status: str) -> None:
+        """Log the parked variants of a story whose holder has its final status."""
+        for url, source_id in self.pending_variants.pop(canonical_url, {}).items():
+            suffix = "" if holder_status in HOLDING_STATUSES else f", which ended {holder_status}"
+            self.record(FetchOutcome(url=url, source_id=source_id, kind=ARTICLE,
+                                     status="duplicate", canonical_url=canonical_url,
+                                     reason=f"variant of {holder}{suffix}"))
+
     def record(self, outcome: FetchOutcome) -> bool:
         """Buffer the fetch-log (and archive index) rows of an outcome; False if the URL has one."""
         if outcome.url in self.logged:
             logger.debug("second outcome for %s ignored (%s)", outcome.url, outcome.status)
             return False
-        self.logged.add(outcome.url)
+        self.logged[outcome.url] = outcome.status or "error"
         self.status_count[outcome.status or "error"] += 1
         exchange, record = outcome.exchange, outcome.record
         if record is not None and exchange is not None:

@@ -37,8 +37,8 @@ def _walk() -> list[tuple[str, str, str | None]]:
         found.append((name, target, None))
         try:
             command = _load(target)
-        except Exception:  # reported by the import test of this command
-            continue
+        except ImportError:  # reported by test_command_imports for this command
+            command = None
         if isinstance(command, click.Group):
             found += [(f"{name} {sub}", target, sub) for sub in sorted(command.commands)]
     return found

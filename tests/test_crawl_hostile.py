@@ -4,7 +4,6 @@ corrupt and keeps every good article. Politeness: Crawl-delay, Retry-After, fail
 from __future__ import annotations
 
 import importlib.util
-import itertools
 import sys
 from contextlib import ExitStack
 from dataclasses import replace
@@ -158,10 +157,11 @@ def test_politeness_crawl_delay_retry_after_and_failing_hosts(tmp_path: Path) ->
 
     times = sorted(t for p in ["/sitemap.xml", *delayed_paths] for t in delayed.times_for(p))
     assert len(times) == 5
-    gaps = sorted(b - a for a, b in itertools.pairwise(times))
-    # Crawl-delay: 0.5. Scrapy spaces the starts of downloads; arrival times at the server
-    # carry scheduling noise on a busy machine, hence the margin on the smallest gap.
-    assert gaps[0] >= 0.35 and gaps[len(gaps) // 2] >= 0.45, gaps
+    # Crawl-delay: 0.5 (AutoThrottle alone would go down to ~0.01 s). Scrapy spaces the starts
+    # of downloads; the server notes arrivals with thread-scheduling noise on a busy machine,
+    # which shortens one gap by what it adds to the next: judge spans, not single gaps.
+    assert (times[-1] - times[0]) / (len(times) - 1) >= 0.48, times
+    assert all(c - a >= 0.95 for a, _, c in zip(times, times[1:], times[2:], strict=False)), times
 
     (first, second) = waiting.times_for(waiting_paths[0])
     assert second - first >= 1.9  # Retry-After: 2

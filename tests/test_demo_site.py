@@ -6,6 +6,7 @@ from __future__ import annotations
 import html as html_lib
 import http.client
 import json
+import random
 import re
 import socket
 import tomllib
@@ -22,7 +23,17 @@ from defusedxml import EntitiesForbidden
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
 from pipeline.commands import demo_site as demo_site_command
+from pipeline.dedupe import DuplicateIndex, shingles
 from pipeline.demo_site import CRAWL_STATUSES, FRAME_IDS, DemoSite, build_corpus
+from pipeline.demo_site.compose import SlotFiller, compose_off_topic, compose_on_topic, fill
+from pipeline.demo_site.grammar import expand
+from pipeline.demo_site.phrases_frames import (
+    BACKGROUND_SENTENCES,
+    FRAME_SENTENCES,
+    FRAME_TITLES,
+    NEUTRAL_SENTENCES,
+)
+from pipeline.demo_site.phrases_other import OFF_TOPIC
 from pipeline.demo_site.schedule import BASE_SHARES
 
 ANCHOR = date(2026, 11, 26)  # a Thursday in ISO week 2026-W48
@@ -202,6 +213,91 @@ def test_article_texts_are_not_near_duplicates(demo):
     worst = max(len(x & y) / len(x | y) for i, x in enumerate(sets) for y in sets[i + 1 :])
     assert worst < 0.5
     assert len({a.title for a in originals}) > 0.6 * len(originals)
+
+
+def _story(article) -> str:
+    return article.wire_of or article.key
+
+
+def test_duplicate_detector_sees_wire_copies_and_no_false_duplicates(demo):
+    """The real dedupe stage over the demo corpus, in publication order: every match must be a
+    wire copy of the same story, and nearly every copy must be matched."""
+    index = DuplicateIndex()
+    false_pairs, copies_matched = [], 0
+    for article in sorted(demo.articles, key=lambda a: (a.published, a.key)):
+        text = "\n\n".join(article.paragraphs)
+        found, _ = index.match_and_add(article.key, text, source_id=article.outlet_id)
+        if found is None:
+            continue
+        other = demo.article(found.duplicate_of)
+        if _story(other) == _story(article):
+            copies_matched += article.wire_of is not None
+        else:
+            false_pairs.append((article.key, other.key, found.kind, round(found.similarity, 2)))
+    copies = sum(a.wire_of is not None for a in demo.articles)
+    assert len(false_pairs) <= 0.01 * len(demo.articles), false_pairs[:10]
+    assert copies >= 30 and copies_matched / copies >= 0.9
+
+
+def test_distinct_articles_share_few_word_shingles(demo):
+    """Distinct stories, on the same frame or the same off-topic beat, share few 5-word runs."""
+    sets = {a.key: shingles("\n\n".join(a.paragraphs)) for a in demo.articles}
+    keys = sorted(sets)
+    worst, shared_counts = 0.0, []
+    for i, x in enumerate(keys):
+        for y in keys[i + 1 :]:
+            if _story(demo.article(x)) == _story(demo.article(y)):
+                continue
+            shared = len(sets[x] & sets[y])
+            shared_counts.append(shared)
+            if shared:
+                worst = max(worst, shared / len(sets[x] | sets[y]))
+    assert worst < 0.3  # the dedupe stage calls 0.8 Jaccard, or 0.6 containment, a copy
+    shared_counts.sort()
+    assert shared_counts[int(0.95 * len(shared_counts))] <= 12
+
+
+def test_every_template_renders_clean_text():
+    pools = [*FRAME_SENTENCES.values(), *FRAME_TITLES.values(), NEUTRAL_SENTENCES]
+    pools.append(BACKGROUND_SENTENCES)
+    for topic in OFF_TOPIC.values():
+        for story in (topic, *topic.get("angles", ())):
+            pools += [story["titles"], story["leads"], story["sentences"]]
+    published = datetime(2026, 11, 3, 9, tzinfo=UTC)
+    for pool in pools:
+        assert len(set(pool)) == len(pool)
+        for template in pool:
+            for seed in range(4):
+                rng = random.Random(seed)
+                text = fill(template, rng, SlotFiller(rng, published))
+                assert not re.search(r"[\[\]{}<>|]|\s[\s,.]|\.\.|,,", text), (template, text)
+                assert text[0].isupper() or text[0] == '"', text
+
+
+def test_alternatives_nest_and_bad_templates_are_refused():
+    seen = {expand("[a [b|c]|d]", random.Random(seed)) for seed in range(40)}
+    assert seen == {"a b", "a c", "d"}
+    with pytest.raises(ValueError, match="unbalanced"):
+        expand("an [open group", random.Random(1))
+    with pytest.raises(KeyError, match="unknown macro"):
+        expand("<nonsense>", random.Random(1))
+    with pytest.raises(KeyError, match="unknown slot"):
+        fill("{nobody}", random.Random(1), SlotFiller(random.Random(1), datetime(2026, 1, 5)))
+
+
+def test_articles_name_people_in_full_once_and_repeat_no_sentence():
+    published = datetime(2026, 11, 3, 9, tzinfo=UTC)
+    for seed in range(30):
+        rng = random.Random(seed)
+        _, paragraphs = compose_on_topic(rng, "regulation", ("security", "talent"), published)
+        sentences = re.split(r"(?<=[.!?\"])\s+", " ".join(paragraphs))
+        assert len(sentences) == len(set(sentences))
+        _, paragraphs = compose_off_topic(rng, "football", published)
+        assert len(paragraphs) >= 3
+    slots = SlotFiller(random.Random(3), published)
+    first, second = slots["analyst"], slots["analyst"]
+    assert first != second and first.split(",")[0].endswith(f" {second}")
+    assert slots["analyst_short"] == second
 
 
 def test_url_variants_of_every_kind_exist(demo):

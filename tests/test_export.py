@@ -13,8 +13,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-
 from fixtures.recipes.small_warehouse import small_warehouse
+
 from pipeline.commands.export import command as export_command
 from pipeline.errors import WarehouseBusyError
 from warehouse.export import EXPORT_VIEWS, ExportError, export_views
@@ -113,7 +113,7 @@ def test_reexport_leaves_no_rows_of_the_earlier_export(db_path, built, tmp_path)
     assert sorted(p.name for p in folder.iterdir()) == [f"week={w}" for w in built.weeks[1:]]
     count = len(parquet_rows(folder, ["article_id"]))
     assert count == result.views[0].rows == len(view_rows(db_path, "articles"))
-    assert not list(out.glob(".*partial*")) and not list(out.glob("*.old"))
+    assert not list(out.glob(".*.partial")) and not list(out.glob(".*.old"))
 
 
 def test_csv_export_writes_one_file_per_view(db_path, tmp_path):
@@ -177,3 +177,27 @@ def test_cli_exports_into_the_workdir_by_default(db_path):
     assert (workdir / "export" / "csv" / "sources.csv").exists()
     assert "sources" in result.output and "4 rows" in result.output
     assert "manifest.json" in result.output
+
+
+def test_articles_without_a_date_go_to_a_file_of_their_own(db_path, tmp_path):
+    con = duckdb.connect(str(db_path))
+    undated = con.execute("select article_id from core.articles where extraction_status = 'ok' "
+                          "order by article_id limit 1").fetchone()[0]
+    con.execute("update core.articles set published_at = null where article_id = ?", [undated])
+    con.close()
+    out = tmp_path / "out"
+    exported = export_views(db_path, out, views=["articles"]).views[0]
+    assert exported.undated_rows == 1
+    assert exported.undated_path == str(out / "articles.undated.parquet")
+    dated = pd.read_parquet(out / "articles")  # no NULL partition: pandas reads the folder
+    rest = pd.read_parquet(exported.undated_path)
+    assert len(dated) + len(rest) == exported.rows == len(view_rows(db_path, "articles"))
+    assert rest["article_id"].tolist() == [undated] and rest["week"].isna().all()
+    assert not dated["week"].isna().any()
+    # dated again: the next export removes the undated file
+    con = duckdb.connect(str(db_path))
+    con.execute("update core.articles set published_at = timestamp '2026-11-18 10:00' "
+                "where article_id = ?", [undated])
+    con.close()
+    assert export_views(db_path, out, views=["articles"]).views[0].undated_path is None
+    assert not (out / "articles.undated.parquet").exists()

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from pipeline.commands.extract import command
 from pipeline.extract import ExtractedArticle, extract_article
-from pipeline.extraction.metadata import clean_author_names, strip_site_name
+from pipeline.extraction.authors import clean_author_names
+from pipeline.extraction.title import strip_site_name
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures" / "extract"

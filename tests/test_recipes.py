@@ -13,7 +13,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from fixtures.recipes.small_warehouse import small_warehouse
 
 RECIPES_DOC = Path(__file__).resolve().parents[1] / "docs" / "recipes.md"
@@ -58,13 +57,13 @@ def test_recipe_returns_rows_with_its_documented_columns(warehouse_con, name, co
 
 
 def test_silent_source_recipe_names_the_outlet_that_stopped(warehouse_con):
-    sql = dict((name, sql) for name, _, sql in RECIPES)["silent_sources"]
+    sql = {name: sql for name, _, sql in RECIPES}["silent_sources"]
     rows = warehouse_con.sql(sql).fetchall()
     assert [(r[0], r[2], r[4]) for r in rows] == [("delta", "2026-W45", "silent")]
 
 
 def test_wire_recipe_counts_copies_once(warehouse_con):
-    sql = dict((name, sql) for name, _, sql in RECIPES)["wire_copies_once_vs_all"]
+    sql = {name: sql for name, _, sql in RECIPES}["wire_copies_once_vs_all"]
     rows = {(r[0], r[1]): r for r in warehouse_con.sql(sql).fetchall()}
     # 2026-W47: bravo 6 originals (race_to_win on 4), alpha 6 + 2 copies of bravo's first two,
     # charlie 4; race_to_win on 4 (bravo) + 3 (alpha) unique, plus 2 copies.

@@ -16,6 +16,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from pipeline.commands.report import command
 from pipeline.report import build_report
+from pipeline.report.charts import bar_chart, heatmap, text_width, wrap_text
 from pipeline.report.stats import pooled_smooth, two_proportion_test, wilson_interval
 from pipeline.report.weeks import last_complete_week, shift_week, week_range
 
@@ -106,6 +107,38 @@ def test_weeks() -> None:
         week_range("2026-47", 3)
 
 
+LONG = "Public benefit: health, infrastructure, science and everything else besides"
+
+
+def test_labels_are_wrapped_and_charts_sized_to_them() -> None:
+    lines = wrap_text(LONG, 12, 170)
+    assert len(lines) == 2 and lines[-1].endswith("…")
+    assert all(text_width(line, 12) <= 170 for line in lines)
+    assert wrap_text("Race to win", 12, 170) == ["Race to win"]
+    assert text_width("Regulation", 12) > text_width("Regul", 12) > 0
+    # the matrix grows to fit its labels: a long label widens the label column and header
+    short = heatmap("h1", "t", ["A", "B"], {})
+    long = heatmap("h2", "t", [LONG, "B"], {})
+
+    def view_box(svg: str) -> list[float]:
+        return [float(v) for v in svg.split('viewBox="')[1].split('"')[0].split()]
+
+    assert view_box(long)[2] > view_box(short)[2] + 100
+    assert view_box(long)[3] > view_box(short)[3] + 50
+    bars = bar_chart(
+        "b",
+        "t",
+        [{"label": LONG, "share": 0.5, "k": 5, "n": 10, "ref": 0.2}],
+        "label",
+        "share",
+        "k",
+        "n",
+        reference_key="ref",
+        reference_label="share before",
+    )
+    assert "<title>share before: 20.0%</title>" in bars and "50.0% (5/10)" in bars
+
+
 # --- planted trends ------------------------------------------------------------------------
 
 
@@ -126,21 +159,65 @@ def test_planted_rise_is_flagged_and_flat_frame_is_not(planted_report: Path) -> 
     tests = read_json(planted_report, "tests")
     for reference in ("last_week", "trailing_8_weeks"):
         up = by_frame(tests, "race_to_win", reference=reference)
+        assert up["measure"] == "carries" and (up["k"], up["n"]) == (24, 42)
         assert up["moved"] and up["significant"] and up["direction"] == "up"
-        assert up["p_adjusted"] < 0.01
+        assert up["p_adjusted"] < 0.05
         still = by_frame(tests, "economic_competition", reference=reference)
         assert not still["moved"] and not still["significant"] and still["p_adjusted"] > 0.5
     assert [t["frame_id"] for t in tests if t["moved"]] == ["race_to_win", "race_to_win"]
+    # primary frame: race_to_win comes first in the primary order, so its primary share rises
+    # the same way; economic_competition loses its primary stories (4/40 -> 0/42), too few to flag
+    primary = read_json(planted_report, "tests_primary")
+    assert {t["measure"] for t in primary} == {"primary"}
+    up = by_frame(primary, "race_to_win", reference="last_week")
+    assert (up["k"], up["n"], up["k_ref"], up["n_ref"]) == (24, 42, 8, 40) and up["moved"]
+    down = by_frame(primary, "economic_competition", reference="last_week")
+    assert (down["k"], down["k_ref"]) == (0, 4) and down["direction"] == "down"
+    assert not down["moved"] and down["p_value"] < 0.05 < down["p_adjusted"]
     evidence = read_json(planted_report, "evidence")
     assert len(evidence) == 5 and {e["frame_id"] for e in evidence} == {"race_to_win"}
     assert all("whoever leads" in e["passage"] for e in evidence)
 
 
-def test_holm_correction_is_applied(planted_report: Path) -> None:
-    tests = [t for t in read_json(planted_report, "tests") if t["reference"] == "last_week"]
-    tested = sorted((t for t in tests if t["p_value"] is not None), key=lambda t: t["p_value"])
-    assert len(tested) == 6
-    assert tested[0]["p_adjusted"] == pytest.approx(min(1, 6 * tested[0]["p_value"]), rel=1e-4)
+def test_window_test_pools_the_last_4_weeks_against_the_8_before(planted_report: Path, planted):
+    _, plan = planted
+    tests = read_json(planted_report, "tests")
+    window = by_frame(tests, "race_to_win", reference="recent_4_vs_prior_8")
+    assert window["weeks"] == f"{plan.weeks[-4]}..{WEEK}"
+    assert window["reference_weeks"] == f"{plan.weeks[0]}..{plan.weeks[-5]}"
+    # last 4 weeks: the single-article week (0/1), two normal weeks (8/40) and the report week
+    # (24/42); the 8 before: seven normal weeks and the empty one
+    assert (window["k"], window["n"], window["k_ref"], window["n_ref"]) == (40, 123, 56, 280)
+    by_hand = two_proportion_test(40, 123, 56, 280)
+    assert window["z"] == pytest.approx(by_hand.z, abs=1e-5)
+    assert window["p_value"] == pytest.approx(by_hand.p_value, rel=1e-4)
+    assert window["significant"] is (window["p_adjusted"] < 0.05)
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjusted p-values, written out independently of statsmodels."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted, running = [0.0] * len(p_values), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def test_holm_correction_is_applied_once_over_every_test(planted_report: Path) -> None:
+    tests = read_json(planted_report, "tests") + read_json(planted_report, "tests_primary")
+    tested = [t for t in tests if t["p_value"] is not None]
+    # 6 frames x 2 measures x 3 comparisons, all with enough stories on both sides
+    assert len(tests) == 36 and len(tested) == 36
+    assert {t["n_tests"] for t in tested} == {36}
+    # p-values in the files are rounded to 6 digits: compare with matching tolerance
+    expected = holm([t["p_value"] for t in tested])
+    for test, p_adjusted in zip(tested, expected, strict=True):
+        assert test["p_adjusted"] == pytest.approx(p_adjusted, abs=1e-4, rel=1e-3), test
+    manifest = json.loads((planted_report / "manifest.json").read_text())
+    assert manifest["parameters"]["n_tests"] == 36
+    html = (planted_report / "report.html").read_text()
+    assert "Holm correction over all 36 tests" in html
 
 
 def test_empty_and_single_article_weeks_are_thin_not_zero(planted_report: Path, planted) -> None:
@@ -213,12 +290,15 @@ def test_report_week_that_is_empty_or_single(planted, tmp_path: Path, open_db) -
     assert any("No labelled in-scope articles" in n for n in empty.notes)
     rows = read_json(empty.folder, "frame_table")
     assert all(r["share"] is None and r["thin"] for r in rows)
-    assert all(t["not_tested"] for t in read_json(empty.folder, "tests"))
+    tests = read_json(empty.folder, "tests") + read_json(empty.folder, "tests_primary")
+    # this (empty) week is not tested against earlier weeks; the 4-vs-8-week window still is
+    assert all(t["not_tested"] for t in tests if t["reference"] != "recent_4_vs_prior_8")
+    assert not any(t["moved"] for t in tests)
     single = build_report(open_db(db), plan.single_week, tmp_path)
     assert single.n_articles == 1 and single.moved_frames == ()
     assert any("Only 1 labelled" in n for n in single.notes)
     html = single.path_html.read_text()
-    assert "n&lt;10" in html and "Too few stories to test" in html
+    assert "n&lt;10" in html and "Too few stories this week to test" in html
 
 
 def test_empty_warehouse_and_emerging_clusters(tmp_path: Path, open_db) -> None:

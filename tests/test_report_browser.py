@@ -1,16 +1,22 @@
-"""The report page in a real headless Chromium: no console errors, every chart laid out, and
-screenshots (desktop and phone width) saved under test-artifacts/report/."""
+"""The report page in a real headless Chromium: no console errors, every chart laid out, no chart
+text clipped, and screenshots (desktop and phone width) saved under test-artifacts/report/.
+
+Two reports: the synthetic demo warehouse (thin week, wire copies, crawl problems, an emerging
+cluster) and the demo site's corpus labelled with the codebook's real, long frame labels."""
 
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 from fixtures.report.browser import PageProbe, find_chromium, probe_page, screenshot
+from fixtures.report.demo_corpus import demo_corpus_warehouse
 from fixtures.report.synthetic import demo_warehouse
 
+from pipeline.demo_site import build_corpus
 from pipeline.report import build_report
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "report"
@@ -38,6 +44,23 @@ def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
         con.close()
 
 
+@pytest.fixture(scope="module")
+def corpus_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("browser-corpus")
+    corpus = build_corpus(seed=7, scale="demo", anchor=date(2026, 11, 26))
+    demo_corpus_warehouse(root / "corpus.duckdb", corpus)
+    con = duckdb.connect(str(root / "corpus.duckdb"), read_only=True)
+    try:
+        return build_report(con, corpus.weeks[-1], root / "reports").path_html
+    finally:
+        con.close()
+
+
+def assert_no_clipped_text(probe: PageProbe) -> None:
+    clipped = {s["id"]: s["clipped"] for s in probe.svgs if s["width"] > 0 and s["clipped"]}
+    assert clipped == {}, "chart text drawn outside its chart"
+
+
 def test_console_error_detection_works(chromium: str, tmp_path: Path) -> None:
     page = tmp_path / "broken.html"
     page.write_text(
@@ -46,6 +69,18 @@ def test_console_error_detection_works(chromium: str, tmp_path: Path) -> None:
     )
     probe = probe_page(chromium, page, tmp_path)
     assert probe.console_errors, "a page that throws must be reported"
+
+
+def test_clipped_text_detection_works(chromium: str, tmp_path: Path) -> None:
+    page = tmp_path / "clipped.html"
+    page.write_text(
+        "<!doctype html><html><body><svg id='c' width='120' height='30' viewBox='0 0 120 30'>"
+        "<text x='110' y='20' text-anchor='end'>A label far too long for this chart</text>"
+        "<text x='4' y='20'>ok</text></svg></body></html>"
+    )
+    for width in (1280, 390):
+        probe = probe_page(chromium, page, tmp_path, width=width)
+        assert probe.svgs[0]["clipped"] == ["A label far too long for this chart"]
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +109,7 @@ def test_report_renders_without_errors_and_every_chart_has_size(
         assert svg["width"] > 20 and svg["height"] > 10, svg
         assert svg["children"] > 2, svg
     assert probe.scroll_width <= probe.client_width + 1, "page must not scroll sideways"
+    assert_no_clipped_text(probe)
 
 
 def test_report_fits_a_phone_and_screenshots(
@@ -81,7 +117,9 @@ def test_report_fits_a_phone_and_screenshots(
 ) -> None:
     phone = probe_page(chromium, demo_report, tmp_path, width=390)
     assert phone.console_errors == []
+    assert phone.client_width == 390, "the phone viewport must really be 390 px wide"
     assert phone.scroll_width <= phone.client_width + 1, "wide tables must scroll inside their box"
+    assert_no_clipped_text(phone)
     panels = [
         s
         for s in phone.svgs
@@ -100,3 +138,26 @@ def test_report_fits_a_phone_and_screenshots(
         chromium, demo_report, ARTIFACTS / "report-phone.png", tmp_path, 390, int(phone.height) + 40
     )
     assert shot.stat().st_size > 50_000 and mobile.stat().st_size > 20_000
+
+
+def test_long_codebook_labels_fit_on_desktop_and_phone(
+    chromium: str, corpus_report: Path, tmp_path: Path
+) -> None:
+    html = corpus_report.read_text(encoding="utf-8")
+    assert "Public benefit: health, infrastructure, science" in html
+    for width in (1280, 390):
+        probe = probe_page(chromium, corpus_report, tmp_path, width=width)
+        assert probe.console_errors == []
+        assert probe.scroll_width <= probe.client_width + 1
+        ids = {s["id"] for s in probe.svgs}
+        assert {"chart-primary-share", "chart-cooccurrence-window"} <= ids
+        assert_no_clipped_text(probe)
+        shot = screenshot(
+            chromium,
+            corpus_report,
+            ARTIFACTS / f"report-demo-corpus-{width}.png",
+            tmp_path,
+            width,
+            int(probe.height) + 40,
+        )
+        assert shot.stat().st_size > 20_000

@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +22,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.errors import FramewatchError, WarehouseBusyError
-from warehouse.db import connect
-from warehouse.snapshot import snapshot_path
+from warehouse.snapshot import open_for_reading
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +34,7 @@ EXPORT_VIEWS: tuple[str, ...] = (
 FORMATS = ("parquet", "csv")
 PARTITION_COLUMN = "week"
 MANIFEST = "manifest.json"
+UNDATED = "undated"
 
 
 class ExportError(FramewatchError):
@@ -47,9 +47,11 @@ class ExportedView:
 
     view: str
     path: str  # a folder of week=YYYY-Www/ partitions, or one .parquet/.csv file
-    rows: int
+    rows: int  # all rows of the view, undated ones included
     partitioned_by: str | None
-    files: int
+    files: int  # files under `path`
+    undated_path: str | None = None  # partitioned views: the rows whose week is NULL
+    undated_rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,26 +66,6 @@ class ExportResult:
     views: tuple[ExportedView, ...]
 
 
-def open_for_reading(db_path: str | Path) -> tuple[duckdb.DuckDBPyConnection, Path, bool]:
-    """A read-only connection to the warehouse, or to its snapshot while a writer holds it.
-
-    Returns (connection, the file opened, whether it is the snapshot).
-    """
-    db_path = Path(db_path)
-    try:
-        return connect(db_path, read_only=True), db_path, False
-    except (WarehouseBusyError, duckdb.IOException) as error:
-        if isinstance(error, duckdb.IOException) and "lock" not in str(error).lower():
-            raise
-        snapshot = snapshot_path(db_path)
-        if not snapshot.exists():
-            raise WarehouseBusyError(
-                f"{db_path} is being written by a framewatch run and no snapshot exists yet "
-                f"({snapshot}); export again when the run has finished") from error
-        logger.warning("%s is being written; exporting the snapshot %s", db_path, snapshot)
-        return connect(snapshot, read_only=True), snapshot, True
-
-
 def _columns(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
     return [row[0] for row in con.execute(f'describe "{view}"').fetchall()]
 
@@ -92,45 +74,66 @@ def _quote_path(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def _copy_view(con: duckdb.DuckDBPyConnection, view: str, fmt: str, target: Path) -> ExportedView:
-    """COPY one view into `target` (a fresh path); return what was written."""
+def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path, options: str) -> None:
+    con.execute(f"copy ({query}) to {_quote_path(target)} ({options})")
+
+
+def _export_view(con: duckdb.DuckDBPyConnection, view: str, fmt: str,
+                 out_dir: Path) -> ExportedView:
+    """Write one view under `out_dir` (staged, then swapped in); return what was written."""
     columns = _columns(con, view)
     rows = con.execute(f'select count(*) from "{view}"').fetchone()[0]
-    partitioned = fmt == "parquet" and PARTITION_COLUMN in columns
-    if partitioned:
-        options = (f"format parquet, compression zstd, partition_by ({PARTITION_COLUMN}), "
-                   "filename_pattern 'part_{i}'")
-        con.execute(f'copy (select * from "{view}") to {_quote_path(target)} ({options})')
-        files = sum(1 for _ in target.rglob("*.parquet"))
-        if rows == 0:  # DuckDB writes no folder for an empty partitioned result
-            target.mkdir(parents=True, exist_ok=True)
-    elif fmt == "parquet":
-        con.execute(f'copy (select * from "{view}") to {_quote_path(target)} '
-                    "(format parquet, compression zstd)")
-        files = 1
-    else:
-        con.execute(f'copy (select * from "{view}") to {_quote_path(target)} (format csv, header)')
-        files = 1
-    return ExportedView(view=view, path=str(target), rows=rows,
-                        partitioned_by=PARTITION_COLUMN if partitioned else None, files=files)
+    everything = f'select * from "{view}"'
+    if fmt == "csv":
+        final = out_dir / f"{view}.csv"
+        _write_swapped(final, lambda staged: _copy(con, everything, staged, "format csv, header"))
+        return ExportedView(view, str(final), rows, None, 1, None, 0)
+    parquet = "format parquet, compression zstd"
+    if PARTITION_COLUMN not in columns:
+        final = out_dir / f"{view}.parquet"
+        _write_swapped(final, lambda staged: _copy(con, everything, staged, parquet))
+        return ExportedView(view, str(final), rows, None, 1, None, 0)
+    final = out_dir / view
+
+    def write_partitions(staged: Path) -> None:
+        _copy(con, f"{everything} where {PARTITION_COLUMN} is not null", staged,
+              f"{parquet}, partition_by ({PARTITION_COLUMN}), filename_pattern 'part_{{i}}'")
+        staged.mkdir(parents=True, exist_ok=True)  # DuckDB writes no folder for no rows
+
+    _write_swapped(final, write_partitions)
+    files = sum(1 for _ in final.rglob("*.parquet"))
+    # Rows without a week (no publication date) get a file of their own: a NULL partition
+    # (week=__HIVE_DEFAULT_PARTITION__) breaks pyarrow's and so pandas' reading of the folder.
+    undated_rows = con.execute(
+        f'select count(*) from "{view}" where {PARTITION_COLUMN} is null').fetchone()[0]
+    undated = out_dir / f"{view}.{UNDATED}.parquet"
+    if undated_rows:
+        _write_swapped(undated, lambda staged: _copy(
+            con, f"{everything} where {PARTITION_COLUMN} is null", staged, parquet))
+    elif undated.exists():
+        undated.unlink()
+    return ExportedView(view, str(final), rows, PARTITION_COLUMN, files,
+                        str(undated) if undated_rows else None, undated_rows)
 
 
-def _final_name(view: str, fmt: str, columns: Sequence[str]) -> str:
-    if fmt == "parquet" and PARTITION_COLUMN in columns:
-        return view
-    return f"{view}.{fmt}"
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
 
 
-def _swap_in(staged: Path, final: Path) -> None:
-    """Replace `final` by `staged`; the old export is removed only after the new one is there."""
-    old = final.with_name(final.name + ".old")
-    if old.exists():
-        shutil.rmtree(old) if old.is_dir() else old.unlink()
+def _write_swapped(final: Path, write: Callable[[Path], None]) -> None:
+    """Write into a staging path, then replace `final` by it; the old one goes only after."""
+    staged = final.with_name(f".{final.name}.partial")
+    old = final.with_name(f".{final.name}.old")
+    _remove(staged)
+    _remove(old)
+    write(staged)
     if final.exists():
         os.replace(final, old)
     os.replace(staged, final)
-    if old.exists():
-        shutil.rmtree(old) if old.is_dir() else old.unlink()
+    _remove(old)
 
 
 def export_views(db_path: str | Path, out_dir: str | Path, fmt: str = "parquet",
@@ -138,8 +141,8 @@ def export_views(db_path: str | Path, out_dir: str | Path, fmt: str = "parquet",
     """Export `views` (default: EXPORT_VIEWS) of the warehouse at `db_path` into `out_dir`.
 
     Parquet: a view with a `week` column becomes a folder `out_dir/<view>/week=YYYY-Www/part_0.parquet`
-    (hive partitioning; rows without a week go to `week=NULL`); other views become
-    `out_dir/<view>.parquet`. CSV: one `out_dir/<view>.csv` per view, with a header.
+    (hive partitioning), and its rows without a week (no publication date), if any, go to
+    `out_dir/<view>.undated.parquet`; other views become `out_dir/<view>.parquet`. CSV: one `out_dir/<view>.csv` per view, with a header.
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})")
@@ -157,15 +160,9 @@ def export_views(db_path: str | Path, out_dir: str | Path, fmt: str = "parquet",
                               f"(views: {', '.join(sorted(known))})")
         exported = []
         for view in wanted:
-            final = out_dir / _final_name(view, fmt, _columns(con, view))
-            staged = final.with_name(f".{final.name}.partial")
-            if staged.exists():
-                shutil.rmtree(staged) if staged.is_dir() else staged.unlink()
-            written = _copy_view(con, view, fmt, staged)
-            _swap_in(staged, final)
-            exported.append(ExportedView(view=view, path=str(final), rows=written.rows,
-                                         partitioned_by=written.partitioned_by, files=written.files))
-            logger.info("exported %s: %d rows to %s", view, written.rows, final)
+            written = _export_view(con, view, fmt, out_dir)
+            exported.append(written)
+            logger.info("exported %s: %d rows to %s", view, written.rows, written.path)
     finally:
         con.close()
     result = ExportResult(out_dir=str(out_dir), format=fmt, source=str(source),

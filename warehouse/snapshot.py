@@ -7,11 +7,17 @@ so a reader never sees a half-written file.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
 
-from warehouse.db import warehouse
+import duckdb
+
+from pipeline.errors import WarehouseBusyError
+from warehouse.db import connect, warehouse
+
+logger = logging.getLogger(__name__)
 
 
 def snapshot_path(db_path: str | Path) -> Path:
@@ -29,3 +35,23 @@ def publish_snapshot(db_path: str | Path) -> Path:
     shutil.copyfile(db_path, partial)
     os.replace(partial, target)
     return target
+
+
+def open_for_reading(db_path: str | Path) -> tuple[duckdb.DuckDBPyConnection, Path, bool]:
+    """A read-only connection to the warehouse, or to its snapshot while a writer holds it.
+
+    Returns (connection, the file opened, whether it is the snapshot).
+    """
+    db_path = Path(db_path)
+    try:
+        return connect(db_path, read_only=True), db_path, False
+    except (WarehouseBusyError, duckdb.IOException) as error:
+        if isinstance(error, duckdb.IOException) and "lock" not in str(error).lower():
+            raise
+        snapshot = snapshot_path(db_path)
+        if not snapshot.exists():
+            raise WarehouseBusyError(
+                f"{db_path} is being written by a framewatch run and no snapshot exists yet "
+                f"({snapshot}); try again when the run has finished") from error
+        logger.warning("%s is being written; reading the snapshot %s", db_path, snapshot)
+        return connect(snapshot, read_only=True), snapshot, True

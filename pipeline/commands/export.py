@@ -37,4 +37,6 @@ def command(ctx: click.Context, fmt: str, out_dir: str | None, views: tuple[str,
         layout = f"partitioned by {view.partitioned_by}, {view.files} files" \
             if view.partitioned_by else "1 file"
         click.echo(f"{view.view:<20} {view.rows:>9} rows  {view.path}  ({layout})")
+        if view.undated_path:
+            click.echo(f"{'':<20} {view.undated_rows:>9} of them without a week: {view.undated_path}")
     click.echo(f"Manifest: {Path(result.out_dir) / 'manifest.json'}")

@@ -98,14 +98,17 @@ def evaluate_command(ctx: click.Context, gold: str, codebook: str | None, calibr
 def relabel_command(ctx: click.Context, workdir: str | None, codebook: str | None,
                     calibration: str | None) -> None:
     """Recompute every in-scope article's labels from stored embeddings (after a codebook or calibration change)."""
+    from pipeline.commands.stages import LOCK_WAIT_SECONDS
     from pipeline.stages import runs
+    from warehouse.lock import writer_lock
 
     settings = settings_from(ctx, workdir)
     settings = replace(settings, framing=replace(
         settings.framing, codebook=codebook or settings.framing.codebook,
         calibration=calibration or settings.framing.calibration))
-    result = runs.frame_stage(settings, runs.new_run_id(), relabel_all=True,
-                              progress=progress_printer("relabel"))
+    with writer_lock(settings.db_path, LOCK_WAIT_SECONDS):
+        result = runs.frame_stage(settings, runs.new_run_id(), relabel_all=True,
+                                  progress=progress_printer("relabel"))
     click.echo(json.dumps(result, indent=2, default=str))
     if result.get("embedded"):
         click.echo(f"note: {result['embedded']} passages were not in the embedding cache and were embedded",

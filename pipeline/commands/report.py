@@ -80,9 +80,12 @@ def command(
 ) -> None:
     """Write the weekly framing-trend report (HTML, Markdown, CSV/JSON, Parquet snapshot).
 
-    Frame shares with 95% Wilson intervals, trends, significant changes (two-proportion z-tests,
-    Holm-corrected), breakdowns by outlet and country, emerging framings, and a coverage and
-    method box. Re-running it for the same week over the same data gives the same numbers.
+    Frame shares with 95% Wilson intervals, trends, significant changes in the share of
+    stories carrying each frame and in the share whose primary frame it is (two-proportion
+    z-tests: this week vs last week, vs the 8 weeks before, and the last 4 weeks vs the 8
+    before; one Holm correction over all of them), breakdowns by outlet and country, emerging
+    framings, and a coverage and method box. Re-running it for the same week over the same
+    data gives the same numbers.
     """
     settings = load_settings()
     db_path = db_path or settings.db_path

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import click
-import duckdb
 
 from pipeline.commands._common import settings_from, workdir_option
-from pipeline.errors import WarehouseBusyError
 from warehouse.db import connect
-from warehouse.snapshot import snapshot_path
+from warehouse.snapshot import open_for_reading, snapshot_path
 
 
 @click.command("sql")
@@ -22,19 +20,12 @@ from warehouse.snapshot import snapshot_path
 def command(ctx: click.Context, query: str, workdir: str | None, output_format: str, snapshot: bool) -> None:
     """Run a read-only SQL query against the warehouse (views: articles, weekly_frame_share, ...)."""
     settings = settings_from(ctx, workdir)
-    path = snapshot_path(settings.db_path) if snapshot else settings.db_path
-    try:
-        con = connect(path, read_only=True)
-    except duckdb.IOException as error:  # DuckDB raises IOException when a writer holds the file
-        if "lock" not in str(error).lower() or snapshot:
-            raise
-        fallback = snapshot_path(settings.db_path)
-        if not fallback.exists():
-            raise WarehouseBusyError(
-                f"{settings.db_path} is being written by a framewatch run and no snapshot exists yet"
-            ) from error
-        click.echo(f"(the warehouse is being written; answering from the snapshot {fallback})", err=True)
-        con = connect(fallback, read_only=True)
+    if snapshot:
+        con = connect(snapshot_path(settings.db_path), read_only=True)
+    else:
+        con, source, from_snapshot = open_for_reading(settings.db_path)
+        if from_snapshot:
+            click.echo(f"(the warehouse is being written; answering from the snapshot {source})", err=True)
     try:
         relation = con.sql(query)
         if relation is None:

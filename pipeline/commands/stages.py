@@ -8,6 +8,11 @@ import click
 
 from pipeline.commands._common import progress_printer, settings_from, workdir_option
 from pipeline.stages import runs
+from warehouse.lock import writer_lock
+
+
+# A stage run by hand waits this long for a scheduled run to release the warehouse.
+LOCK_WAIT_SECONDS = 600.0
 
 
 def _echo(result: dict) -> None:
@@ -22,7 +27,8 @@ def _echo(result: dict) -> None:
 def crawl_command(ctx: click.Context, workdir: str | None, sources_file: str | None) -> None:
     """Crawl every source once: feeds, sitemaps, section pages, then new or changed articles."""
     settings = settings_from(ctx, workdir, sources_file=sources_file)
-    _echo(runs.crawl_stage(settings, runs.new_run_id()))
+    with writer_lock(settings.db_path, LOCK_WAIT_SECONDS):
+        _echo(runs.crawl_stage(settings, runs.new_run_id()))
 
 
 @click.command("clean")
@@ -31,7 +37,8 @@ def crawl_command(ctx: click.Context, workdir: str | None, sources_file: str | N
 def clean_command(ctx: click.Context, workdir: str | None) -> None:
     """Extract text and metadata, find duplicates and judge relevance of newly fetched pages."""
     settings = settings_from(ctx, workdir)
-    _echo(runs.clean_stage(settings, runs.new_run_id(), progress=progress_printer("clean")))
+    with writer_lock(settings.db_path, LOCK_WAIT_SECONDS):
+        _echo(runs.clean_stage(settings, runs.new_run_id(), progress=progress_printer("clean")))
 
 
 @click.command("frame")
@@ -40,7 +47,8 @@ def clean_command(ctx: click.Context, workdir: str | None) -> None:
 def frame_command(ctx: click.Context, workdir: str | None) -> None:
     """Embed passages of in-scope articles and label their frames (only what is new)."""
     settings = settings_from(ctx, workdir)
-    _echo(runs.frame_stage(settings, runs.new_run_id(), progress=progress_printer("frame")))
+    with writer_lock(settings.db_path, LOCK_WAIT_SECONDS):
+        _echo(runs.frame_stage(settings, runs.new_run_id(), progress=progress_printer("frame")))
 
 
 @click.command("reprocess")
@@ -51,8 +59,9 @@ def reprocess_command(ctx: click.Context, workdir: str | None, skip_frames: bool
     """Re-run cleaning and framing of every stored page from the WARC archive, without re-crawling."""
     settings = settings_from(ctx, workdir)
     run_id = runs.new_run_id()
-    result = {"clean": runs.clean_stage(settings, run_id, everything=True,
-                                        progress=progress_printer("clean"))}
-    if not skip_frames:
-        result["frame"] = runs.frame_stage(settings, run_id, progress=progress_printer("frame"))
+    with writer_lock(settings.db_path, LOCK_WAIT_SECONDS):
+        result = {"clean": runs.clean_stage(settings, run_id, everything=True,
+                                            progress=progress_printer("clean"))}
+        if not skip_frames:
+            result["frame"] = runs.frame_stage(settings, run_id, progress=progress_printer("frame"))
     _echo(result)

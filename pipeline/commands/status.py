@@ -6,9 +6,8 @@ import click
 import duckdb
 
 from pipeline.commands._common import settings_from, workdir_option
-from warehouse.db import connect
 from warehouse.queries import named_queries
-from warehouse.snapshot import snapshot_path
+from warehouse.snapshot import open_for_reading
 
 
 def _table(con: duckdb.DuckDBPyConnection, sql: str) -> str:
@@ -29,12 +28,8 @@ def _table(con: duckdb.DuckDBPyConnection, sql: str) -> str:
 def command(ctx: click.Context, workdir: str | None) -> None:
     """Show the last runs, each source's health in the last crawl, corpus size and queued work."""
     settings = settings_from(ctx, workdir)
-    try:
-        con = connect(settings.db_path, read_only=True)
-        origin = str(settings.db_path)
-    except duckdb.IOException:
-        con = connect(snapshot_path(settings.db_path), read_only=True)
-        origin = f"{snapshot_path(settings.db_path)} (snapshot: a run is writing the warehouse)"
+    con, source, from_snapshot = open_for_reading(settings.db_path)
+    origin = f"{source} (snapshot: a run is writing the warehouse)" if from_snapshot else str(source)
     queries = named_queries("status")
     try:
         click.echo(f"Warehouse: {origin}\n")

@@ -219,6 +219,8 @@ def _write_wire_copies(
                 continue
             paragraphs = list(original.paragraphs)
             edit = rng.choice(("trim", "add", "both"))
+            if edit == "trim" and len(paragraphs) <= 4:
+                edit = "add"  # too short to lose a paragraph: a copy must still differ
             if edit in ("trim", "both") and len(paragraphs) > 4:
                 paragraphs.pop()
             if edit in ("add", "both"):

@@ -12,7 +12,14 @@ from collections.abc import Iterable, Iterator
 
 from lxml import html as lxml_html
 
-from pipeline.extraction.metadata import PageInfo, clean_value, is_site_name, ld_types, norm
+from pipeline.extraction.metadata import (
+    PageInfo,
+    clean_value,
+    is_exactly_site_name,
+    is_site_name,
+    ld_types,
+    norm,
+)
 
 _BY = re.compile(
     r"^\s*(?:by|von|van|av|par|por|di|de|af|door|od|от|ved|mit|autor(?:in)?|author|text|tekst)\s*:?\s+",
@@ -50,6 +57,8 @@ _NOT_BYLINE_CLASS = re.compile(
     re.IGNORECASE,
 )
 _AUTHOR_HREF = re.compile(r"/(author|authors|autor|autoren|journalist|journalists|reporter|profile|people|by)/", re.IGNORECASE)
+# An element that opens with a "By:"/"Von:" label and holds the names in its children is one too.
+_BY_LABEL = re.compile(r"^\s*(By|BY|Von|VON|Av|Por|Par|Door|Di|Autor|Author)\s*:?\s*$")
 BYLINE_MAX_CHARS = 120  # a byline is a line; a longer element is an author box or a bio
 
 
@@ -81,21 +90,32 @@ def _dedupe(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _is_person(part: str, site_names: list[str]) -> bool:
-    n_words = len(part.split())
+def _is_person(part: str, site_names: list[str], declared: bool) -> bool:
+    """Whether a byline part reads as a person's name. A `declared` name (a JSON-LD Person) only
+    has to differ from the site's name; a name read off the page must not even contain it."""
+    words = part.split()
+    site = is_exactly_site_name if declared else is_site_name
     return (
-        2 <= n_words <= 5
+        2 <= len(words) <= 5
+        # "unserer Redaktion", "israel news" on a page are prose, not names
+        and (declared or not (words[0][0].islower() or words[-1][0].islower()))
         and part.casefold() not in _AGENCIES
         and bool(_NAME_OK.match(part))
         and not any(ch.isdigit() for ch in part)
-        and not is_site_name(part, site_names)
+        and not site(part, site_names)
     )
 
 
-def clean_author_names(raw: Iterable[str], site_names: Iterable[str] = ()) -> tuple[str, ...]:
-    """Person names from bylines: "By X and Y", "X, Reuters", roles, e-mails and the site removed."""
+def clean_author_names(
+    raw: Iterable[str], site_names: Iterable[str] = (), declared: bool = False
+) -> tuple[str, ...]:
+    """Person names from bylines: "By X and Y", "X, Reuters", roles, e-mails and the site removed.
+
+    `declared` names come from a JSON-LD Person and are trusted to be people unless they are the
+    site's own name.
+    """
     sites = [n for n in site_names if n]
-    return _dedupe(p for p in _clean_parts(raw) if _is_person(p, sites))
+    return _dedupe(p for p in _clean_parts(raw) if _is_person(p, sites, declared))
 
 
 def _credits(raw: Iterable[str]) -> tuple[str, ...]:
@@ -152,7 +172,8 @@ def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
             continue
         css = f"{element.get('class') or ''} {element.get('id') or ''}"
         marked = (
-            element.get("rel") == "author"
+            _BY_LABEL.match(element.text or "")
+            or element.get("rel") == "author"
             or element.get("itemprop") == "author"
             or (_BYLINE_CLASS.search(css) and not _NOT_BYLINE_CLASS.search(css))
             or (element.tag == "a" and _AUTHOR_HREF.search(element.get("href") or ""))
@@ -168,13 +189,20 @@ def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
 
 
 def extract_authors(page: PageInfo) -> tuple[str, ...]:
-    """Person names from JSON-LD, then author meta tags, then the byline; else the credited organisation."""
+    """Person names from JSON-LD, then author meta tags, then the byline; else the credited organisation.
+
+    An organisation the JSON-LD names as the author ("dpa") outranks names read off the page,
+    which may belong to teasers of other stories; the site's own name ranks last.
+    """
     ld_people, ld_organisations = _ld_authors(page.articles)
     meta = _meta_authors(page)
-    for source in (ld_people, meta):
-        names = clean_author_names(source, page.site_names)
+    for source, declared in ((ld_people, True), (meta, False)):
+        names = clean_author_names(source, page.site_names, declared)
         if names:
             return names
+    agencies = tuple(c for c in _credits(ld_organisations) if not is_site_name(c, page.site_names))
+    if agencies:
+        return agencies
     bylines = _byline_texts(page.tree)
     for text in bylines:
         names = clean_author_names([text], page.site_names)
@@ -182,4 +210,4 @@ def extract_authors(page: PageInfo) -> tuple[str, ...]:
             return names
     credits = _credits(ld_organisations + ld_people + meta) or _credits(bylines[:1])
     # an agency credit beats the site's own name ("dpa" over "Stuttgarter Zeitung")
-    return tuple(c for c in credits if not is_site_name(c, page.site_names)) or credits
+    return tuple(c for c in credits if not is_exactly_site_name(c, page.site_names)) or credits

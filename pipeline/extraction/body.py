@@ -13,6 +13,7 @@ from trafilatura.settings import Document
 
 from pipeline.extraction.blocks import Block, body_blocks
 from pipeline.extraction.boilerplate import is_link_list, is_prompt, select_blocks
+from pipeline.extraction.sections import continued_sections
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,11 @@ def extract_body(
     else:
         kept = []
         method = f"{TRAFILATURA}:none"
+    if kept:
+        continued = continued_sections(tree, kept)
+        if continued:
+            kept = [*kept, *continued]
+            method += "+sections"
     if not kept:
         recall = _run(tree, url, favor_recall=True)
         kept = [b for b in _blocks(recall) if not is_link_list(b)]

@@ -29,7 +29,9 @@ _PROMPT_PATTERNS = [
     r"^recommended( for you)?\b",
     r"^(also|more) (read|on this|from)\b",
     r"^(click|tap) here\b",
-    r"\bsign(ing)? up\b.*\b(newsletter|emails?|inbox|alerts?)\b",
+    r"\bsign(ing)? up\b.*\b(newsletter|emails?|inbox|alerts?|updates)\b",
+    r"^for more (stories|news|articles|coverage)\b",
+    r"^(privacy policy|terms of (service|use))",
     r"\bnewsletters?\b.*\b(sign|subscribe|inbox|deliver)",
     r"\b(subscribe|sign up) (to|for) (our|the)\b",
     r"\bfollow (us|him|her|them|along)? ?(on|at) (twitter|facebook|instagram|x\b|whatsapp|telegram|linkedin|tiktok)",
@@ -58,6 +60,9 @@ _PROMPT_PATTERNS = [
     r"\b(newsletter|abonnieren|abonniere|jetzt testen|kostenlos testen|unterstützen sie|folgst du)\b",
     r"^(les også|les mer|se også|läs också|läs mer|læs også|lees ook|lees meer)\b",
     r"^(leggi anche|leggi di più|potrebbe interessarti|lee también|lea también|te puede interesar|lire aussi|à lire aussi|voir aussi|leia também|leia mais)\b",
+    r"^mehr (zu|zum|zur|über)\b.{0,80}\blesen sie\b|\bein klick für den datenschutz\b",
+    r"^(quellen?|kilde|källa|fuente|fonte|sources?)\s*:?$",
+    r"^(関連キーワード|関連記事|おすすめ情報|この記事は会員限定です)",
     r"^(čtěte také|přečtěte si|читайте также|также читайте|baca juga|ayrıca okuyun)\b",
     r"\b(suscríbete|suscripción|abonnez-vous|abonnement|iscriviti|abbonati|assine)\b",
 ]
@@ -74,7 +79,7 @@ _BYLINE = re.compile(
 )
 _DATELINE = re.compile(
     r"^(\w+[:.]?\s*)?(updated|published|posted|stand|aktualisiert|veröffentlicht|publicerad|uppdaterad|oppdatert|publisert)?[\s:,]*"
-    r"[\d./:\-–| ]{6,}\s*(uhr|am|pm|h|utc|gmt|cet|cest)?\.?$",
+    r"[\d./:\-–|, ]{6,}\s*(uhr|am|pm|h|utc|gmt|cet|cest)?\.?$",
     re.IGNORECASE,
 )
 _BOILER_CLASS = re.compile(
@@ -156,7 +161,8 @@ def strip_leading_titles(blocks: list[Block], titles: Sequence[str]) -> list[Blo
     return out
 
 
-def _key(text: str) -> str:
+def key(text: str) -> str:
+    """What two blocks share when they are the same paragraph."""
     return _norm(text)[:200]
 
 
@@ -168,14 +174,14 @@ def select_blocks(
     A block the precision-oriented run also kept is trusted more: a block outside the span of
     the precision run must be a long paragraph to stay.
     """
-    agreed = {_key(b.text) for b in precision_blocks}
-    positions = [i for i, b in enumerate(recall_blocks) if _key(b.text) in agreed]
+    agreed = {key(b.text) for b in precision_blocks}
+    positions = [i for i, b in enumerate(recall_blocks) if key(b.text) in agreed]
     first, last = (positions[0], positions[-1]) if positions else (0, len(recall_blocks) - 1)
     kept = []
     for i, block in enumerate(recall_blocks):
         if is_prompt(block) or is_link_list(block):
             continue
-        outside = positions and (i < first or i > last) and _key(block.text) not in agreed
+        outside = positions and (i < first or i > last) and key(block.text) not in agreed
         if outside and len(words(block.text)) < OUTSIDE_MIN_WORDS:
             continue
         kept.append(block)

@@ -188,6 +188,20 @@ def is_site_name(part: str, site_names: Iterable[str]) -> bool:
     return False
 
 
+def is_exactly_site_name(part: str, site_names: Iterable[str]) -> bool:
+    """The stricter test for a name that a page declares as a person: the site name, give or take
+    a few characters ("The Guardian", "guardian.co"), not merely containing it ("Guardian staff")."""
+    squashed = norm(part).replace(" ", "")
+    for name in site_names:
+        site_squashed = norm(name).replace(" ", "")
+        if site_squashed and (
+            squashed == site_squashed
+            or (site_squashed in squashed and len(squashed) - len(site_squashed) <= 4)
+        ):
+            return True
+    return False
+
+
 # ---------------------------------------------------------------------------------------------
 # Language and canonical URL
 

@@ -1,9 +1,10 @@
-"""The article's headline: candidates from the page's own declarations, cleaned and voted on.
+"""The article's headline, chosen among the page's own declarations and cleaned of the site name.
 
 A page usually states its headline several times (og:title, the JSON-LD headline, the visible
 <h1>, <title>, twitter:title), and the versions differ: a site name glued on, a kicker in
-front, a longer or shorter wording for social media. Each candidate loses its site-name parts,
-then identical candidates pool their source weights and the heaviest wins.
+front, a longer or shorter wording for social media. Each candidate loses its site-name parts
+(recognised by the site's names or by comparing the candidates), then the first source in
+`SOURCE_ORDER` that has one gives the title.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from lxml import html as lxml_html
 
 from pipeline.extraction.metadata import PageInfo, clean_value, first_meta, is_site_name, norm
 
-# How much each declaration counts in the vote (tuned on half of the development sites, checked
-# on the other half). og:title is what the publisher shows when the story is shared and is the
-# most often the headline of record; the visible <h1> and the JSON-LD headline come next.
-SOURCE_WEIGHTS = {"og": 1.0, "ld": 0.6, "h1": 0.5, "title": 0.3, "twitter": 0.2}
-_PRIORITY = ("og", "ld", "h1", "title", "twitter")  # among equal votes, and whose wording is kept
+# og:title is the headline the publisher presents the story by. On the development pages it
+# matched the reference title most often (107 of 128; JSON-LD headline 83, <h1> 92, <title> 90
+# after cleaning), and weighted votes between the sources did no better on either half of the
+# sites: where og:title and the JSON-LD headline differ, the reference follows each about as often.
+SOURCE_ORDER = ("og", "ld", "h1", "title", "twitter")
 
 _SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|·|»|«|/|:)\s+|\s*[｜：]\s*|\s*-{2,}\s*")
 # Parts of an <h1> that are not the headline: kicker/overline spans and screen-reader text.
@@ -110,8 +111,8 @@ def title_candidates(page: PageInfo) -> dict[str, str]:
     return found
 
 
-def clean_title(page: PageInfo) -> str | None:
-    """The article's headline without the site name."""
+def cleaned_title_candidates(page: PageInfo) -> dict[str, str]:
+    """source -> the headline that source declares, without site-name parts."""
     raw = title_candidates(page)
     cleaned: dict[str, str] = {}
     for source, text in raw.items():
@@ -119,12 +120,10 @@ def clean_title(page: PageInfo) -> str | None:
         title = strip_site_name(text, page.site_names, others)
         if title and not is_site_name(title, page.site_names):
             cleaned[source] = title
-    if not cleaned:
-        return None
-    votes: dict[str, float] = {}
-    for source, title in cleaned.items():
-        votes[norm(title)] = votes.get(norm(title), 0.0) + SOURCE_WEIGHTS[source]
-    best = max(
-        votes, key=lambda key: (votes[key], -min(_PRIORITY.index(s) for s, t in cleaned.items() if norm(t) == key))
-    )
-    return next(cleaned[s] for s in _PRIORITY if s in cleaned and norm(cleaned[s]) == best)
+    return cleaned
+
+
+def clean_title(page: PageInfo) -> str | None:
+    """The article's headline without the site name."""
+    candidates = cleaned_title_candidates(page)
+    return next((candidates[s] for s in SOURCE_ORDER if s in candidates), None)

@@ -3,8 +3,10 @@
 Labelled rows look like {"id", "text", "title"?, "labels": [...], "primary"?}. With few labels
 only a small head over the zero-shot similarity features is trained; with enough, a class-
 balanced logistic head over the mean passage embedding plus those features (one-vs-rest for
-multi-label codebooks, multinomial for single-label ones). Regularisation strength and per-frame
-thresholds are chosen by cross-validation inside the training rows only. The result is a plain
+multi-label codebooks, multinomial for single-label ones), whose probabilities are blended
+with the zero-shot model's, so the codebook keeps its say where labels are thin. Regularisation
+strength, the blend weight and per-frame thresholds are chosen by cross-validation inside the
+training rows only. The result is a plain
 JSON file (no pickles) with a content hash used as the calibration version.
 """
 
@@ -23,16 +25,18 @@ from threadpoolctl import threadpool_limits
 
 from pipeline.errors import FramewatchError
 from pipeline.framing.codebook import Codebook, fold_label
+from pipeline.framing.model import zero_shot_scores
 
 logger = logging.getLogger(__name__)
 
 FORMAT = "framewatch-calibration/1"
-C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
+C_GRID = (0.03, 0.1, 0.3, 1.0)
 INNER_FOLDS = 4
 # Below these counts a head over 384+ embedding dimensions overfits; use similarity features only.
 MIN_ROWS_PER_FRAME_FOR_EMBEDDING_HEAD = 8
 MIN_POSITIVES = 3
-SIMILARITY_WEIGHT = 1.0
+PRIOR_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
+SINGLE_LABEL_TEMPERATURE = 0.02
 
 
 @dataclass
@@ -50,6 +54,7 @@ class Calibration:
     intercept: np.ndarray  # (frames,)
     thresholds: np.ndarray  # (frames,) on predict_proba's scale
     regularisation: float
+    prior_weight: float  # weight of the zero-shot prior blended into the head's probabilities
     n_train: int
 
     @property
@@ -65,10 +70,13 @@ class Calibration:
         x = (features[:, self.feature_start :] - self.mean) / self.scale
         logits = x @ self.coef.T + self.intercept
         if self.multi_label:
-            return 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+            head = 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
+        else:
+            logits -= logits.max(axis=1, keepdims=True)
+            exp = np.exp(logits)
+            head = exp / exp.sum(axis=1, keepdims=True)
+        prior = _zero_shot_prior(features[:, -len(self.frame_ids) :], self.multi_label)
+        return _blend(head, prior, self.prior_weight)
 
     def check_compatible(self, codebook: Codebook, encoder_model_id: str) -> None:
         if self.codebook_fingerprint != codebook.fingerprint or self.frame_ids != codebook.frame_ids:
@@ -109,6 +117,7 @@ class Calibration:
                 n_features=int(payload["n_features"]),
                 feature_start=int(payload["feature_start"]),
                 regularisation=float(payload["regularisation"]),
+                prior_weight=float(payload["prior_weight"]),
                 n_train=int(payload["n_train"]),
                 **arrays,
             )
@@ -164,10 +173,13 @@ def fit_calibration(
     primaries: Sequence[str | None],
     *,
     n_similarity_features: int,
-    similarity_weight: float = SIMILARITY_WEIGHT,
     seed: int = 0,
 ) -> Calibration:
-    """Train the head on article features (FrameModel.article_features rows) and gold frame ids."""
+    """Train the head on article features (FrameModel.article_features rows) and gold frame ids.
+
+    Regularisation, the weight of the zero-shot prior and (multi-label) per-frame thresholds
+    are chosen on out-of-fold predictions within these rows.
+    """
     features = np.asarray(features, dtype=np.float64)
     ids = codebook.frame_ids
     n = len(features)
@@ -178,31 +190,23 @@ def fit_calibration(
     Y = np.array([[fid in row for fid in ids] for row in labels], dtype=bool)
     enough = n >= MIN_ROWS_PER_FRAME_FOR_EMBEDDING_HEAD * len(ids)
     start = 0 if enough else features.shape[1] - n_similarity_features
-    feature_set = "embedding+similarity" if enough else "similarity"
     X = features[:, start:]
     mean, scale = X.mean(axis=0), X.std(axis=0)
     scale[scale < 1e-9] = 1.0
-    # The few similarity features carry the codebook's knowledge; dividing their scale lets them
-    # speak as loudly as the hundreds of embedding dimensions under the same L2 penalty.
-    scale[X.shape[1] - n_similarity_features :] /= similarity_weight
     Xs = (X - mean) / scale
+    relative = features[:, -len(ids):]
     # Many small fits: BLAS threads cost more in start-up than they save (and starve the embedder).
     with threadpool_limits(limits=1):
-        return _fit(codebook, encoder_model_id, features, Y, primaries, Xs, mean, scale, start, feature_set, seed)
-
-
-def _fit(codebook, encoder_model_id, features, Y, primaries, Xs, mean, scale, start, feature_set, seed) -> Calibration:
-    ids = codebook.frame_ids
-    n = len(features)
-    if codebook.multi_label:
-        coef, intercept, thresholds, c = _fit_one_vs_rest(Xs, Y, seed)
-    else:
-        target = np.array([ids.index(p) if p else int(np.argmax(row)) for p, row in zip(primaries, Y, strict=True)])
-        if Y.sum(axis=1).min() == 0 and not all(primaries):
-            raise FramewatchError("single-label calibration needs a label (or primary) for every row")
-        coef, intercept, c = _fit_multinomial(Xs, target, len(ids), seed)
-        thresholds = np.zeros(len(ids))
-    logger.info("calibrated %s head on %d rows (C=%s)", feature_set, n, c)
+        if codebook.multi_label:
+            head = _fit_one_vs_rest(Xs, Y, _zero_shot_prior(relative, True), seed)
+        else:
+            if not all(primaries) and Y.sum(axis=1).min() == 0:
+                raise FramewatchError("single-label calibration needs a label (or primary) for every row")
+            target = np.array([ids.index(p) if p else int(np.argmax(row)) for p, row in zip(primaries, Y, strict=True)])
+            head = _fit_multinomial(Xs, target, len(ids), _zero_shot_prior(relative, False), seed)
+    coef, intercept, thresholds, c, prior_weight = head
+    feature_set = "embedding+similarity" if enough else "similarity"
+    logger.info("calibrated %s head on %d rows (C=%s, prior weight %s)", feature_set, n, c, prior_weight)
     return Calibration(
         codebook_fingerprint=codebook.fingerprint,
         encoder_model_id=encoder_model_id,
@@ -217,33 +221,50 @@ def _fit(codebook, encoder_model_id, features, Y, primaries, Xs, mean, scale, st
         intercept=intercept,
         thresholds=thresholds,
         regularisation=c,
+        prior_weight=prior_weight,
         n_train=n,
     )
 
 
-def _fit_one_vs_rest(X: np.ndarray, Y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def _zero_shot_prior(relative: np.ndarray, multi_label: bool) -> np.ndarray:
+    """The zero-shot model's opinion, as probabilities, from the pooled relative similarities."""
+    if multi_label:
+        return zero_shot_scores(relative)
+    logits = relative / SINGLE_LABEL_TEMPERATURE
+    logits = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def _blend(head: np.ndarray, prior: np.ndarray, weight: float) -> np.ndarray:
+    return (head + weight * prior) / (1.0 + weight)
+
+
+def _fit_one_vs_rest(X: np.ndarray, Y: np.ndarray, prior: np.ndarray, seed: int):
     from sklearn.linear_model import LogisticRegression
 
     n_frames = Y.shape[1]
     trainable = [f for f in range(n_frames) if MIN_POSITIVES <= Y[:, f].sum() <= len(Y) - MIN_POSITIVES]
-    for f in set(range(n_frames)) - set(trainable):
-        logger.warning("frame %d has %d of %d positive rows: not calibrated, never predicted", f, Y[:, f].sum(), len(Y))
-    best_c, best = C_GRID[0], -1.0
-    best_oof = None
+    for f in sorted(set(range(n_frames)) - set(trainable)):
+        logger.warning("frame %d has %d of %d positive rows: left to the zero-shot prior", f, Y[:, f].sum(), len(Y))
+    best = (-1.0, C_GRID[0], PRIOR_WEIGHTS[0], np.full(n_frames, 0.5))
     for c in C_GRID:
         oof = _out_of_fold_ovr(X, Y, trainable, c, seed)
-        f1s = [_best_threshold(oof[:, f], Y[:, f])[1] for f in trainable]
-        score = float(np.mean(f1s)) if f1s else 0.0
-        if score > best:
-            best_c, best, best_oof = c, score, oof
+        for weight in PRIOR_WEIGHTS:
+            blended = _blend(oof, prior, weight)
+            cuts = [_best_threshold(blended[:, f], Y[:, f]) for f in range(n_frames)]
+            score = float(np.mean([cuts[f][1] for f in trainable])) if trainable else 0.0
+            if score > best[0] + 1e-9:
+                best = (score, c, weight, np.array([t for t, _ in cuts]))
+    _, c, weight, thresholds = best
     coef = np.zeros((n_frames, X.shape[1]))
-    intercept = np.full(n_frames, -50.0)
-    thresholds = np.ones(n_frames)
+    intercept = np.full(n_frames, -50.0)  # untrained frames: the head says no, the prior decides
     for f in trainable:
-        head = LogisticRegression(C=best_c, class_weight="balanced", max_iter=2000).fit(X, Y[:, f])
+        head = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(X, Y[:, f])
         coef[f], intercept[f] = head.coef_[0], head.intercept_[0]
-        thresholds[f] = _best_threshold(best_oof[:, f], Y[:, f])[0]
-    return coef, intercept, thresholds, best_c
+    for f in set(range(n_frames)) - set(trainable):
+        thresholds[f] = 0.5 * weight / (1.0 + weight) if weight else 1.01
+    return coef, intercept, thresholds, c, weight
 
 
 def _out_of_fold_ovr(X: np.ndarray, Y: np.ndarray, trainable: list[int], c: float, seed: int) -> np.ndarray:
@@ -257,46 +278,48 @@ def _out_of_fold_ovr(X: np.ndarray, Y: np.ndarray, trainable: list[int], c: floa
             if y.all() or not y.any():
                 oof[test, f] = float(y.mean())
                 continue
-            head = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(X[train], y)
+            head = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(X[train], y)
             oof[test, f] = head.predict_proba(X[test])[:, 1]
     return oof
 
 
 def _best_threshold(scores: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
-    """The cut on scores that maximises F1 on these rows (mid-point between neighbouring scores)."""
-    candidates = np.unique(np.round(scores, 4))
+    """The cut on scores that maximises F1 on these rows."""
     best_t, best_f1 = 0.5, -1.0
     positives = gold.sum()
-    for t in candidates:
+    for t in np.unique(np.round(scores, 4)):
         pred = scores >= t
         tp = float((pred & gold).sum())
         f1 = 2 * tp / (pred.sum() + positives) if tp else 0.0
-        # Prefer the threshold nearest 0.5 among equals: less tuned to these rows.
+        # Among equals prefer the cut nearest 0.5: less fitted to these particular rows.
         if f1 > best_f1 + 1e-9 or (abs(f1 - best_f1) <= 1e-9 and abs(t - 0.5) < abs(best_t - 0.5)):
             best_t, best_f1 = float(t), f1
     return best_t, best_f1
 
 
-def _fit_multinomial(X: np.ndarray, target: np.ndarray, n_frames: int, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+def _fit_multinomial(X: np.ndarray, target: np.ndarray, n_frames: int, prior: np.ndarray, seed: int):
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
     counts = np.bincount(target, minlength=n_frames)
-    folds = max(2, min(INNER_FOLDS, int(counts[counts > 0].min())))
-    best_c, best = C_GRID[0], -1.0
+    folds = min(INNER_FOLDS, int(counts[counts > 0].min()))
+    best = (-1.0, C_GRID[0], PRIOR_WEIGHTS[0])
     if folds >= 2 and len(np.unique(target)) > 1:
         for c in C_GRID:
-            pred = np.zeros_like(target)
+            oof = np.zeros((len(target), n_frames))
             for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, target):
-                head = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(X[train], target[train])
-                pred[test] = head.classes_[head.predict_proba(X[test]).argmax(axis=1)]
-            score = (pred == target).mean() + f1_score(target, pred, average="macro")
-            if score > best:
-                best_c, best = c, score
-    head = LogisticRegression(C=best_c, class_weight="balanced", max_iter=2000).fit(X, target)
+                head = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(X[train], target[train])
+                oof[np.ix_(test, head.classes_)] = head.predict_proba(X[test])
+            for weight in PRIOR_WEIGHTS:
+                pred = _blend(oof, prior, weight).argmax(axis=1)
+                score = (pred == target).mean() + f1_score(target, pred, average="macro")
+                if score > best[0] + 1e-9:
+                    best = (score, c, weight)
+    _, c, weight = best
+    head = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(X, target)
     coef = np.zeros((n_frames, X.shape[1]))
-    intercept = np.full(n_frames, -50.0)  # frames never seen in training are never predicted
+    intercept = np.full(n_frames, -50.0)  # frames never seen in training: only the prior speaks
     classes = list(head.classes_)
     if len(classes) == 2:  # sklearn keeps one row for two classes: split it symmetrically
         coef[classes[1]], intercept[classes[1]] = head.coef_[0] / 2, head.intercept_[0] / 2
@@ -304,9 +327,9 @@ def _fit_multinomial(X: np.ndarray, target: np.ndarray, n_frames: int, seed: int
     else:
         for row, cls in enumerate(classes):
             coef[cls], intercept[cls] = head.coef_[row], head.intercept_[row]
-    for f in set(range(n_frames)) - set(classes):
-        logger.warning("frame %d has no training rows: never predicted", f)
-    return coef, intercept, best_c
+    for f in sorted(set(range(n_frames)) - set(classes)):
+        logger.warning("frame %d has no training rows: left to the zero-shot prior", f)
+    return coef, intercept, np.zeros(n_frames), c, weight
 
 
 # -- evaluation --------------------------------------------------------------------------

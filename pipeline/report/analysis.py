@@ -2,11 +2,15 @@
 
 Conventions, stated in the report's method box:
 - a week's n is its in-scope, labelled, unique stories (wire copies counted once);
+- two measures per frame: the share of stories carrying it (a story can carry several frames)
+  and the share whose primary frame it is (these sum to 100% with "no frame");
 - shares are k/n with a 95% Wilson interval; weeks with n < min_articles are flagged "thin";
-- "trailing 8 weeks" are the 8 weeks before the report week, pooled (sum k / sum n), so each
-  week weighs by its articles and a thin week cannot dominate;
-- "moved" means a two-proportion z-test rejects after Holm correction over all frames AND the
-  change is at least `min_effect` (absolute, in share units).
+- pooled periods ("the 8 weeks before", "the last 4 weeks") sum k and n over their weeks, so
+  each week weighs by its stories and a thin week cannot dominate;
+- "moved": for each measure and frame, three two-proportion z-tests (this week vs last week,
+  this week vs the 8 weeks before, the last 4 weeks vs the 8 weeks before those); a test
+  counts when it rejects after one correction (Holm by default) over every test in the report
+  AND the change is at least `min_effect` (absolute, in share units).
 """
 
 from __future__ import annotations
@@ -27,7 +31,10 @@ from pipeline.report.stats import (
     wilson_interval,
 )
 
-TRAILING_WEEKS = 8
+TRAILING_WEEKS = 8  # "the 8 weeks before" the report week
+RECENT_WEEKS = 4  # the window test pools the last 4 weeks ...
+PRIOR_WEEKS = 8  # ... against the 8 weeks before them
+WINDOW_TEST_WEEKS = RECENT_WEEKS + PRIOR_WEEKS
 EVIDENCE_PER_FRAME = 5
 EXAMPLES_PER_CLUSTER = 3
 
@@ -168,6 +175,8 @@ def build_series(
         smooth = pooled_smooth(k, n, half_width=1, min_n=min_articles)
         for index, week in enumerate(weeks):
             low, high = _interval(k[index], n[index])
+            k_primary = per_week[week]["k_primary"]
+            primary_low, primary_high = _interval(k_primary, n[index])
             rows.append(
                 {
                     "week": week,
@@ -179,6 +188,10 @@ def build_series(
                     "ci_low": low,
                     "ci_high": high,
                     "smoothed_share": None if math.isnan(smooth[index]) else smooth[index],
+                    "n_primary": k_primary,
+                    "primary_share": _share(k_primary, n[index]),
+                    "primary_ci_low": primary_low,
+                    "primary_ci_high": primary_high,
                     "thin": n[index] < min_articles,
                     "n_articles_all": per_week[week]["n_all"],
                     "n_with_frame_all": per_week[week]["k_all"],
@@ -257,6 +270,7 @@ def build_frame_table(
         per_week = counts[frame["frame_id"]]
         now, prev = per_week[week], per_week[last]
         k_tr = sum(per_week[w]["k"] for w in trailing)
+        kp_tr = sum(per_week[w]["k_primary"] for w in trailing)
         n_tr = sum(per_week[w]["n"] for w in trailing)
         share, share_last, share_tr = (
             _share(now["k"], now["n"]),
@@ -293,6 +307,13 @@ def build_frame_table(
                 else 100 * (share - share_tr),
                 "n_primary": now["k_primary"],
                 "primary_share": _share(now["k_primary"], now["n"]),
+                "n_primary_last_week": prev["k_primary"],
+                "primary_share_last_week": _share(prev["k_primary"], prev["n"]),
+                "n_primary_trailing": kp_tr,
+                "primary_share_trailing": _share(kp_tr, n_tr),
+                "change_primary_vs_trailing_pp": None
+                if now["n"] == 0 or n_tr == 0
+                else 100 * (_share(now["k_primary"], now["n"]) - _share(kp_tr, n_tr)),
                 "corrected_share": corrected[0] if corrected else None,
                 "correction_method": corrected[1] if corrected else None,
             }
@@ -300,8 +321,11 @@ def build_frame_table(
     return rows
 
 
-def build_primary_share(frame_table: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
-    """Each article's primary frame: shares that sum to 1 (articles with none get their own row)."""
+def build_primary_share(
+    frame_table: list[dict[str, Any]], n: int, n_trailing: int
+) -> list[dict[str, Any]]:
+    """Each story's primary frame: shares that sum to 1 (stories with none get their own row),
+    this week and pooled over the 8 weeks before."""
     rows = [
         {
             "frame_id": r["frame_id"],
@@ -309,10 +333,14 @@ def build_primary_share(frame_table: list[dict[str, Any]], n: int) -> list[dict[
             "n_primary": r["n_primary"],
             "n_articles": n,
             "primary_share": _share(r["n_primary"], n),
+            "n_primary_trailing": r["n_primary_trailing"],
+            "n_articles_trailing": n_trailing,
+            "primary_share_trailing": _share(r["n_primary_trailing"], n_trailing),
         }
         for r in frame_table
     ]
     rest = n - sum(r["n_primary"] for r in frame_table)
+    rest_trailing = n_trailing - sum(r["n_primary_trailing"] for r in frame_table)
     rows.append(
         {
             "frame_id": "(none)",
@@ -320,6 +348,9 @@ def build_primary_share(frame_table: list[dict[str, Any]], n: int) -> list[dict[
             "n_primary": rest,
             "n_articles": n,
             "primary_share": _share(rest, n),
+            "n_primary_trailing": rest_trailing,
+            "n_articles_trailing": n_trailing,
+            "primary_share_trailing": _share(rest_trailing, n_trailing),
         }
     )
     return rows
@@ -327,54 +358,129 @@ def build_primary_share(frame_table: list[dict[str, Any]], n: int) -> list[dict[
 
 # --- what moved ----------------------------------------------------------------------------
 
+# Each measure: the weekly count it tests (key of `weekly_counts`) and what its share means.
+MEASURES: dict[str, tuple[str, str]] = {
+    "carries": ("k", "share of stories carrying the frame"),
+    "primary": ("k_primary", "share of stories whose primary frame it is"),
+}
 
-def build_tests(frame_table: list[dict[str, Any]], options: ReportOptions) -> list[dict[str, Any]]:
-    """Two families of tests (vs last week, vs trailing 8 weeks), each corrected over all frames."""
+
+@dataclass(frozen=True)
+class Comparison:
+    """One z-test per frame and measure: stories pooled over `weeks` against `reference_weeks`."""
+
+    key: str
+    label: str
+    weeks: tuple[str, ...]
+    reference_weeks: tuple[str, ...]
+
+
+def comparisons(options: ReportOptions) -> list[Comparison]:
+    """This week vs last week, vs the 8 weeks before, and the last 4 weeks vs the 8 before.
+
+    The window test catches a steady rise that no single week shows against its neighbours.
+    """
+    weeks, week = options.data_weeks, options.week
+    if len(weeks) < WINDOW_TEST_WEEKS or weeks[-1] != week:
+        raise ValueError(f"the loaded weeks must be at least {WINDOW_TEST_WEEKS}, ending {week}")
+    return [
+        Comparison("last_week", "vs last week", (week,), (weeks[-2],)),
+        Comparison(
+            "trailing_8_weeks",
+            "vs the 8 weeks before",
+            (week,),
+            tuple(weeks[-1 - TRAILING_WEEKS : -1]),
+        ),
+        Comparison(
+            "recent_4_vs_prior_8",
+            "last 4 weeks vs the 8 before",
+            tuple(weeks[-RECENT_WEEKS:]),
+            tuple(weeks[-WINDOW_TEST_WEEKS:-RECENT_WEEKS]),
+        ),
+    ]
+
+
+def week_span(weeks: tuple[str, ...] | list[str]) -> str:
+    return weeks[0] if len(weeks) == 1 else f"{weeks[0]}..{weeks[-1]}"
+
+
+def build_tests(
+    counts: dict[str, dict[str, dict[str, int]]],
+    frames: list[dict[str, Any]],
+    options: ReportOptions,
+) -> list[dict[str, Any]]:
+    """Every test of the report (measure x comparison x frame), under ONE correction.
+
+    Correcting over all of them at once means the chance that any "moved" flag in the report
+    is a false alarm stays at most alpha (for Holm or Bonferroni), however many are shown.
+    """
     rows = []
-    for reference, k_key, n_key in (
-        ("last_week", "n_with_frame_last_week", "n_articles_last_week"),
-        ("trailing_8_weeks", "n_with_frame_trailing", "n_articles_trailing"),
-    ):
-        family = []
-        for row in frame_table:
-            n, n_ref = row["n_articles"], row[n_key]
-            entry = {
-                "frame_id": row["frame_id"],
-                "frame_label": row["frame_label"],
-                "reference": reference,
-                "n_with_frame": row["n_with_frame"],
-                "n_articles": n,
-                "share": row["share"],
-                "n_with_frame_ref": row[k_key],
-                "n_articles_ref": n_ref,
-                "share_ref": _share(row[k_key], n_ref),
-                "change_pp": None,
-                "z": None,
-                "p_value": None,
-                "p_adjusted": None,
-                "significant": False,
-                "moved": False,
-                "direction": None,
-                "not_tested": None,
-            }
-            if n < options.min_articles or n_ref < options.min_articles:
-                entry["not_tested"] = f"fewer than {options.min_articles} articles"
-            else:
-                test = two_proportion_test(row["n_with_frame"], n, row[k_key], n_ref)
-                entry.update(change_pp=100 * test.diff, z=test.z, p_value=test.p_value)
-                family.append(entry)
-            rows.append(entry)
-        reject, adjusted = adjust_p_values(
-            [e["p_value"] for e in family], options.correction, options.alpha
+    for measure, (count_key, _) in MEASURES.items():
+        for comparison in comparisons(options):
+            for frame in frames:
+                per_week = counts[frame["frame_id"]]
+                k = sum(per_week[w][count_key] for w in comparison.weeks)
+                n = sum(per_week[w]["n"] for w in comparison.weeks)
+                k_ref = sum(per_week[w][count_key] for w in comparison.reference_weeks)
+                n_ref = sum(per_week[w]["n"] for w in comparison.reference_weeks)
+                entry = {
+                    "frame_id": frame["frame_id"],
+                    "frame_label": frame["label"],
+                    "measure": measure,
+                    "reference": comparison.key,
+                    "weeks": week_span(comparison.weeks),
+                    "reference_weeks": week_span(comparison.reference_weeks),
+                    "k": k,
+                    "n": n,
+                    "share": _share(k, n),
+                    "k_ref": k_ref,
+                    "n_ref": n_ref,
+                    "share_ref": _share(k_ref, n_ref),
+                    "change_pp": None,
+                    "z": None,
+                    "p_value": None,
+                    "p_adjusted": None,
+                    "n_tests": None,
+                    "significant": False,
+                    "moved": False,
+                    "direction": None,
+                    "not_tested": None,
+                }
+                if n < options.min_articles or n_ref < options.min_articles:
+                    entry["not_tested"] = f"fewer than {options.min_articles} stories"
+                else:
+                    test = two_proportion_test(k, n, k_ref, n_ref)
+                    entry.update(change_pp=100 * test.diff, z=test.z, p_value=test.p_value)
+                rows.append(entry)
+    tested = [e for e in rows if e["p_value"] is not None]
+    reject, adjusted = adjust_p_values(
+        [e["p_value"] for e in tested], options.correction, options.alpha
+    )
+    for entry, rejected, p_adjusted in zip(tested, reject, adjusted, strict=True):
+        entry["p_adjusted"] = p_adjusted
+        entry["n_tests"] = len(tested)
+        entry["significant"] = rejected
+        entry["moved"] = rejected and abs(entry["change_pp"]) >= 100 * options.min_effect - 1e-9
+        entry["direction"] = (
+            "up" if entry["change_pp"] > 0 else "down" if entry["change_pp"] < 0 else "flat"
         )
-        for entry, rejected, p_adjusted in zip(family, reject, adjusted, strict=True):
-            entry["p_adjusted"] = p_adjusted
-            entry["significant"] = rejected
-            entry["moved"] = rejected and abs(entry["change_pp"]) >= 100 * options.min_effect - 1e-9
-            entry["direction"] = (
-                "up" if entry["change_pp"] > 0 else "down" if entry["change_pp"] < 0 else "flat"
-            )
     return rows
+
+
+def mark_moved(frame_table: list[dict[str, Any]], tests: list[dict[str, Any]]) -> None:
+    """Give each frame-table row the direction of each of its tests that moved (else None):
+    `moved_<measure>_<reference>` per test, and `moved_<measure>` for any test of a measure."""
+    for row in frame_table:
+        for measure in MEASURES:
+            row[f"moved_{measure}"] = None
+        for test in tests:
+            if test["frame_id"] == row["frame_id"]:
+                key = f"moved_{test['measure']}_{test['reference']}"
+                row[key] = test["direction"] if test["moved"] else None
+                if test["moved"]:
+                    seen = row[f"moved_{test['measure']}"]
+                    same = seen in (None, test["direction"])
+                    row[f"moved_{test['measure']}"] = test["direction"] if same else "mixed"
 
 
 def build_evidence(
@@ -595,8 +701,8 @@ def build_notes(model_parts: dict[str, Any], options: ReportOptions) -> list[str
     elif headline["thin"]:
         notes.append(
             f"Only {headline['n_labelled']} labelled articles in {options.week} "
-            f"(fewer than {options.min_articles}): shares are too noisy to read and "
-            "no change is tested."
+            f"(fewer than {options.min_articles}): its shares are too noisy to read and "
+            "are not tested against earlier weeks."
         )
     thin = [v["week"] for v in model_parts["volume"] if v["thin"] and v["week"] != options.week]
     if thin:
@@ -627,16 +733,10 @@ def build_model(
     counts = weekly_counts(data, options.data_weeks, frames)
     frame_table = build_frame_table(counts, frames, options, quality)
     n_week = counts[frame_ids[0]][options.week]["n"] if frame_ids else 0
-    tests = build_tests(frame_table, options)
-    for row in frame_table:
-        for test in tests:
-            if test["frame_id"] == row["frame_id"]:
-                key = (
-                    "moved_vs_last_week"
-                    if test["reference"] == "last_week"
-                    else "moved_vs_trailing"
-                )
-                row[key] = test["direction"] if test["moved"] else None
+    trailing = options.data_weeks[-1 - TRAILING_WEEKS : -1]
+    n_trailing = sum(counts[frame_ids[0]][w]["n"] for w in trailing) if frame_ids else 0
+    tests = build_tests(counts, frames, options)
+    mark_moved(frame_table, tests)
     parts = {
         "headline": build_headline(data, options),
         "volume": build_volume(data, options.weeks, options.min_articles),
@@ -648,7 +748,7 @@ def build_model(
         frames=frames,
         headline=parts["headline"],
         frame_table=frame_table,
-        primary_share=build_primary_share(frame_table, n_week),
+        primary_share=build_primary_share(frame_table, n_week, n_trailing),
         series=build_series(counts, frames, options.weeks, options.min_articles),
         volume=parts["volume"],
         tests=tests,

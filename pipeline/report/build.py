@@ -13,7 +13,15 @@ from typing import Any
 import duckdb
 
 from pipeline import __version__
-from pipeline.report.analysis import TRAILING_WEEKS, ReportModel, ReportOptions, build_model
+from pipeline.report.analysis import (
+    PRIOR_WEEKS,
+    RECENT_WEEKS,
+    TRAILING_WEEKS,
+    WINDOW_TEST_WEEKS,
+    ReportModel,
+    ReportOptions,
+    build_model,
+)
 from pipeline.report.data import QUERIES, input_row_hashes, load_report_data, write_snapshot
 from pipeline.report.export import output_hashes, write_json, write_table
 from pipeline.report.quality import load_quality
@@ -50,7 +58,7 @@ def _options(
     return ReportOptions(
         week=week,
         weeks=week_range(week, weeks),
-        data_weeks=week_range(week, max(weeks, TRAILING_WEEKS + 1)),
+        data_weeks=week_range(week, max(weeks, TRAILING_WEEKS + 1, WINDOW_TEST_WEEKS)),
         min_articles=min_articles,
         min_effect=min_effect,
         alpha=alpha,
@@ -69,7 +77,8 @@ def _tables(model: ReportModel) -> dict[str, list[dict[str, Any]]]:
         "frame_table": model.frame_table,
         "primary_share": model.primary_share,
         "weekly_frame_share": model.series,
-        "tests": model.tests,
+        "tests": [t for t in model.tests if t["measure"] == "carries"],
+        "tests_primary": [t for t in model.tests if t["measure"] == "primary"],
         "evidence": evidence,
         "outlet_week": model.breakdowns["outlet_week"],
         "outlet_window": model.breakdowns["outlet_window"],
@@ -160,6 +169,8 @@ def build_report(
                 "alpha": alpha,
                 "correction": correction,
                 "trailing_weeks": TRAILING_WEEKS,
+                "window_test": {"recent_weeks": RECENT_WEEKS, "prior_weeks": PRIOR_WEEKS},
+                "n_tests": sum(t["p_value"] is not None for t in model.tests),
                 "quality_file": str(quality_path) if quality else None,
             },
             "row_counts": {q.name: len(data[q.name]) for q in QUERIES},

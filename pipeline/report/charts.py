@@ -12,6 +12,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 ACCENT = "#1d4ed8"
+PRIMARY = "#7c3aed"
 SMOOTH = "#c2410c"
 INK = "#1f2937"
 MUTED = "#6b7280"
@@ -42,6 +43,88 @@ def _text(
     return (
         f'<text x="{_n(x)}" y="{_n(y)}" font-size="{size}" text-anchor="{anchor}" '
         f'fill="{fill}" font-weight="{weight}"{extra}>{escape(content)}</text>'
+    )
+
+
+# Advance widths in em of DejaVu Sans, the widest common fallback for system-ui: estimating
+# with it errs on the side of too much room, never of clipped labels in narrower fonts.
+_EM_WIDTHS: dict[str, float] = {
+    **dict.fromkeys("0123456789$", 0.64),
+    **dict.fromkeys("abdeghnopqu", 0.63),
+    **dict.fromkeys("ckvxyz", 0.58),
+    **dict.fromkeys("ijl'", 0.28),
+    **dict.fromkeys("frt", 0.4),
+    "s": 0.52,
+    "m": 0.97,
+    "w": 0.82,
+    **dict.fromkeys("ABCDEFGHKLNPRSTUVXYZ", 0.7),
+    **dict.fromkeys("IJ", 0.29),
+    **dict.fromkeys("MOQ", 0.8),
+    "W": 0.99,
+    **dict.fromkeys(" ,.:;!|", 0.33),
+    **dict.fromkeys("()[]-/\\", 0.39),
+    **dict.fromkeys('"*?_', 0.5),
+    **dict.fromkeys("%@", 1.0),
+}
+_EM_DEFAULT = 0.75  # anything else (symbols, accents, other scripts): generous
+_BOLD = 1.08
+
+
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """Estimated rendered width of `text` at font `size`, in SVG units (user px)."""
+    width = sum(_EM_WIDTHS.get(ch, _EM_DEFAULT) for ch in text) * size
+    return width * (_BOLD if bold else 1.0)
+
+
+def wrap_text(
+    text: str, size: float, max_width: float, max_lines: int = 2, bold: bool = False
+) -> list[str]:
+    """Greedy word wrap to at most `max_lines` lines of at most `max_width`; what does not fit
+    is cut with an ellipsis (the chart's <title> keeps the full text)."""
+    words = text.split()
+    if not words:
+        return [""]
+    lines: list[str] = []
+    current = words[0]
+    for word in words[1:]:
+        candidate = f"{current} {word}"
+        if text_width(candidate, size, bold) <= max_width:
+            current = candidate
+        else:
+            lines.append(current)
+            current = word
+    lines.append(current)
+    if len(lines) > max_lines:
+        lines = lines[: max_lines - 1] + [" ".join(lines[max_lines - 1 :])]
+    last = lines[-1]
+    if text_width(last, size, bold) > max_width:
+        while last and text_width(last + "…", size, bold) > max_width:
+            last = last[:-1]
+        lines[-1] = last.rstrip() + "…"
+    return lines
+
+
+def _lines(
+    x: float,
+    y: float,
+    lines: Sequence[str],
+    *,
+    size: float = 11,
+    line_height: float | None = None,
+    anchor: str = "start",
+    fill: str = INK,
+    weight: str = "normal",
+    extra: str = "",
+) -> str:
+    """One <text> with a <tspan> per line; `y` is the first line's baseline."""
+    step = line_height or size * 1.2
+    spans = "".join(
+        f'<tspan x="{_n(x)}" dy="{_n(0 if i == 0 else step)}">{escape(line)}</tspan>'
+        for i, line in enumerate(lines)
+    )
+    return (
+        f'<text x="{_n(x)}" y="{_n(y)}" font-size="{size}" text-anchor="{anchor}" '
+        f'fill="{fill}" font-weight="{weight}"{extra}>{spans}</text>'
     )
 
 
@@ -145,22 +228,44 @@ def text_sparkline(rows: list[dict[str, Any]]) -> str:
     return "".join(chars)
 
 
+PANEL_WIDTH = 340.0
+PANEL_TITLE_SIZE = 13.0
+
+
+def panel_title_lines(label: str) -> list[str]:
+    """A small multiple's title, wrapped to the panel's width (at most two lines)."""
+    return wrap_text(label, PANEL_TITLE_SIZE, PANEL_WIDTH - 4, bold=True)
+
+
 def trend_panel(
     chart_id: str,
     label: str,
     rows: list[dict[str, Any]],
     volume: list[dict[str, Any]],
     min_articles: int,
+    title_rows: int = 1,
 ) -> str:
-    """One frame's small multiple: share with 95% band, smoothed line, and weekly volume bars."""
-    width, height = 340.0, 236.0
+    """One frame's small multiple, on one share axis: the share of stories carrying the frame
+    (points with a 95% band and a 3-week smoothed line), the share whose primary frame it is
+    (a second line with square markers), and weekly story counts (bars).
+
+    `title_rows` reserves room for that many title lines, so panels of one grid line up.
+    """
+    width = PANEL_WIDTH
+    title_lines = panel_title_lines(label)
+    offset = PANEL_TITLE_SIZE * 1.25 * (max(title_rows, len(title_lines)) - 1)
     left, right = 36.0, 10.0
-    share_top, share_bottom = 30.0, 150.0
-    vol_top, vol_bottom = 166.0, 206.0
+    share_top, share_bottom = 30.0 + offset, 150.0 + offset
+    vol_top, vol_bottom = 166.0 + offset, 206.0 + offset
+    height = 236.0 + offset
     count = len(rows)
     step = (width - left - right) / max(count, 1)
     valid = [not r["thin"] and r["share"] is not None for r in rows]
-    highs = [r["ci_high"] for r, ok in zip(rows, valid, strict=True) if ok]
+    highs = [
+        max(r["ci_high"], r.get("primary_share") or 0.0)
+        for r, ok in zip(rows, valid, strict=True)
+        if ok
+    ]
     top = _nice_top(max(highs or [0.0]))
     max_n = max([v["n_labelled"] for v in volume] or [0]) or 1
 
@@ -170,7 +275,17 @@ def trend_panel(
     def y(v: float) -> float:
         return share_bottom - v / top * (share_bottom - share_top)
 
-    body = [_hatch(f"{chart_id}-h"), _text(0, 16, label, size=13, weight="600")]
+    body = [
+        _hatch(f"{chart_id}-h"),
+        _lines(
+            0,
+            16,
+            title_lines,
+            size=PANEL_TITLE_SIZE,
+            line_height=PANEL_TITLE_SIZE * 1.25,
+            weight="600",
+        ),
+    ]
     ticks = [top * f for f in (0, 0.5, 1)]
     for tick in ticks:
         body.append(
@@ -212,6 +327,28 @@ def trend_panel(
                 f'<polyline class="smoothed" points="{points}" fill="none" stroke="{SMOOTH}" '
                 'stroke-width="1.8" stroke-linejoin="round"/>'
             )
+    primary_ok = [
+        ok and r.get("primary_share") is not None for r, ok in zip(rows, valid, strict=True)
+    ]
+    for run in _runs(primary_ok):
+        if len(run) > 1:
+            points = " ".join(f"{_n(x(i))},{_n(y(rows[i]['primary_share']))}" for i in run)
+            body.append(
+                f'<polyline class="primary" points="{points}" fill="none" stroke="{PRIMARY}" '
+                'stroke-width="1.6" stroke-dasharray="5 2.5" stroke-linejoin="round"/>'
+            )
+    for i, ok in enumerate(primary_ok):
+        if ok:
+            r = rows[i]
+            half = 2.6 if i == count - 1 else 2.0
+            body.append(
+                f'<rect class="primary-point" x="{_n(x(i) - half)}" '
+                f'y="{_n(y(r["primary_share"]) - half)}" width="{_n(2 * half)}" '
+                f'height="{_n(2 * half)}" fill="{PRIMARY}"><title>{escape(r["week"])}: primary '
+                f"frame of {_pct(r['primary_share'], 1)} ({r['n_primary']}/{r['n_articles']}), "
+                f"95% CI {_pct(r['primary_ci_low'], 1)}–{_pct(r['primary_ci_high'], 1)}"
+                "</title></rect>"
+            )
     for i, ok in enumerate(valid):
         if ok:
             r = rows[i]
@@ -250,25 +387,41 @@ def trend_panel(
                 )
             )
     title = (
-        f"{label}: weekly share of in-scope articles with 95% Wilson band, 3-week smoothed "
-        f"share and weekly article counts, {rows[0]['week']} to {rows[-1]['week']}"
+        f"{label}: weekly share of in-scope stories carrying the frame with 95% Wilson band "
+        "and 3-week smoothed share, weekly share whose primary frame it is, and weekly story "
+        f"counts, {rows[0]['week']} to {rows[-1]['week']}"
     )
     return _svg(chart_id, width, height, title, body)
 
 
 def trend_legend(chart_id: str) -> str:
-    """Two rows of 150-unit cells, so the legend stays legible when scaled to a phone."""
+    """Two columns of entries, the second placed after the widest first-column text, so the
+    legend stays legible when scaled to a phone."""
+    size = 12.0
+    first = ("carries the frame, 95% interval", "primary frame", "too few stories")
+    second = ("3-week smoothed", "stories per week")
+    second_x = 24 + max(text_width(t, size) for t in first) + 18
     body = [_hatch(f"{chart_id}-h")]
     body.append(f'<rect x="0" y="5" width="18" height="12" fill="{ACCENT}" fill-opacity="0.14"/>')
     body.append(f'<circle cx="9" cy="11" r="2.6" fill="{ACCENT}"/>')
-    body.append(_text(24, 15, "weekly share, 95% interval", size=12))
-    body.append(f'<line x1="190" y1="11" x2="208" y2="11" stroke="{SMOOTH}" stroke-width="2"/>')
-    body.append(_text(214, 15, "3-week smoothed", size=12))
-    body.append(f'<rect x="3" y="28" width="12" height="12" fill="{BAR}"/>')
-    body.append(_text(24, 38, "stories per week", size=12))
-    body.append(f'<rect x="190" y="27" width="16" height="14" fill="url(#{chart_id}-h)"/>')
-    body.append(_text(214, 38, "too few stories", size=12))
-    return _svg(chart_id, 330, 44, "Legend of the trend charts", body, css_class="legend")
+    body.append(_text(24, 15, first[0], size=size))
+    body.append(
+        f'<line x1="0" y1="34" x2="18" y2="34" stroke="{PRIMARY}" stroke-width="1.6" '
+        'stroke-dasharray="5 2.5"/>'
+        f'<rect x="6.5" y="31.5" width="5" height="5" fill="{PRIMARY}"/>'
+    )
+    body.append(_text(24, 38, first[1], size=size))
+    body.append(f'<rect x="1" y="50" width="16" height="14" fill="url(#{chart_id}-h)"/>')
+    body.append(_text(24, 61, first[2], size=size))
+    body.append(
+        f'<line x1="{_n(second_x)}" y1="11" x2="{_n(second_x + 18)}" y2="11" '
+        f'stroke="{SMOOTH}" stroke-width="2"/>'
+    )
+    body.append(_text(second_x + 24, 15, second[0], size=size))
+    body.append(f'<rect x="{_n(second_x + 3)}" y="28" width="12" height="12" fill="{BAR}"/>')
+    body.append(_text(second_x + 24, 38, second[1], size=size))
+    width = second_x + 24 + max(text_width(t, size) for t in second) + 4
+    return _svg(chart_id, width, 68, "Legend of the trend charts", body, css_class="legend")
 
 
 def bar_chart(
@@ -279,34 +432,55 @@ def bar_chart(
     share_key: str,
     k_key: str,
     n_key: str,
+    reference_key: str | None = None,
+    reference_label: str = "",
 ) -> str:
-    """Horizontal bars of shares, each labelled with its share and k/n."""
-    label_width, bar_width, row_height = 160.0, 220.0, 24.0
-    width = label_width + bar_width + 112
-    height = row_height * len(rows) + 8
+    """Horizontal bars of shares: each row's label and "share (k/n)" on one line, the bar below,
+    so long labels get the full width (and stay legible when the chart shrinks to a phone).
+
+    With `reference_key`, a dark tick on each bar marks the reference share (e.g. the share in
+    the weeks before), explained by `reference_label` in a key under the bars.
+    """
+    width, size, bar_height, gap = 380.0, 12.5, 11.0, 9.0
+    line = size * 1.25
+    values = [f"{_pct(r[share_key], 1)} ({r[k_key]}/{r[n_key]})" for r in rows]
+    value_width = max([text_width(v, size) for v in values] or [0.0])
+    label_room = width - value_width - 12
     body = []
-    for index, r in enumerate(rows):
-        top = 4 + index * row_height
+    y = 2.0
+    for r, value in zip(rows, values, strict=True):
+        label_lines = wrap_text(str(r[label_key]), size, label_room)
+        first_baseline = y + size
+        body.append(_lines(0, first_baseline, label_lines, size=size, line_height=line))
+        body.append(_text(width, first_baseline, value, size=size, anchor="end", fill=INK))
+        bar_top = y + line * len(label_lines) + 2
         share = r[share_key] or 0.0
-        body.append(_text(label_width - 8, top + 16, str(r[label_key]), size=12.5, anchor="end"))
-        body.append(
-            f'<rect x="{_n(label_width)}" y="{_n(top + 4)}" width="{_n(bar_width)}" '
-            f'height="{_n(row_height - 8)}" fill="#f3f4f6"/>'
-        )
         colour = BAR if r[label_key] == "No frame" else ACCENT
         body.append(
-            f'<rect x="{_n(label_width)}" y="{_n(top + 4)}" width="{_n(bar_width * share)}" '
-            f'height="{_n(row_height - 8)}" fill="{colour}"/>'
+            f'<rect x="0" y="{_n(bar_top)}" width="{_n(width)}" height="{_n(bar_height)}" '
+            f'fill="#f3f4f6"/>'
         )
         body.append(
-            _text(
-                label_width + bar_width + 6,
-                top + 16,
-                f"{_pct(r[share_key], 1)} ({r[k_key]}/{r[n_key]})",
-                size=12.5,
-            )
+            f'<rect x="0" y="{_n(bar_top)}" width="{_n(width * share)}" '
+            f'height="{_n(bar_height)}" fill="{colour}"/>'
         )
-    return _svg(chart_id, width, height, title, body)
+        reference = r.get(reference_key) if reference_key else None
+        if reference is not None:
+            tick = width * reference
+            body.append(
+                f'<rect class="reference" x="{_n(max(0.0, tick - 1.25))}" y="{_n(bar_top - 3)}" '
+                f'width="2.5" height="{_n(bar_height + 6)}" fill="{INK}">'
+                f"<title>{escape(reference_label)}: {_pct(reference, 1)}</title></rect>"
+            )
+        y = bar_top + bar_height + gap
+    if reference_key and reference_label:
+        y += 4
+        body.append(
+            f'<rect x="0" y="{_n(y - 1)}" width="2.5" height="14" fill="{INK}"/>'
+            + _text(8, y + 10, reference_label, size=11.5, fill=MUTED)
+        )
+        y += 16
+    return _svg(chart_id, width, y + 2, title, body)
 
 
 def heatmap(
@@ -316,32 +490,55 @@ def heatmap(
     cells: dict[tuple[int, int], tuple[float | None, str]],
 ) -> str:
     """A square matrix: colour by share (0..1), each cell printing its own text; the diagonal
-    (a frame with itself) is drawn neutral so it does not dominate the colour scale."""
-    label_width, cell, header = 180.0, 72.0, 100.0
-    size = len(labels)
-    row_height = 34.0
-    width = label_width + cell * size + 90  # room for the last rotated column label
-    height = header + row_height * size + 4
+    (a frame with itself) is drawn neutral so it does not dominate the colour scale.
+
+    Row labels are wrapped to two lines and the label column is as wide as the longest line;
+    column labels are wrapped and slanted, and the header height and right margin are sized
+    from their estimated widths, so no label is clipped.
+    """
+    size, cell, row_height, angle = 12.0, 60.0, 36.0, 40.0
+    line = size * 1.15
+    row_lines = [wrap_text(label, size, 190) for label in labels]
+    label_width = max([text_width(t, size) for lines in row_lines for t in lines] or [0.0]) + 12
+    column_lines = [wrap_text(label, size, 150) for label in labels]
+    sin, cos = math.sin(math.radians(angle)), math.cos(math.radians(angle))
+    # A slanted label block runs up-right from its anchor: its longest line rises by w*sin
+    # and reaches w*cos to the right; each further line shifts the block down-right.
+    rises, reaches = [], []
+    for lines in column_lines:
+        longest = max(text_width(t, size) for t in lines)
+        extra = (len(lines) - 1) * line
+        rises.append(longest * sin + size * cos + extra * cos)
+        reaches.append(longest * cos + extra * sin + size)
+    header = max(rises or [0.0]) + 10
+    size_n = len(labels)
+    grid_right = label_width + cell * size_n
+    right_edge = max(
+        [label_width + (j + 0.5) * cell - 4 + reaches[j] for j in range(size_n)] or [grid_right]
+    )
+    width = max(grid_right, right_edge) + 6
+    height = header + row_height * size_n + 4
     body = []
-    for j, label in enumerate(labels):
-        cx = label_width + (j + 0.5) * cell
+    for j, lines in enumerate(column_lines):
+        cx = label_width + (j + 0.5) * cell - 4
+        cy = header - 6 - (len(lines) - 1) * line * cos
         body.append(
-            _text(
-                cx - 4,
-                header - 8,
-                label,
-                size=12,
-                anchor="start",
-                fill=INK,
-                extra=f' transform="rotate(-35 {_n(cx - 4)} {_n(header - 8)})"',
+            _lines(
+                cx,
+                cy,
+                lines,
+                size=size,
+                line_height=line,
+                extra=f' transform="rotate(-{angle:g} {_n(cx)} {_n(cy)})"',
             )
         )
-    for i, label in enumerate(labels):
+    for i, lines in enumerate(row_lines):
         top = header + i * row_height
+        first = top + row_height / 2 + 4 - (len(lines) - 1) * line / 2
         body.append(
-            _text(label_width - 8, top + row_height / 2 + 4, label, size=12.5, anchor="end")
+            _lines(label_width - 8, first, lines, size=size, line_height=line, anchor="end")
         )
-        for j in range(size):
+        for j in range(size_n):
             share, text = cells.get((i, j), (None, ""))
             diagonal = i == j
             alpha = 0.0 if share is None or diagonal else 0.06 + 0.84 * share
@@ -364,7 +561,7 @@ def heatmap(
                     fill="#ffffff" if dark else INK,
                 )
             )
-    return _svg(chart_id, width, height, title, body)
+    return _svg(chart_id, width, height, title, body, css_class="chart matrix-chart")
 
 
 def volume_chart(chart_id: str, volume: list[dict[str, Any]], min_articles: int) -> str:

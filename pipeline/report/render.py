@@ -9,7 +9,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from pipeline.report import charts
-from pipeline.report.analysis import ReportModel
+from pipeline.report.analysis import MEASURES, TRAILING_WEEKS, ReportModel, comparisons
 from pipeline.report.weeks import week_bounds
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -74,11 +74,17 @@ def build_charts(model: ReportModel) -> dict[str, str]:
         "volume": charts.volume_chart("chart-volume", model.volume, options.min_articles),
         "trend-legend": charts.trend_legend("chart-trend-legend"),
     }
+    title_rows = max([len(charts.panel_title_lines(f["label"])) for f in model.frames] or [1])
     for frame in model.frames:
         fid = frame["frame_id"]
         out[f"spark-{fid}"] = charts.sparkline(f"spark-{fid}", by_frame[fid], frame["label"])
         out[f"trend-{fid}"] = charts.trend_panel(
-            f"chart-trend-{fid}", frame["label"], by_frame[fid], model.volume, options.min_articles
+            f"chart-trend-{fid}",
+            frame["label"],
+            by_frame[fid],
+            model.volume,
+            options.min_articles,
+            title_rows=title_rows,
         )
     if model.frame_table:
         out["primary-share"] = charts.bar_chart(
@@ -89,6 +95,8 @@ def build_charts(model: ReportModel) -> dict[str, str]:
             "primary_share",
             "n_primary",
             "n_articles",
+            reference_key="primary_share_trailing",
+            reference_label=f"share in the {TRAILING_WEEKS} weeks before, pooled",
         )
     labels = [f["label"] for f in model.frames]
     index = {f["frame_id"]: i for i, f in enumerate(model.frames)}
@@ -134,6 +142,7 @@ def _context(model: ReportModel, svgs: dict[str, str], markdown: bool) -> dict[s
             group["cells"][row["frame_id"]] = row
         return sorted(groups.values(), key=lambda g: (-g["n_articles"], str(g["name"])))
 
+    headers = _comparison_headers(model)
     return {
         "m": model,
         "o": options,
@@ -142,10 +151,11 @@ def _context(model: ReportModel, svgs: dict[str, str], markdown: bool) -> dict[s
         "labels": labels,
         "svg": {k: Markup(v) for k, v in svgs.items()} if not markdown else svgs,
         "text_spark": {fid: charts.text_sparkline(rows) for fid, rows in series_by_frame.items()},
-        "tests_by_ref": {
-            ref: [t for t in model.tests if t["reference"] == ref]
-            for ref in ("last_week", "trailing_8_weeks")
-        },
+        "comparisons": headers,
+        "comparison_text": {h["key"]: h["sentence"] for h in headers},
+        "test_tables": _test_tables(model),
+        "n_tests": sum(t["p_value"] is not None for t in model.tests),
+        "measure_names": {"carries": "carries the frame", "primary": "primary frame"},
         "movers": _movers(model),
         "outlets_week": matrix(model.breakdowns["outlet_week"], "source_id"),
         "outlets_window": matrix(model.breakdowns["outlet_window"], "source_id"),
@@ -155,8 +165,53 @@ def _context(model: ReportModel, svgs: dict[str, str], markdown: bool) -> dict[s
     }
 
 
+def _comparison_headers(model: ReportModel) -> list[dict[str, str]]:
+    """What each comparison sets against what: a table `header` and a `sentence` for prose."""
+
+    def short(weeks: tuple[str, ...]) -> str:
+        return weeks[0][-3:] if len(weeks) == 1 else f"{weeks[0][-3:]}–{weeks[-1][-3:]}"
+
+    headers = []
+    for c in comparisons(model.options):
+        if len(c.weeks) > 1:
+            header = (
+                f"last {len(c.weeks)} weeks ({short(c.weeks)}) "
+                f"vs the {len(c.reference_weeks)} before ({short(c.reference_weeks)})"
+            )
+            sentence = f"the {header}"
+        else:
+            header = f"{c.label} ({short(c.reference_weeks)})"
+            sentence = f"this week {header}"
+        headers.append({"key": c.key, "label": c.label, "header": header, "sentence": sentence})
+    return headers
+
+
+def _test_tables(model: ReportModel) -> list[dict[str, Any]]:
+    """One table per measure: a row per frame, its tests keyed by comparison."""
+    tables = []
+    for measure, (_, meaning) in MEASURES.items():
+        rows: dict[str, dict[str, Any]] = {}
+        for test in model.tests:
+            if test["measure"] != measure:
+                continue
+            row = rows.setdefault(
+                test["frame_id"],
+                {"frame_id": test["frame_id"], "frame_label": test["frame_label"], "tests": {}},
+            )
+            row["tests"][test["reference"]] = test
+        tables.append(
+            {
+                "measure": measure,
+                "meaning": meaning,
+                "file": "tests" if measure == "carries" else f"tests_{measure}",
+                "rows": list(rows.values()),
+            }
+        )
+    return tables
+
+
 def _movers(model: ReportModel) -> list[dict[str, Any]]:
-    """One entry per frame that moved, with its tests against both references."""
+    """One entry per frame that moved, with every test of it that passed (both measures)."""
     entries: dict[str, dict[str, Any]] = {}
     for test in model.tests:
         if test["moved"]:
@@ -169,7 +224,8 @@ def _movers(model: ReportModel) -> list[dict[str, Any]]:
     result = sorted(entries.values(), key=lambda e: order.index(e["frame_id"]))
     for entry in result:
         entry["evidence"] = model.evidence.get(entry["frame_id"], [])
-        entry["direction"] = entry["tests"][0]["direction"]
+        directions = {t["direction"] for t in entry["tests"]}
+        entry["direction"] = directions.pop() if len(directions) == 1 else "mixed"
     return result
 
 

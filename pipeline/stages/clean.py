@@ -12,7 +12,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,13 +101,30 @@ def extract_page(archive_dir: str, page: PendingPage) -> ExtractedArticle:
     )
 
 
-def _extract_all(
-    archive_dir: Path, pages: Sequence[PendingPage], workers: int
-) -> list[ExtractedArticle]:
-    if workers <= 1 or len(pages) < 8:
-        return [extract_page(str(archive_dir), page) for page in pages]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(extract_page, [str(archive_dir)] * len(pages), pages, chunksize=8))
+class _Extractor:
+    """Extraction in worker processes, one batch ahead of the main process.
+
+    While the main process judges relevance (the model) and writes batch k, the workers already
+    extract batch k+1, so both cores stay busy.
+    """
+
+    def __init__(self, archive_dir: Path, workers: int) -> None:
+        self.archive_dir = str(archive_dir)
+        self.pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+
+    def submit(self, pages: Sequence[PendingPage]) -> list[Future[ExtractedArticle]] | Sequence[PendingPage]:
+        if self.pool is None:
+            return pages
+        return [self.pool.submit(extract_page, self.archive_dir, page) for page in pages]
+
+    def collect(self, submitted: list[Future[ExtractedArticle]] | Sequence[PendingPage]) -> list[ExtractedArticle]:
+        if self.pool is None:
+            return [extract_page(self.archive_dir, page) for page in submitted]  # type: ignore[arg-type]
+        return [future.result() for future in submitted]  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
 
 def _published(page: PendingPage, extracted: ExtractedArticle) -> tuple[datetime | None, str]:
@@ -269,28 +286,48 @@ def clean_pending(
     summary = CleanSummary()
     redo = {article_id_for(page.canonical_url) for page in pages}
     index = _duplicate_index(con, exclude=redo)
-    for batch in _batches(pages, batch_size):
-        extracted = _extract_all(archive_dir, batch, workers)
-        rows = [_article_row(page, article, index) for page, article in zip(batch, extracted, strict=True)]
-        _judge_relevance(rows, extracted, relevance)
-        con.execute("begin transaction")
-        try:
-            write_articles(con, rows)
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
-        for row in rows:
-            summary.pages += 1
-            if row["extraction_status"] == "ok":
-                summary.ok += 1
-                summary.in_scope += int(row["in_scope"])
-                if row["duplicate_kind"]:
-                    summary.duplicates[row["duplicate_kind"]] = summary.duplicates.get(row["duplicate_kind"], 0) + 1
-            else:
-                status = row["extraction_status"]
-                summary.failed[status] = summary.failed.get(status, 0) + 1
-        if progress:
-            progress(summary.pages, len(pages))
-        logger.info("cleaned %d/%d pages", summary.pages, len(pages))
+    batches = list(_batches(pages, batch_size))
+    extractor = _Extractor(archive_dir, workers if len(pages) >= 8 else 1)
+    try:
+        ahead = extractor.submit(batches[0]) if batches else []
+        for number, batch in enumerate(batches):
+            extracted = extractor.collect(ahead)
+            if number + 1 < len(batches):
+                ahead = extractor.submit(batches[number + 1])
+            _store_batch(con, batch, extracted, index, relevance, summary)
+            if progress:
+                progress(summary.pages, len(pages))
+            logger.info("cleaned %d/%d pages", summary.pages, len(pages))
+    finally:
+        extractor.close()
     return summary
+
+
+def _store_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: Sequence[PendingPage],
+    extracted: Sequence[ExtractedArticle],
+    index: DuplicateIndex,
+    relevance: RelevanceModel,
+    summary: CleanSummary,
+) -> None:
+    """Dedupe and judge one extracted batch, then write it in one transaction."""
+    rows = [_article_row(page, article, index) for page, article in zip(batch, extracted, strict=True)]
+    _judge_relevance(rows, extracted, relevance)
+    con.execute("begin transaction")
+    try:
+        write_articles(con, rows)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    for row in rows:
+        summary.pages += 1
+        if row["extraction_status"] == "ok":
+            summary.ok += 1
+            summary.in_scope += int(row["in_scope"])
+            if row["duplicate_kind"]:
+                summary.duplicates[row["duplicate_kind"]] = summary.duplicates.get(row["duplicate_kind"], 0) + 1
+        else:
+            status = row["extraction_status"]
+            summary.failed[status] = summary.failed.get(status, 0) + 1

@@ -41,6 +41,9 @@ def recorded_stage(
 ) -> Iterator[dict[str, Any]]:
     """Record a stage's start, end, outcome and row counts in core.stage_runs."""
     started = time.monotonic()
+    # This process can write the warehouse, so no other process is inside a stage: rows still
+    # 'running' were left by a killed run.
+    con.execute("update core.stage_runs set status = 'interrupted' where status = 'running'")
     con.execute(
         "insert or replace into core.stage_runs (run_id, stage, started_at, status) values (?, ?, ?, 'running')",
         [run_id, stage, _now()],

@@ -1,0 +1,124 @@
+"""Benchmark the whole cleaning stage: extraction + metadata + dedupe + relevance, pages/s and memory.
+
+Run by hand (not collected by pytest):
+
+    .venv/bin/python tests/bench/bench_clean.py --pages dev          # ../shared/eval/extraction pages
+    .venv/bin/python tests/bench/bench_clean.py --pages demo --n 5000 # the bench-scale demo site
+
+Pages are written to a WARC archive and indexed in a fresh warehouse exactly as the crawl stores
+them (core.pages + core.warc_records), then `clean_pending` runs with 1 and 2 extraction workers.
+Peak memory: the resident set of this process and of its largest worker process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipeline.archive import WarcArchive, sha256_hex
+from pipeline.relevance import RelevanceModel
+from pipeline.seeds import load_topic
+from pipeline.settings import DEFAULT_SEEDS_DIR
+from pipeline.stages.clean import clean_pending
+from pipeline.stages.embedding_cache import EmbeddingCache
+from pipeline.stages.runs import load_embedder
+from pipeline.urls import canonical_url
+from warehouse.db import warehouse
+
+REPO = Path(__file__).resolve().parents[2]
+EVAL_PAGES = REPO.parent / "shared" / "eval" / "extraction" / "pages"
+
+
+def dev_pages() -> list[tuple[str, bytes]]:
+    urls = json.loads((EVAL_PAGES / "urls.json").read_text())
+    pages = []
+    for path in sorted(EVAL_PAGES.glob("*.html.gz")):
+        name = path.name
+        pages.append((urls.get(name) or f"http://127.0.0.1/{name}", gzip.decompress(path.read_bytes())))
+    return pages
+
+
+def demo_pages(n: int) -> list[tuple[str, bytes]]:
+    """Fetch n article pages of the bench-scale demo site over loopback (not timed)."""
+    import urllib.request
+
+    from pipeline.demo_site import DemoSite, build_corpus
+
+    corpus = build_corpus(seed=7, scale="bench")
+    pages = []
+    with DemoSite(corpus) as site:
+        for article in corpus.articles[:n]:
+            url = site.base_urls[article.outlet_id] + article.path
+            with urllib.request.urlopen(url, timeout=30) as response:  # loopback only
+                pages.append((url, response.read()))
+    return pages
+
+
+def load_warehouse(workdir: Path, pages: list[tuple[str, bytes]]) -> None:
+    archive = WarcArchive(workdir / "archive", "bench", max_bytes=200_000_000)
+    now = datetime.now(UTC)
+    with warehouse(workdir / "fw.duckdb") as con:
+        con.execute("insert into core.sources (source_id, name) values ('bench', 'Bench') on conflict do nothing")
+        for url, body in pages:
+            record = archive.write_exchange(
+                url=url, method="GET", request_headers=[], status=200, reason="OK",
+                response_headers=[("Content-Type", "text/html; charset=utf-8")], body=body, fetched_at=now)
+            canonical = canonical_url(url)
+            con.execute("insert into core.warc_records values (?, 'bench', ?, ?, ?, ?, 200, 'text/html', ?, ?)",
+                        [record.record_id, url, record.warc_file, record.offset, record.length,
+                         record.payload_digest, now.replace(tzinfo=None)])
+            con.execute("insert into core.pages values (?, 'bench', ?, 200, 'text/html', ?, ?, ?, 'bench') "
+                        "on conflict do nothing",
+                        [canonical, url, sha256_hex(body), record.record_id, now.replace(tzinfo=None)])
+    archive.close()
+
+
+def peak_rss_mb() -> dict[str, int]:
+    """Peak resident memory of this process and of its largest worker process so far."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    return {"main": own, "largest_worker": worker}
+
+
+def run(workdir: Path, workers: int) -> dict:
+    embedder = load_embedder("", "torch", 32, 1)
+    topic = load_topic(DEFAULT_SEEDS_DIR / "topic.toml")
+    with warehouse(workdir / "fw.duckdb") as con:
+        con.execute("delete from core.articles")
+        con.execute("delete from core.embeddings")
+        cache = EmbeddingCache(con, embedder)
+        relevance = RelevanceModel(topic, cache.encode)
+        started = time.perf_counter()
+        summary = clean_pending(con, workdir / "archive", relevance, workers=workers)
+        seconds = time.perf_counter() - started
+    return {"workers": workers, "pages": summary.pages, "seconds": round(seconds, 1),
+            "pages_per_s": round(summary.pages / seconds, 2), "peak_rss_mb": peak_rss_mb(),
+            "ok": summary.ok, "in_scope": summary.in_scope, "duplicates": summary.duplicates}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", choices=["dev", "demo"], default="dev")
+    parser.add_argument("--n", type=int, default=5000, help="demo pages to fetch")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/fw-bench-clean"))
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    workdir = args.workdir / args.pages
+    if not (workdir / "fw.duckdb").exists():
+        workdir.mkdir(parents=True, exist_ok=True)
+        pages = dev_pages() if args.pages == "dev" else demo_pages(args.n)
+        load_warehouse(workdir, pages)
+    print(f"load average before: {os.getloadavg()}")
+    for workers in args.workers:
+        print(json.dumps(run(workdir, workers)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Benchmark the framing engine (run by hand, not collected by pytest).
+
+    PYTHONPATH=. .venv/bin/python tests/bench/bench_framing.py [--threads 1] [--passages 600] [--quality]
+
+Measures, each in a fresh subprocess so peak memory is its own:
+  - passages/s embedded: sentence-transformers' plain `model.encode` with default settings, our
+    Embedder on torch (length-sorted batches), ONNX Runtime, and ONNX Runtime with int8 weights;
+  - articles/s labelled end to end (split, embed, score) for each Embedder backend;
+  - peak resident memory of each run.
+With --quality it also reruns the quality protocol (tests/test_framing_quality.py) per backend,
+to show what the faster paths cost in macro-F1. Needs ../shared/eval/frames for real news text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+
+MODES = ("plain", "torch", "onnx", "onnx-int8")
+
+
+def news_passages(limit: int) -> list[str]:
+    """Passages as the pipeline makes them: frermann articles' body passages and gvfc headlines, mixed."""
+    from pipeline.framing.passages import split_text
+    from test_framing_quality import load_rows
+
+    long = [p.text for r in load_rows("frermann") for p in split_text(r.get("title"), r["text"])]
+    short = [r["text"] for r in load_rows("gvfc")]
+    mixed = long[: limit * 2 // 3] + short[: limit - limit * 2 // 3]
+    return mixed[:limit]
+
+
+def run_mode(mode: str, threads: int, n_passages: int, n_articles: int, cache_dir: str) -> dict:
+    import torch
+
+    torch.set_num_threads(threads)
+    texts = news_passages(n_passages)
+    out: dict = {"mode": mode, "threads": threads, "passages": len(texts),
+                 "mean_chars": round(sum(map(len, texts)) / len(texts))}
+    if mode == "plain":
+        from sentence_transformers import SentenceTransformer
+
+        from pipeline.framing.embed import default_model_path
+
+        model = SentenceTransformer(str(default_model_path()), device="cpu", local_files_only=True)
+        model.encode(texts[:8])  # warm-up
+        start = time.perf_counter()
+        model.encode(texts)
+        out["passages_per_s"] = round(len(texts) / (time.perf_counter() - start), 1)
+    else:
+        from pipeline.framing.codebook import load_codebook
+        from pipeline.framing.embed import Embedder
+        from pipeline.framing.labeler import embed_texts, label_embedded
+        from pipeline.framing.model import FrameModel
+        from test_framing_quality import load_rows
+
+        embedder = Embedder(backend=mode, threads=threads, cache_dir=cache_dir)
+        embedder.encode(texts[:8])  # warm-up
+        start = time.perf_counter()
+        embedder.encode(texts)
+        out["passages_per_s"] = round(len(texts) / (time.perf_counter() - start), 1)
+        rows = load_rows("frermann")[:n_articles]
+        model = FrameModel(load_codebook(REPO / "seeds" / "codebooks" / "frermann.toml"), embedder)
+        start = time.perf_counter()
+        label_embedded(model, embed_texts(rows, embedder))
+        out["articles_per_s"] = round(len(rows) / (time.perf_counter() - start), 2)
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return out
+
+
+def quality(mode: str, threads: int, cache_dir: str) -> dict:
+    from pipeline.framing.embed import Embedder
+    from test_framing_quality import DATASETS, label_dataset, score
+
+    embedder = Embedder(backend=mode, threads=threads, cache_dir=cache_dir)
+    tmp = Path(tempfile.mkdtemp())
+    results = {}
+    for dataset in DATASETS:
+        preds = label_dataset(dataset, embedder)
+        results[dataset] = {m: {k: v for k, v in score(dataset, p, tmp).items() if not k.endswith("_std")}
+                            for m, p in preds.items()}
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--passages", type=int, default=600)
+    parser.add_argument("--articles", type=int, default=40)
+    parser.add_argument("--quality", action="store_true", help="also rerun the quality protocol per backend")
+    parser.add_argument("--cache-dir", default=None, help="ONNX export cache [default: a temporary dir]")
+    parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--child-quality", choices=MODES[1:], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    cache_dir = args.cache_dir or tempfile.mkdtemp(prefix="framewatch-onnx-")
+    if args.child:
+        print(json.dumps(run_mode(args.child, args.threads, args.passages, args.articles, cache_dir)))
+        return 0
+    if args.child_quality:
+        print(json.dumps(quality(args.child_quality, args.threads, cache_dir)))
+        return 0
+
+    def child(*extra: str) -> dict:
+        cmd = [sys.executable, __file__, "--threads", str(args.threads), "--passages", str(args.passages),
+               "--articles", str(args.articles), "--cache-dir", cache_dir, *extra]
+        done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    # Export/quantise once outside the timed runs.
+    for mode in ("onnx", "onnx-int8"):
+        child("--child", mode)
+    speed = [child("--child", mode) for mode in MODES]
+    plain = speed[0]["passages_per_s"]
+    print(f"{'mode':<10} {'passages/s':>10} {'x plain':>8} {'articles/s':>10} {'peak MB':>8}")
+    for row in speed:
+        print(f"{row['mode']:<10} {row['passages_per_s']:>10} {row['passages_per_s'] / plain:>8.2f} "
+              f"{row.get('articles_per_s', '-'):>10} {row['peak_rss_mb']:>8}")
+    print(f"({speed[0]['passages']} passages, mean {speed[0]['mean_chars']} chars, {args.threads} thread(s))")
+    if args.quality:
+        for mode in MODES[1:]:
+            print(mode, json.dumps(child("--child-quality", mode)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

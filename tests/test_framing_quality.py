@@ -1,0 +1,122 @@
+"""Framing quality gate: zero-shot and calibrated scores on real labelled news must not drop.
+
+Protocol (the same as tests/quality/framing_baseline.json was measured with): each development
+file of ../shared/eval/frames is cut into K folds by a hash of the row id; for each fold a
+calibration is trained on the other folds and the fold is labelled with it, so no row is ever
+scored by a model that saw its label. Zero-shot labels use the codebook only. Predictions are
+scored by the evaluation's own scorer (../shared/eval/score_frames.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+FRAMES_DIR = SHARED / "eval" / "frames"
+SCORER = SHARED / "eval" / "score_frames.py"
+BASELINE = REPO / "tests" / "quality" / "framing_baseline.json"
+DATASETS = ("gvfc", "frac", "frermann")
+FOLDS = 5
+NOISE_MARGIN = 0.03  # the README: with a few hundred items, differences under ~0.03 are noise
+METRICS = ("macro_f1", "micro_f1", "primary_accuracy", "primary_macro_f1")
+
+
+def fold_of(dataset: str, row_id: Any, folds: int = FOLDS) -> int:
+    return int(hashlib.sha256(f"{dataset}:{row_id}".encode()).hexdigest(), 16) % folds
+
+
+def load_rows(dataset: str) -> list[dict[str, Any]]:
+    path = FRAMES_DIR / f"{dataset}.dev.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf8").splitlines() if line.strip()]
+
+
+def label_dataset(dataset: str, embedder, embedded=None, folds: int = FOLDS) -> dict[str, list[dict]]:
+    """Zero-shot and cross-fitted calibrated predictions for every row of a development file."""
+    from pipeline.framing.codebook import load_codebook
+    from pipeline.framing.labeler import calibrate_on_rows, embed_texts, label_embedded
+    from pipeline.framing.model import FrameModel
+
+    rows = load_rows(dataset)
+    embedded = embedded if embedded is not None else embed_texts(rows, embedder)
+    model = FrameModel(load_codebook(REPO / "seeds" / "codebooks" / f"{dataset}.toml"), embedder)
+    zero_shot = [_pred(r, a) for r, a in zip(rows, label_embedded(model, embedded), strict=True)]
+    calibrated: list[dict | None] = [None] * len(rows)
+    assignment = [fold_of(dataset, r["id"], folds) for r in rows]
+    for k in range(folds):
+        train = [i for i, f in enumerate(assignment) if f != k]
+        test = [i for i, f in enumerate(assignment) if f == k]
+        fitted = FrameModel(model.codebook, embedder)
+        fitted.use_calibration(calibrate_on_rows(fitted, [rows[i] for i in train], [embedded[i] for i in train]))
+        for i, result in zip(test, label_embedded(fitted, [embedded[i] for i in test]), strict=True):
+            calibrated[i] = _pred(rows[i], result)
+    return {"zero_shot": zero_shot, "calibrated": calibrated}
+
+
+def _pred(row: dict, result) -> dict:
+    return {"id": row["id"], "frames": result.present, "primary": result.primary}
+
+
+def score(dataset: str, preds: list[dict], tmp_dir: Path) -> dict[str, float]:
+    pred_path = tmp_dir / f"{dataset}.pred.jsonl"
+    pred_path.write_text("".join(json.dumps(p) + "\n" for p in preds), encoding="utf8")
+    out = subprocess.run(
+        [sys.executable, str(SCORER), "--gold", str(FRAMES_DIR / f"{dataset}.dev.jsonl"),
+         "--pred", str(pred_path), "--json", "--bootstrap", "200"],
+        check=True, capture_output=True, text=True,
+    )
+    result = json.loads(out.stdout)
+    return {k: round(v, 4) for k, v in result.items() if k in METRICS or k.removesuffix("_std") in METRICS}
+
+
+pytestmark = pytest.mark.skipif(not FRAMES_DIR.is_dir() or not SCORER.exists(),
+                                reason="../shared/eval/frames is not present")
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    from pipeline.framing.embed import Embedder
+
+    # Both cores: frermann's 212 long articles (~1,400 passages) dominate the run time.
+    return Embedder(threads=2)
+
+
+@pytest.fixture(scope="module")
+def predictions(embedder):
+    """Embeddings are the slow part: made once per dataset for the whole module."""
+    cache: dict[str, dict[str, list[dict]]] = {}
+
+    def get(dataset: str) -> dict[str, list[dict]]:
+        if dataset not in cache:
+            cache[dataset] = label_dataset(dataset, embedder)
+        return cache[dataset]
+
+    return get
+
+
+@pytest.mark.parametrize("mode", ["zero_shot", "calibrated"])
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_framing_quality_holds(dataset, mode, predictions, tmp_path):
+    baseline = json.loads(BASELINE.read_text(encoding="utf8"))[dataset][mode]
+    measured = score(dataset, predictions(dataset)[mode], tmp_path)
+    drops = {
+        metric: (baseline[metric], measured[metric])
+        for metric in METRICS
+        if metric in baseline and measured[metric] < baseline[metric] - NOISE_MARGIN
+    }
+    assert not drops, f"{dataset} {mode}: scores fell more than {NOISE_MARGIN} below baseline: {drops}"
+
+
+def test_calibration_beats_zero_shot_where_labels_help(predictions, tmp_path):
+    # Calibration must earn its keep on the set whose headlines the zero-shot codebook reads worst.
+    preds = predictions("gvfc")
+    zero_shot = score("gvfc", preds["zero_shot"], tmp_path)
+    calibrated = score("gvfc", preds["calibrated"], tmp_path)
+    assert calibrated["primary_accuracy"] > zero_shot["primary_accuracy"] + 0.1
