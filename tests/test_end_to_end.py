@@ -1,7 +1,8 @@
-"""The whole pipeline on the small demo news site: `framewatch run` -> DuckDB rows -> report.
+"""The README's main job: `framewatch demo` on the demo news site -> DuckDB rows -> report.
 
-One real run (Scrapy subprocess, trafilatura, the real model, Prefect's temporary server) is
-shared by the tests of this module; the last test runs it a second time over the unchanged site.
+One real run (the demo site on loopback, a Scrapy subprocess, trafilatura, the real model,
+Prefect's temporary server) is shared by the tests of this module; the last test runs the demo a
+second time over the unchanged site.
 """
 
 from __future__ import annotations
@@ -16,19 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.demo_site import DemoSite, build_corpus
+from pipeline.demo_site import build_corpus
 from pipeline.urls import canonical_url
 
 REPO = Path(__file__).resolve().parents[1]
-
-CONFIG = """\
-[crawl]
-download_delay = 0.0
-autothrottle = false
-concurrent_requests_per_domain = 4
-timeout_seconds = 10
-"""
-
 
 def run_cli(*args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
@@ -36,19 +28,18 @@ def run_cli(*args: str, cwd: Path, timeout: float = 900) -> subprocess.Completed
                           capture_output=True, text=True, timeout=timeout)
 
 
+PORT = "18811"  # not the demo's default, so a user's running demo does not collide
+
+
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
-    """Serve the small demo site, run the pipeline once, keep the site up for a re-run."""
+    """Run `framewatch demo` once at demo scale; the corpus is rebuilt here to know the truth."""
     workdir = tmp_path_factory.mktemp("e2e")
-    (workdir / "framewatch.toml").write_text(CONFIG)
-    corpus = build_corpus(seed=7, scale="small")
-    with DemoSite(corpus) as site:
-        sources = workdir / "sources.toml"
-        site.write_sources_toml(sources)
-        first = run_cli("--config", str(workdir / "framewatch.toml"), "run", "--workdir", str(workdir),
-                        "--sources", str(sources), cwd=workdir)
-        assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-6000:]
-        yield {"workdir": workdir, "corpus": corpus, "site": site, "sources": sources, "output": first.stdout}
+    first = run_cli("demo", "--workdir", str(workdir), "--port", PORT, cwd=workdir)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-6000:]
+    corpus = build_corpus(seed=7, scale="demo")
+    homepages = dict(query(workdir, "select source_id, homepage from core.sources"))
+    return {"workdir": workdir, "corpus": corpus, "homepages": homepages, "output": first.stdout}
 
 
 def query(workdir: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -59,8 +50,8 @@ def query(workdir: Path, sql: str, params: list | None = None) -> list[tuple]:
         con.close()
 
 
-def _url(site, article) -> str:
-    return canonical_url(site.base_urls[article.outlet_id] + article.path)
+def _url(homepages: dict[str, str], article) -> str:
+    return canonical_url(homepages[article.outlet_id].rstrip("/") + article.path)
 
 
 def test_prints_where_database_and_report_are(demo_run):
@@ -73,14 +64,14 @@ def test_prints_where_database_and_report_are(demo_run):
 
 
 def test_every_demo_article_is_one_row(demo_run):
-    corpus, site = demo_run["corpus"], demo_run["site"]
+    corpus, site = demo_run["corpus"], demo_run["homepages"]
     expected = {_url(site, a) for a in corpus.articles}
     stored = {row[0] for row in query(demo_run["workdir"], "select canonical_url from articles")}
     assert stored == expected  # URL variants collapsed, private section not crawled
 
 
 def test_relevance_agrees_with_the_planted_topics(demo_run):
-    corpus, site = demo_run["corpus"], demo_run["site"]
+    corpus, site = demo_run["corpus"], demo_run["homepages"]
     truth = {_url(site, a): a.on_topic for a in corpus.articles}
     rows = query(demo_run["workdir"], "select canonical_url, in_scope from articles")
     agreement = sum(truth[url] == bool(in_scope) for url, in_scope in rows) / len(rows)
@@ -88,7 +79,7 @@ def test_relevance_agrees_with_the_planted_topics(demo_run):
 
 
 def test_wire_copies_are_linked_not_counted_twice(demo_run):
-    corpus, site = demo_run["corpus"], demo_run["site"]
+    corpus, site = demo_run["corpus"], demo_run["homepages"]
     by_key = {a.key: a for a in corpus.articles}
     copies = [a for a in corpus.articles if a.wire_of]
     assert copies, "the small demo site must carry wire copies"
@@ -100,7 +91,7 @@ def test_wire_copies_are_linked_not_counted_twice(demo_run):
 
 
 def test_known_articles_get_their_planted_frames(demo_run):
-    corpus, site = demo_run["corpus"], demo_run["site"]
+    corpus, site = demo_run["corpus"], demo_run["homepages"]
     on_topic = {_url(site, a): a for a in corpus.articles if a.on_topic}
     rows = query(demo_run["workdir"],
                  "select a.canonical_url, f.frame_id from article_frames as f "
@@ -139,8 +130,7 @@ def test_relabel_after_a_codebook_change_embeds_nothing(demo_run, tmp_path):
     codebook = (REPO / "seeds" / "frames.toml").read_text(encoding="utf-8")
     changed = tmp_path / "frames.toml"
     changed.write_text(codebook.replace('version = "', 'version = "relabel-test-', 1), encoding="utf-8")
-    result = run_cli("--config", str(workdir / "framewatch.toml"), "frames", "relabel", "--workdir", str(workdir),
-                     "--codebook", str(changed), cwd=workdir)
+    result = run_cli("frames", "relabel", "--workdir", str(workdir), "--codebook", str(changed), cwd=workdir)
     assert result.returncode == 0, result.stderr[-4000:]
     outcome = json.loads(result.stdout[: result.stdout.rindex("}") + 1])
     assert outcome["embedded"] == 0 and outcome["articles"] > 0
@@ -151,12 +141,20 @@ def test_relabel_after_a_codebook_change_embeds_nothing(demo_run, tmp_path):
     assert codebook_versions[0][0].startswith("relabel-test-")
 
 
+def test_report_flags_the_planted_regulation_rise(demo_run):
+    report = demo_run["workdir"] / "reports" / demo_run["corpus"].weeks[-1]
+    tests = [row for name in ("tests.json", "tests_primary.json")
+             for row in json.loads((report / "data" / name).read_text())]
+    flagged = {(row["frame_id"], row["measure"]) for row in tests if row["moved"]}
+    assert ("regulation", "primary") in flagged, flagged
+    assert not any(frame == "not_a_race" for frame, _ in flagged)
+
+
 def test_second_run_over_unchanged_site_adds_nothing(demo_run):
     workdir = demo_run["workdir"]
     tables = ["core.pages", "core.articles", "core.passages", "core.frame_labels", "core.embeddings"]
     before = {t: query(workdir, f"select count(*) from {t}")[0][0] for t in tables}
-    again = run_cli("--config", str(workdir / "framewatch.toml"), "run", "--workdir", str(workdir),
-                    "--sources", str(demo_run["sources"]), cwd=workdir)
+    again = run_cli("demo", "--workdir", str(workdir), "--port", PORT, cwd=workdir)
     assert again.returncode == 0, again.stderr[-6000:]
     after = {t: query(workdir, f"select count(*) from {t}")[0][0] for t in tables}
     assert after == before

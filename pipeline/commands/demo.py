@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -24,11 +26,14 @@ concurrent_requests_per_domain = 4
 @click.option("--scale", type=click.Choice(["small", "demo"]), default="demo", show_default=True,
               help="Size of the synthetic news site.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic corpus.")
-def command(workdir: str, scale: str, seed: int) -> None:
+@click.option("--port", type=int, default=18711, show_default=True,
+              help="Base port of the demo outlets (outlet i listens on port+i). Fixed, so that a "
+                   "second demo run finds the same URLs and fetches only what changed.")
+def command(workdir: str, scale: str, seed: int, port: int) -> None:
     """Start the local demo news site, crawl it, clean, frame, and write the weekly report."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.pipeline import pipeline_flow
-    from pipeline.demo_site import DemoSite, build_corpus
+    from pipeline.demo_site import build_corpus
 
     folder = Path(workdir).resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -36,10 +41,28 @@ def command(workdir: str, scale: str, seed: int) -> None:
     if not config.exists():
         config.write_text(DEMO_CONFIG, encoding="utf-8")
     corpus = build_corpus(seed=seed, scale=scale)
-    with DemoSite(corpus) as site:
+    with serving(corpus, port) as site:
         sources = folder / "demo-sources.toml"
         site.write_sources_toml(sources)
         click.echo(f"Demo news site: {len(site.base_urls)} outlets on loopback, "
                    f"{len(corpus.articles)} synthetic articles", err=True)
         result = pipeline_flow(config=str(config), workdir=str(folder), sources_file=str(sources))
     print_outcome(result)
+
+
+@contextmanager
+def serving(corpus, port: int) -> Iterator:
+    """The demo site on its fixed ports, or a clear error when they are taken."""
+    from pipeline.demo_site import DemoSite
+
+    site = DemoSite(corpus, port=port)
+    try:
+        site.start()
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot serve the demo site on ports {port}-{port + len(corpus.outlets) - 1}: {error}; "
+            "pick other ports with --port") from error
+    try:
+        yield site
+    finally:
+        site.stop()
