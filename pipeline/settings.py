@@ -40,6 +40,15 @@ class CrawlSettings:
     max_pages_per_source: int = 0  # 0: no limit
     warc_max_bytes: int = 500_000_000
     log_level: str = "INFO"
+    # After this many URLs of a host fail in a row, back off, then skip the host for the run.
+    host_max_failures: int = 5
+    # A Retry-After longer than this (seconds) is not waited for: the host is skipped this run.
+    max_retry_after: float = 120.0
+    # Scale-out: a shared Redis frontier (scrapy-redis) is a settings change, e.g.
+    # scheduler = "scrapy_redis.scheduler.Scheduler", dupefilter = "scrapy_redis.dupefilter.RFPDupeFilter".
+    scheduler: str = ""
+    dupefilter: str = ""
+    redis_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -80,12 +80,12 @@ def scrapy_settings(settings: Settings, *, run_id: str, sources_path: str | Path
         "FRAMEWATCH_WARC_MAX_BYTES": crawl.warc_max_bytes,
         "FRAMEWATCH_MAX_PAGES_PER_SOURCE": crawl.max_pages_per_source,
     }
-    # Optional scale-out and politeness knobs, read when the settings define them.
+    # Politeness limits and the scale-out switches (empty strings leave Scrapy's defaults).
     for field, key in (("scheduler", "SCHEDULER"), ("dupefilter", "DUPEFILTER_CLASS"),
                        ("redis_url", "REDIS_URL"),
                        ("host_max_failures", "FRAMEWATCH_HOST_MAX_FAILURES"),
                        ("max_retry_after", "FRAMEWATCH_MAX_RETRY_AFTER")):
-        value = getattr(crawl, field, None)
+        value = getattr(crawl, field)
         if value:
             values[key] = value
     return values

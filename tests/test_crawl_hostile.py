@@ -160,11 +160,11 @@ def test_politeness_crawl_delay_retry_after_and_failing_hosts(tmp_path: Path) ->
     # Crawl-delay: 0.5 (AutoThrottle alone would go down to ~0.01 s). Scrapy spaces the starts
     # of downloads; the server notes arrivals with thread-scheduling noise on a busy machine,
     # which shortens one gap by what it adds to the next: judge spans, not single gaps.
-    assert (times[-1] - times[0]) / (len(times) - 1) >= 0.48, times
-    assert all(c - a >= 0.95 for a, _, c in zip(times, times[1:], times[2:], strict=False)), times
+    assert (times[-1] - times[0]) / (len(times) - 1) >= 0.45, times
+    assert all(c - a >= 0.85 for a, _, c in zip(times, times[1:], times[2:], strict=False)), times
 
     (first, second) = waiting.times_for(waiting_paths[0])
-    assert second - first >= 1.9  # Retry-After: 2
+    assert second - first >= 1.8  # Retry-After: 2 (without it: a few ms)
     assert status[waiting.url(waiting_paths[0])].startswith("new")
 
     outcomes = [status[failing.url(p)] for p in failing_paths]
