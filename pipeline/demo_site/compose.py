@@ -9,6 +9,7 @@ little more than their subject.
 from __future__ import annotations
 
 import random
+import re
 from datetime import datetime
 
 from pipeline.demo_site.grammar import render
@@ -77,6 +78,13 @@ class SlotFiller(dict):
             return self._person(key[: -len("_short")])[1]
         return super().__getitem__(key)
 
+    def close_appositions(self, text: str) -> str:
+        """A comma after a mid-sentence "Name, role at Org": "..., role at Org, said"."""
+        for full, _ in self._people.values():
+            if "," in full:
+                text = re.sub(rf"{re.escape(full)}(?= \w)", f"{full},", text)
+        return text
+
     def _person(self, key: str) -> tuple[str, str]:
         if key not in self._people:
             taken = {short for _, short in self._people.values()}
@@ -118,7 +126,7 @@ class SlotFiller(dict):
 
 def fill(template: str, rng: random.Random, slots: SlotFiller) -> str:
     """One sentence from a template, with this article's slot values."""
-    return render(template, rng, slots)
+    return slots.close_appositions(render(template, rng, slots))
 
 
 _HEADLINE_FORMS = (
