@@ -180,7 +180,9 @@ def _extract(
     # one parse serves every step: trafilatura copies the tree, the metadata rules only read it
     page = read_page_info(tree, url)
     title = clean_title(page)
-    body = extract_body(tree, url, titles=[t for t in (title, *title_candidates(page).values()) if t])
+    body = extract_body(
+        tree, url, titles=[t for t in (title, *title_candidates(page).values()) if t]
+    )
     paragraphs = body.paragraphs
     article_text = "\n\n".join(paragraphs)
     n_words = len(_WORD.findall(article_text))

@@ -239,6 +239,148 @@ def test_bylines_become_person_names(bylines: list[str], expected: tuple[str, ..
     assert clean_author_names(bylines) == expected
 
 
+def _meta_page(head: str, body_top: str = "", url_host: str = "example.com") -> ExtractedArticle:
+    body = body_top + "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    html = (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>{head}</head>"
+        f"<body><article>{body}</article></body></html>"
+    )
+    return extract_article(html, f"https://www.{url_host}/2026/04/01/story", now=NOW)
+
+
+def _ld(obj: dict) -> str:
+    return f'<script type="application/ld+json">{json.dumps(obj)}</script>'
+
+
+def test_title_prefers_og_title_and_cleans_the_others() -> None:
+    chosen = _meta_page(
+        "<title>Chip race heats up in Asia | Example News</title>"
+        "<meta property='og:title' content='Chip race heats up'>"
+        + _ld({"@type": "NewsArticle", "headline": "Chip race heats up in Asia"})
+    )
+    assert chosen.title == "Chip race heats up"
+    # without og:title: the JSON-LD headline, its entities decoded once more
+    escaped = _meta_page(
+        "<title>x</title>"
+        + _ld({"@type": "NewsArticle", "headline": "Mexico&#8217;s ‘illogical’ tariffs"})
+    )
+    assert escaped.title == "Mexico’s ‘illogical’ tariffs"
+    # a section suffix that the other declarations lack goes ("- National")
+    suffixed = _meta_page(
+        "<title>Russia hits Kyiv with missile - National</title>"
+        "<meta property='og:title' content='Russia hits Kyiv with missile - National'>",
+        body_top="<h1>Russia hits Kyiv with missile</h1>",
+    )
+    assert suffixed.title == "Russia hits Kyiv with missile"
+
+
+def test_h1_kicker_and_login_headings_are_not_the_title() -> None:
+    result = _meta_page(
+        "<title>Example News</title>",
+        body_top=(
+            "<h1>Log In</h1><h1 class='article-title'><span class='article-title__overline'>Middle East</span>"
+            "<span class='sr-only'> - </span><span>Restraint has much to do with the USA</span></h1>"
+        ),
+    )
+    assert result.title == "Restraint has much to do with the USA"
+
+
+@pytest.mark.parametrize(
+    ("head", "body_top", "host", "expected"),
+    [
+        # dc.creator comes one tag per person, "Last, First"
+        (
+            "<meta name='dc.creator' content='Tollefson, Jeff'><meta name='dc.creator' content='You, Xiaoying'>",
+            "",
+            "example.com",
+            ("Jeff Tollefson", "Xiaoying You"),
+        ),
+        # a declared JSON-LD Person is kept as credited, even a newsroom credit naming the site
+        (
+            _ld(
+                {
+                    "@type": "NewsArticle",
+                    "author": [{"@type": "Person", "name": "Guardian staff reporter"}],
+                }
+            )
+            + "<meta property='og:site_name' content='The Guardian'>"
+            + "<meta property='article:author' content='Associated Press in Valencia'>",
+            "",
+            "theguardian.com",
+            ("Guardian staff reporter",),
+        ),
+        # an agency named as the author outranks the site name in <meta name=author>
+        (
+            _ld({"@type": "NewsArticle", "author": [{"@type": "Organization", "name": "dpa"}]})
+            + "<meta name='author' content='Example Zeitung'>",
+            "<div class='teaser-author'>Von Christoph Reisinger</div>",
+            "example-zeitung.de",
+            ("dpa",),
+        ),
+        # names under a "Von:" label, and a byline element naming a person over the site's own name
+        (
+            "<meta name='author' content='example.com'>",
+            "<ul><li>Von: <a href='/b'>Bill MCCARTHY</a>, <a href='/m'>Marisha GOLDHAMER</a></li></ul>",
+            "example.com",
+            ("Bill MCCARTHY", "Marisha GOLDHAMER"),
+        ),
+        (
+            _ld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "ORF.at"}})
+            + "<meta property='og:site_name' content='ORF.at'>",
+            "<div class='byline'>red, ORF.at/Agenturen</div>",
+            "orf.at",
+            ("ORF.at",),
+        ),
+    ],
+)
+def test_author_sources_in_order(
+    head: str, body_top: str, host: str, expected: tuple[str, ...]
+) -> None:
+    assert _meta_page(head, body_top, host).authors == expected
+
+
+def test_article_split_by_an_ad_is_recovered_whole() -> None:
+    part = "<div class='article-body'>{}</div>"
+    first = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    rest = [
+        (
+            "Analysts expect the contest to shape trade policy for a decade, with supply chains "
+            "moved to friendly countries and new rules on which customers may buy fast processors."
+        ),
+        (
+            "Smaller economies are caught in the middle and must decide which suppliers they trust, "
+            "a choice that officials in several capitals describe as the hardest of their careers."
+        ),
+    ]
+    second = "".join(f"<p>{p}</p>" for p in rest)
+    html = (
+        "<html><head><title>Chips</title></head><body><main>"
+        + part.format(first)
+        + "<div class='ad-slot'><a href='/promo'>Advertisement: buy shoes now</a></div>"
+        + "<aside><h3>More</h3><ul><li><a href='/x'>Story x</a></li></ul></aside>"
+        + part.format(second)
+        + "</main></body></html>"
+    )
+    result = extract_article(html, now=NOW)
+    assert result.ok
+    for paragraph in PARAGRAPHS + rest:
+        assert paragraph in result.paragraphs
+    assert result.paragraphs.index(PARAGRAPHS[0]) < result.paragraphs.index(rest[-1])
+    assert "Advertisement" not in result.text
+
+
+def test_scripts_and_noscript_are_not_visible_text() -> None:
+    html = (
+        "<html><body><script>var story = 'a long story in a script tag';</script>"
+        "<noscript><p>Please enable JavaScript to read this story.</p></noscript></body></html>"
+    )
+    result = extract_article(html, now=NOW)
+    assert (result.status, result.reason) == (
+        "no_article",
+        "page has no visible text (only markup or scripts)",
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # framewatch extract
 

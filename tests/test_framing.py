@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,7 @@ from pipeline.commands.label import command as label_command
 from pipeline.errors import FramewatchError, ModelIntegrityError, SeedError
 from pipeline.framing import embed
 from pipeline.framing.calibrate import Calibration, evaluate, fit_calibration
-from pipeline.framing.codebook import fold_label, load_codebook, parse_codebook
+from pipeline.framing.codebook import fold_label, load_codebook
 from pipeline.framing.embed import Embedder
 from pipeline.framing.labeler import calibrate_on_rows, embed_texts
 from pipeline.framing.model import FrameModel
@@ -106,7 +105,9 @@ def test_codebook_loads_and_fingerprints(tmp_path):
     cb = load_codebook(path)
     assert cb.frame_ids == ["economy", "health", "sport"]
     assert cb.multi_label is True
-    assert cb.frame("health").negatives == ("The drug maker's shares rose on strong quarterly profits.",)
+    assert cb.frame("health").negatives == (
+        "The drug maker's shares rose on strong quarterly profits.",
+    )
     assert cb.fingerprint == load_codebook(path).fingerprint
     changed = tmp_path / "changed.toml"
     changed.write_text(path.read_text().replace("Money, costs", "Money, wages"), encoding="utf8")
@@ -122,16 +123,42 @@ def test_codebook_loads_and_fingerprints(tmp_path):
     [
         (lambda t: t.replace("[codebook]", "[book]"), "codebook", "missing [codebook] table"),
         (lambda t: t.replace('id = "tiny"', 'id = "Tiny Book"'), "codebook.id", "not a slug"),
-        (lambda t: t.replace("multi_label = true", 'multi_label = "yes"'), "codebook.multi_label", "true or false"),
+        (
+            lambda t: t.replace("multi_label = true", 'multi_label = "yes"'),
+            "codebook.multi_label",
+            "true or false",
+        ),
         (lambda t: t.replace('id = "health"', 'id = "economy"'), "frames[1].id", "duplicate id"),
-        (lambda t: t.replace('label = "Sport"', 'label = "economy"'), "frames[2].label", "same as frames[0].label"),
-        (lambda t: t.replace('definition = "Games', 'definitio = "Games'), "frames[2].definition", "required"),
-        (lambda t: t.replace(
-            'exemplars = ["The striker scored twice as United won the match.", "The team lifted the championship trophy.", "Fans cheered the players after the final whistle."]',
-            "exemplars = []"), "frames[2].exemplars", "at least one"),
-        (lambda t: t.replace('"The team lifted the championship trophy."', "42"), "frames[2].exemplars[1]", "non-empty string"),
-        (lambda t: t.replace('negatives = ["', 'negatives = "').replace('profits."]', 'profits."'),
-         "frames[1].negatives", "list of strings"),
+        (
+            lambda t: t.replace('label = "Sport"', 'label = "economy"'),
+            "frames[2].label",
+            "same as frames[0].label",
+        ),
+        (
+            lambda t: t.replace('definition = "Games', 'definitio = "Games'),
+            "frames[2].definition",
+            "required",
+        ),
+        (
+            lambda t: t.replace(
+                'exemplars = ["The striker scored twice as United won the match.", "The team lifted the championship trophy.", "Fans cheered the players after the final whistle."]',
+                "exemplars = []",
+            ),
+            "frames[2].exemplars",
+            "at least one",
+        ),
+        (
+            lambda t: t.replace('"The team lifted the championship trophy."', "42"),
+            "frames[2].exemplars[1]",
+            "non-empty string",
+        ),
+        (
+            lambda t: t.replace('negatives = ["', 'negatives = "').replace(
+                'profits."]', 'profits."'
+            ),
+            "frames[1].negatives",
+            "list of strings",
+        ),
     ],
 )
 def test_codebook_errors_name_file_key_and_problem(tmp_path, edit, key, problem):
@@ -169,7 +196,9 @@ def test_eval_codebooks_cover_their_datasets_labels():
         pytest.skip("../shared/eval/frames is not present")
     for name in ("frermann", "gvfc", "frac"):
         cb = load_codebook(REPO / "seeds" / "codebooks" / f"{name}.toml")
-        rows = [json.loads(line) for line in (frames_dir / f"{name}.dev.jsonl").read_text().splitlines()]
+        rows = [
+            json.loads(line) for line in (frames_dir / f"{name}.dev.jsonl").read_text().splitlines()
+        ]
         names = {label for r in rows for label in r["labels"]}
         # Frame ids fold to the data sets' own names, so predictions score without a mapping.
         assert {fold_label(n) for n in names} == {fold_label(i) for i in cb.frame_ids}, name
@@ -179,9 +208,15 @@ def test_eval_codebooks_cover_their_datasets_labels():
 
 
 def test_split_passages_keeps_headline_and_bounds_length():
-    long_paragraph = " ".join(f"Sentence number {i} says something about the chip race." for i in range(40))
-    passages = split_passages("The headline", ["Tiny.", "Also tiny.", long_paragraph, "A closing paragraph " * 3],
-                              max_chars=300, min_chars=60)
+    long_paragraph = " ".join(
+        f"Sentence number {i} says something about the chip race." for i in range(40)
+    )
+    passages = split_passages(
+        "The headline",
+        ["Tiny.", "Also tiny.", long_paragraph, "A closing paragraph " * 3],
+        max_chars=300,
+        min_chars=60,
+    )
     assert passages[0] == Passage(0, "headline", "The headline")
     assert [p.idx for p in passages] == list(range(len(passages)))
     body = passages[1:]
@@ -208,14 +243,21 @@ def test_split_text_handles_headline_only_and_glued_titles():
     assert all(p.kind == "body" for p in glued)
     assert split_text("Title", "Body one.\nBody two.")[0].kind == "headline"
     assert sentences('It rained.But nobody "cared."Then Dr. Smith left.') == [
-        "It rained.", 'But nobody "cared."', "Then Dr. Smith left."]
+        "It rained.",
+        'But nobody "cared."',
+        "Then Dr. Smith left.",
+    ]
 
 
 # -- embedder ----------------------------------------------------------------------------------
 
 
 def test_embedder_vectors(embedder):
-    texts = ["short", "a much longer text about export controls on advanced chips", "medium length text"]
+    texts = [
+        "short",
+        "a much longer text about export controls on advanced chips",
+        "medium length text",
+    ]
     vectors = embedder.encode(texts)
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
@@ -254,7 +296,12 @@ def test_model_given_by_path_or_name(tmp_path):
 
 
 def test_onnx_backends_match_torch(tmp_path, embedder):
-    texts = ["A", "Beijing tightens rules on data exports.", "Chip subsidies " * 30, "The lab hired ten researchers."]
+    texts = [
+        "A",
+        "Beijing tightens rules on data exports.",
+        "Chip subsidies " * 30,
+        "The lab hired ten researchers.",
+    ]
     reference = embedder.encode(texts)
     onnx = Embedder(backend="onnx", cache_dir=tmp_path)
     assert onnx.model_id == "all-MiniLM-L6-v2/onnx/53aa51172d14"
@@ -285,9 +332,7 @@ def test_zero_shot_scores_evidence_and_primary(tmp_path, embedder):
 def test_single_label_codebook_gives_exactly_one_frame(tmp_path, embedder):
     model = FrameModel(load_codebook(write_codebook(tmp_path, multi_label=False)), embedder)
     texts = [[t] for t in ECONOMY[:2] + SPORT[:2]]
-    results = model.score_many(
-        (split_passages(None, t), embedder.encode(t)) for t in texts
-    )
+    results = model.score_many((split_passages(None, t), embedder.encode(t)) for t in texts)
     assert [r.present for r in results] == [[r.primary] for r in results]
     assert [r.primary for r in results] == ["economy", "economy", "sport", "sport"]
 
@@ -319,11 +364,15 @@ def test_calibration_round_trip(tmp_path, embedder):
     loaded = Calibration.load(path)
     assert loaded.version == calibration.version
     features = np.stack([model.article_features(e.vectors) for e in embedded])
-    assert np.allclose(loaded.predict_proba(features), calibration.predict_proba(features), atol=1e-6)
+    assert np.allclose(
+        loaded.predict_proba(features), calibration.predict_proba(features), atol=1e-6
+    )
     model.use_calibration(loaded)
     assert model.version == f"{codebook.fingerprint}+{calibration.version}"
-    preds = [{"id": r["id"], "frames": a.present, "primary": a.primary}
-             for r, a in zip(rows, model.score_many((e.passages, e.vectors) for e in embedded))]
+    preds = [
+        {"id": r["id"], "frames": a.present, "primary": a.primary}
+        for r, a in zip(rows, model.score_many((e.passages, e.vectors) for e in embedded))
+    ]
     gold = [{"id": r["id"], "labels": [codebook.match_label(r["labels"][0])]} for r in rows]
     assert evaluate(gold, preds)["macro_f1"] > 0.8
 
@@ -347,17 +396,24 @@ def test_embedding_head_with_enough_rows(tmp_path):
     features = rng.normal(size=(90, 384 + n_sim))
     for i, lab in enumerate(labels):  # a separable signal in the embedding block only
         features[i, codebook.frame_ids.index(lab[0])] += 3.0
-    calibration = fit_calibration(codebook, "m", features, labels, [lab[0] for lab in labels],
-                                  n_similarity_features=n_sim)
+    calibration = fit_calibration(
+        codebook, "m", features, labels, [lab[0] for lab in labels], n_similarity_features=n_sim
+    )
     assert calibration.feature_set == "embedding+similarity"
     predicted = calibration.predict_proba(features).argmax(axis=1)
     assert (predicted == [codebook.frame_ids.index(lab[0]) for lab in labels]).mean() > 0.9
 
 
 def test_evaluate_counts():
-    gold = [{"id": 1, "labels": ["A", "B"], "primary": "A"}, {"id": 2, "labels": ["B"], "primary": "B"},
-            {"id": 3, "labels": ["a"], "primary": "a"}]
-    preds = [{"id": 1, "frames": ["a"], "primary": "a"}, {"id": "2", "frames": ["A", "b"], "primary": "A"}]
+    gold = [
+        {"id": 1, "labels": ["A", "B"], "primary": "A"},
+        {"id": 2, "labels": ["B"], "primary": "B"},
+        {"id": 3, "labels": ["a"], "primary": "a"},
+    ]
+    preds = [
+        {"id": 1, "frames": ["a"], "primary": "a"},
+        {"id": "2", "frames": ["A", "b"], "primary": "A"},
+    ]
     scores = evaluate(gold, preds)
     assert scores["per_frame"]["a"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
     assert scores["per_frame"]["b"]["recall"] == 0.5
@@ -370,15 +426,25 @@ def test_evaluate_counts():
 
 def test_label_cli_end_to_end(tmp_path):
     codebook = write_codebook(tmp_path)
-    inputs = write_jsonl(tmp_path / "in.jsonl", [
-        {"id": "a", "title": "Hospital crisis", "text": f"{HEALTH[1]}\n\n{HEALTH[2]}", "extra": 1},
-        {"id": 7, "text": SPORT[2]},
-        {"id": "c", "text": ECONOMY[2]},
-    ])
+    inputs = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {
+                "id": "a",
+                "title": "Hospital crisis",
+                "text": f"{HEALTH[1]}\n\n{HEALTH[2]}",
+                "extra": 1,
+            },
+            {"id": 7, "text": SPORT[2]},
+            {"id": "c", "text": ECONOMY[2]},
+        ],
+    )
     train = write_jsonl(tmp_path / "train.jsonl", labelled_rows())
     runner = CliRunner()
     out = tmp_path / "out.jsonl"
-    result = runner.invoke(label_command, ["--codebook", str(codebook), "--input", str(inputs), "--output", str(out)])
+    result = runner.invoke(
+        label_command, ["--codebook", str(codebook), "--input", str(inputs), "--output", str(out)]
+    )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["a", 7, "c"]
@@ -388,17 +454,44 @@ def test_label_cli_end_to_end(tmp_path):
 
     cal = tmp_path / "cal.json"
     trained = tmp_path / "trained.jsonl"
-    result = runner.invoke(label_command, ["--codebook", str(codebook), "--input", str(inputs),
-                                           "--output", str(trained), "--train", str(train),
-                                           "--save-calibration", str(cal)])
+    result = runner.invoke(
+        label_command,
+        [
+            "--codebook",
+            str(codebook),
+            "--input",
+            str(inputs),
+            "--output",
+            str(trained),
+            "--train",
+            str(train),
+            "--save-calibration",
+            str(cal),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert cal.exists()
     reused = tmp_path / "reused.jsonl"
-    result = runner.invoke(label_command, ["--codebook", str(codebook), "--input", str(inputs),
-                                           "--output", str(reused), "--calibration", str(cal)])
+    result = runner.invoke(
+        label_command,
+        [
+            "--codebook",
+            str(codebook),
+            "--input",
+            str(inputs),
+            "--output",
+            str(reused),
+            "--calibration",
+            str(cal),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert reused.read_text() == trained.read_text()
-    assert [json.loads(line)["primary"] for line in trained.read_text().splitlines()] == ["health", "sport", "economy"]
+    assert [json.loads(line)["primary"] for line in trained.read_text().splitlines()] == [
+        "health",
+        "sport",
+        "economy",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -414,8 +507,17 @@ def test_label_cli_end_to_end(tmp_path):
 def test_label_cli_bad_input_names_the_line(tmp_path, content, message):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(content, encoding="utf8")
-    result = CliRunner().invoke(label_command, ["--codebook", str(write_codebook(tmp_path)),
-                                                "--input", str(bad), "--output", str(tmp_path / "o.jsonl")])
+    result = CliRunner().invoke(
+        label_command,
+        [
+            "--codebook",
+            str(write_codebook(tmp_path)),
+            "--input",
+            str(bad),
+            "--output",
+            str(tmp_path / "o.jsonl"),
+        ],
+    )
     assert result.exit_code != 0
     assert message in result.output
 
@@ -425,8 +527,19 @@ def test_label_cli_bad_training_labels(tmp_path):
     rows = labelled_rows()
     rows[4]["labels"] = ["Weather"]
     train = write_jsonl(tmp_path / "train.jsonl", rows)
-    result = CliRunner().invoke(label_command, ["--codebook", str(write_codebook(tmp_path)), "--input", str(inputs),
-                                                "--output", str(tmp_path / "o.jsonl"), "--train", str(train)])
+    result = CliRunner().invoke(
+        label_command,
+        [
+            "--codebook",
+            str(write_codebook(tmp_path)),
+            "--input",
+            str(inputs),
+            "--output",
+            str(tmp_path / "o.jsonl"),
+            "--train",
+            str(train),
+        ],
+    )
     assert result.exit_code != 0
     assert "label 'Weather' matches no frame" in result.output and "'Eco4'" in result.output
 

@@ -35,10 +35,14 @@ def fold_of(dataset: str, row_id: Any, folds: int = FOLDS) -> int:
 
 def load_rows(dataset: str) -> list[dict[str, Any]]:
     path = FRAMES_DIR / f"{dataset}.dev.jsonl"
-    return [json.loads(line) for line in path.read_text(encoding="utf8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf8").splitlines() if line.strip()
+    ]
 
 
-def label_dataset(dataset: str, embedder, embedded=None, folds: int = FOLDS) -> dict[str, list[dict]]:
+def label_dataset(
+    dataset: str, embedder, embedded=None, folds: int = FOLDS
+) -> dict[str, list[dict]]:
     """Zero-shot and cross-fitted calibrated predictions for every row of a development file."""
     from pipeline.framing.codebook import load_codebook
     from pipeline.framing.labeler import calibrate_on_rows, embed_texts, label_embedded
@@ -54,10 +58,39 @@ def label_dataset(dataset: str, embedder, embedded=None, folds: int = FOLDS) -> 
         train = [i for i, f in enumerate(assignment) if f != k]
         test = [i for i, f in enumerate(assignment) if f == k]
         fitted = FrameModel(model.codebook, embedder)
-        fitted.use_calibration(calibrate_on_rows(fitted, [rows[i] for i in train], [embedded[i] for i in train]))
-        for i, result in zip(test, label_embedded(fitted, [embedded[i] for i in test]), strict=True):
+        fitted.use_calibration(
+            calibrate_on_rows(fitted, [rows[i] for i in train], [embedded[i] for i in train])
+        )
+        for i, result in zip(
+            test, label_embedded(fitted, [embedded[i] for i in test]), strict=True
+        ):
             calibrated[i] = _pred(rows[i], result)
     return {"zero_shot": zero_shot, "calibrated": calibrated}
+
+
+def cached_embeddings(dataset: str, embedder, cache_dir: Path | None) -> list:
+    """embed_texts() for a development file, kept on disk keyed by model id and passage texts."""
+    import numpy as np
+
+    from pipeline.framing.labeler import EmbeddedText
+    from pipeline.framing.passages import split_text
+
+    rows = load_rows(dataset)
+    split = [split_text(r.get("title"), r["text"]) for r in rows]
+    flat = [p.text for passages in split for p in passages]
+    key = hashlib.sha256("\x00".join([embedder.model_id, *flat]).encode()).hexdigest()[:20]
+    path = cache_dir / f"{dataset}-{key}.npy" if cache_dir else None
+    if path is not None and path.exists():
+        vectors = np.load(path)
+    else:
+        vectors = embedder.encode(flat)
+        if path is not None:
+            np.save(path, vectors)
+    out, start = [], 0
+    for passages in split:
+        out.append(EmbeddedText(passages, vectors[start : start + len(passages)]))
+        start += len(passages)
+    return out
 
 
 def _pred(row: dict, result) -> dict:
@@ -68,16 +101,32 @@ def score(dataset: str, preds: list[dict], tmp_dir: Path) -> dict[str, float]:
     pred_path = tmp_dir / f"{dataset}.pred.jsonl"
     pred_path.write_text("".join(json.dumps(p) + "\n" for p in preds), encoding="utf8")
     out = subprocess.run(
-        [sys.executable, str(SCORER), "--gold", str(FRAMES_DIR / f"{dataset}.dev.jsonl"),
-         "--pred", str(pred_path), "--json", "--bootstrap", "200"],
-        check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            str(SCORER),
+            "--gold",
+            str(FRAMES_DIR / f"{dataset}.dev.jsonl"),
+            "--pred",
+            str(pred_path),
+            "--json",
+            "--bootstrap",
+            "200",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     result = json.loads(out.stdout)
-    return {k: round(v, 4) for k, v in result.items() if k in METRICS or k.removesuffix("_std") in METRICS}
+    return {
+        k: round(v, 4)
+        for k, v in result.items()
+        if k in METRICS or k.removesuffix("_std") in METRICS
+    }
 
 
-pytestmark = pytest.mark.skipif(not FRAMES_DIR.is_dir() or not SCORER.exists(),
-                                reason="../shared/eval/frames is not present")
+pytestmark = pytest.mark.skipif(
+    not FRAMES_DIR.is_dir() or not SCORER.exists(), reason="../shared/eval/frames is not present"
+)
 
 
 @pytest.fixture(scope="module")
@@ -89,13 +138,19 @@ def embedder():
 
 
 @pytest.fixture(scope="module")
-def predictions(embedder):
-    """Embeddings are the slow part: made once per dataset for the whole module."""
+def predictions(embedder, request):
+    """Embeddings are the slow part (frermann: ~1,400 passages): made once per dataset and kept in
+    pytest's cache dir, keyed by model id and passage texts, so reruns skip them."""
     cache: dict[str, dict[str, list[dict]]] = {}
+    config_cache = getattr(request.config, "cache", None)
+    cache_dir = (
+        config_cache.mkdir("framewatch-eval-embeddings") if config_cache is not None else None
+    )
 
     def get(dataset: str) -> dict[str, list[dict]]:
         if dataset not in cache:
-            cache[dataset] = label_dataset(dataset, embedder)
+            embedded = cached_embeddings(dataset, embedder, cache_dir)
+            cache[dataset] = label_dataset(dataset, embedder, embedded)
         return cache[dataset]
 
     return get
@@ -111,7 +166,9 @@ def test_framing_quality_holds(dataset, mode, predictions, tmp_path):
         for metric in METRICS
         if metric in baseline and measured[metric] < baseline[metric] - NOISE_MARGIN
     }
-    assert not drops, f"{dataset} {mode}: scores fell more than {NOISE_MARGIN} below baseline: {drops}"
+    assert not drops, (
+        f"{dataset} {mode}: scores fell more than {NOISE_MARGIN} below baseline: {drops}"
+    )
 
 
 def test_calibration_beats_zero_shot_where_labels_help(predictions, tmp_path):

@@ -26,7 +26,9 @@ def read_rows(path: Path, *, labelled: bool = False) -> list[dict[str, Any]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise click.ClickException(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            raise click.ClickException(
+                f"{where}: not valid JSON ({exc.msg} at column {exc.colno})"
+            ) from None
         if not isinstance(row, dict):
             raise click.ClickException(f"{where}: expected a JSON object, got {type(row).__name__}")
         if row.get("id") is None or isinstance(row["id"], (dict, list)):
@@ -58,30 +60,88 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
 
 
 @click.command(name="label")
-@click.option("--codebook", "codebook_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Codebook TOML [default: seeds/frames.toml of this checkout].")
-@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help='JSONL of texts to label: {"id", "text", "title"?} per line; other keys are ignored.')
-@click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help='JSONL to write: {"id", "frames", "primary", "scores", "evidence"} per input row.')
-@click.option("--train", "train_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help='Labelled JSONL ({"id", "text", "title"?, "labels", "primary"?}) to calibrate on first.')
-@click.option("--calibration", "calibration_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Use a calibration file saved earlier with --save-calibration.")
-@click.option("--save-calibration", "save_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Write the calibration made from --train to this JSON file.")
-@click.option("--model", "model_name", default=None,
-              help="Embedding model: a local sentence-transformers directory or a cached model name "
-                   "[default: bundled all-MiniLM-L6-v2].")
-@click.option("--backend", type=click.Choice(["torch", "onnx", "onnx-int8"]), default="torch", show_default=True,
-              help="Embedding runtime: PyTorch, ONNX Runtime, or ONNX Runtime with int8 weights.")
-@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
-              help="CPU threads for the embedding model.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
-              help="Passages per embedding batch.")
-def command(codebook_path: Path | None, input_path: Path, output_path: Path, train_path: Path | None,
-            calibration_path: Path | None, save_path: Path | None, model_name: str | None, backend: str,
-            threads: int, batch_size: int) -> None:
+@click.option(
+    "--codebook",
+    "codebook_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Codebook TOML [default: seeds/frames.toml of this checkout].",
+)
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='JSONL of texts to label: {"id", "text", "title"?} per line; other keys are ignored.',
+)
+@click.option(
+    "--output",
+    "output_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help='JSONL to write: {"id", "frames", "primary", "scores", "evidence"} per input row.',
+)
+@click.option(
+    "--train",
+    "train_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help='Labelled JSONL ({"id", "text", "title"?, "labels", "primary"?}) to calibrate on first.',
+)
+@click.option(
+    "--calibration",
+    "calibration_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Use a calibration file saved earlier with --save-calibration.",
+)
+@click.option(
+    "--save-calibration",
+    "save_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the calibration made from --train to this JSON file.",
+)
+@click.option(
+    "--model",
+    "model_name",
+    default=None,
+    help="Embedding model: a local sentence-transformers directory or a cached model name "
+    "[default: bundled all-MiniLM-L6-v2].",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["torch", "onnx", "onnx-int8"]),
+    default="torch",
+    show_default=True,
+    help="Embedding runtime: PyTorch, ONNX Runtime, or ONNX Runtime with int8 weights.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="CPU threads for the embedding model.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=32,
+    show_default=True,
+    help="Passages per embedding batch.",
+)
+def command(
+    codebook_path: Path | None,
+    input_path: Path,
+    output_path: Path,
+    train_path: Path | None,
+    calibration_path: Path | None,
+    save_path: Path | None,
+    model_name: str | None,
+    backend: str,
+    threads: int,
+    batch_size: int,
+) -> None:
     """Label texts with the frames of a codebook, with the passages that justify each frame.
 
     Zero-shot by default (the codebook's definitions, exemplars and negatives); with --train,
@@ -107,8 +167,9 @@ def command(codebook_path: Path | None, input_path: Path, output_path: Path, tra
         if calibration_path:
             model.use_calibration(Calibration.load(calibration_path))
         if train_rows:
-            calibration = calibrate_on_rows(model, train_rows, embed_texts(train_rows, embedder),
-                                            where=str(train_path))
+            calibration = calibrate_on_rows(
+                model, train_rows, embed_texts(train_rows, embedder), where=str(train_path)
+            )
             model.use_calibration(calibration)
             if save_path:
                 calibration.save(save_path)
@@ -118,6 +179,11 @@ def command(codebook_path: Path | None, input_path: Path, output_path: Path, tra
     except FramewatchError as exc:
         raise click.ClickException(str(exc)) from None
     with open(output_path, "w", encoding="utf8") as out:
-        for row, text, frames in zip(rows, embedded, labels, strict=True):
-            out.write(json.dumps(output_row(row["id"], text, frames), ensure_ascii=False) + "\n")
-    click.echo(f"labelled {len(rows)} texts with {codebook.id} ({model.version}) -> {output_path}", err=True)
+        out.writelines(
+            json.dumps(output_row(row["id"], text, frames), ensure_ascii=False) + "\n"
+            for row, text, frames in zip(rows, embedded, labels, strict=True)
+        )
+    click.echo(
+        f"labelled {len(rows)} texts with {codebook.id} ({model.version}) -> {output_path}",
+        err=True,
+    )

@@ -130,7 +130,9 @@ class PageInfo:
     url: str | None
     meta: dict[str, list[str]]
     articles: list[dict]  # JSON-LD article objects
-    site_names: list[str]  # og:site_name, the host, its main label...: what a title or byline may carry
+    site_names: list[
+        str
+    ]  # og:site_name, the host, its main label...: what a title or byline may carry
 
 
 def read_page_info(tree: lxml_html.HtmlElement, url: str | None) -> PageInfo:

@@ -79,7 +79,10 @@ class Calibration:
         return _blend(head, prior, self.prior_weight)
 
     def check_compatible(self, codebook: Codebook, encoder_model_id: str) -> None:
-        if self.codebook_fingerprint != codebook.fingerprint or self.frame_ids != codebook.frame_ids:
+        if (
+            self.codebook_fingerprint != codebook.fingerprint
+            or self.frame_ids != codebook.frame_ids
+        ):
             raise FramewatchError(
                 f"calibration was made for codebook {self.codebook_fingerprint}, not for "
                 f"{codebook.source} ({codebook.fingerprint}): recalibrate with --train"
@@ -107,7 +110,10 @@ class Calibration:
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             raise FramewatchError(f"{path}: not a calibration file (format is not {FORMAT})")
         try:
-            arrays = {k: np.asarray(payload[k], dtype=np.float64) for k in ("mean", "scale", "coef", "intercept", "thresholds")}
+            arrays = {
+                k: np.asarray(payload[k], dtype=np.float64)
+                for k in ("mean", "scale", "coef", "intercept", "thresholds")
+            }
             cal = cls(
                 codebook_fingerprint=payload["codebook_fingerprint"],
                 encoder_model_id=payload["encoder_model_id"],
@@ -122,9 +128,13 @@ class Calibration:
                 **arrays,
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise FramewatchError(f"{path}: damaged calibration file ({exc.__class__.__name__}: {exc})") from None
+            raise FramewatchError(
+                f"{path}: damaged calibration file ({exc.__class__.__name__}: {exc})"
+            ) from None
         if payload.get("version") != cal.version:
-            raise FramewatchError(f"{path}: calibration content does not match its version hash (edited?)")
+            raise FramewatchError(
+                f"{path}: calibration content does not match its version hash (edited?)"
+            )
         return cal
 
     def _payload(self) -> dict[str, Any]:
@@ -138,7 +148,9 @@ class Calibration:
 # -- gold labels ---------------------------------------------------------------------------
 
 
-def gold_frames(row: Mapping[str, Any], codebook: Codebook, where: str) -> tuple[list[str], str | None]:
+def gold_frames(
+    row: Mapping[str, Any], codebook: Codebook, where: str
+) -> tuple[list[str], str | None]:
     """A labelled row's frame ids and primary frame id; unknown label names are errors."""
     labels = row.get("labels")
     if not isinstance(labels, list):
@@ -158,7 +170,9 @@ def gold_frames(row: Mapping[str, Any], codebook: Codebook, where: str) -> tuple
     if primary:
         primary_id = codebook.match_label(str(primary))
         if primary_id is None:
-            raise FramewatchError(f"{where}: primary {primary!r} matches no frame of codebook {codebook.id}")
+            raise FramewatchError(
+                f"{where}: primary {primary!r} matches no frame of codebook {codebook.id}"
+            )
     return frames, primary_id
 
 
@@ -186,7 +200,9 @@ def fit_calibration(
     if n != len(labels) or n != len(primaries):
         raise ValueError("features, labels and primaries must have one row per article")
     if n < 2 * len(ids):
-        raise FramewatchError(f"{n} labelled rows are too few to calibrate {len(ids)} frames (need {2 * len(ids)}+)")
+        raise FramewatchError(
+            f"{n} labelled rows are too few to calibrate {len(ids)} frames (need {2 * len(ids)}+)"
+        )
     Y = np.array([[fid in row for fid in ids] for row in labels], dtype=bool)
     enough = n >= MIN_ROWS_PER_FRAME_FOR_EMBEDDING_HEAD * len(ids)
     start = 0 if enough else features.shape[1] - n_similarity_features
@@ -194,19 +210,28 @@ def fit_calibration(
     mean, scale = X.mean(axis=0), X.std(axis=0)
     scale[scale < 1e-9] = 1.0
     Xs = (X - mean) / scale
-    relative = features[:, -len(ids):]
+    relative = features[:, -len(ids) :]
     # Many small fits: BLAS threads cost more in start-up than they save (and starve the embedder).
     with threadpool_limits(limits=1):
         if codebook.multi_label:
             head = _fit_one_vs_rest(Xs, Y, _zero_shot_prior(relative, True), seed)
         else:
             if not all(primaries) and Y.sum(axis=1).min() == 0:
-                raise FramewatchError("single-label calibration needs a label (or primary) for every row")
-            target = np.array([ids.index(p) if p else int(np.argmax(row)) for p, row in zip(primaries, Y, strict=True)])
+                raise FramewatchError(
+                    "single-label calibration needs a label (or primary) for every row"
+                )
+            target = np.array(
+                [
+                    ids.index(p) if p else int(np.argmax(row))
+                    for p, row in zip(primaries, Y, strict=True)
+                ]
+            )
             head = _fit_multinomial(Xs, target, len(ids), _zero_shot_prior(relative, False), seed)
     coef, intercept, thresholds, c, prior_weight = head
     feature_set = "embedding+similarity" if enough else "similarity"
-    logger.info("calibrated %s head on %d rows (C=%s, prior weight %s)", feature_set, n, c, prior_weight)
+    logger.info(
+        "calibrated %s head on %d rows (C=%s, prior weight %s)", feature_set, n, c, prior_weight
+    )
     return Calibration(
         codebook_fingerprint=codebook.fingerprint,
         encoder_model_id=encoder_model_id,
@@ -244,9 +269,16 @@ def _fit_one_vs_rest(X: np.ndarray, Y: np.ndarray, prior: np.ndarray, seed: int)
     from sklearn.linear_model import LogisticRegression
 
     n_frames = Y.shape[1]
-    trainable = [f for f in range(n_frames) if MIN_POSITIVES <= Y[:, f].sum() <= len(Y) - MIN_POSITIVES]
+    trainable = [
+        f for f in range(n_frames) if MIN_POSITIVES <= Y[:, f].sum() <= len(Y) - MIN_POSITIVES
+    ]
     for f in sorted(set(range(n_frames)) - set(trainable)):
-        logger.warning("frame %d has %d of %d positive rows: left to the zero-shot prior", f, Y[:, f].sum(), len(Y))
+        logger.warning(
+            "frame %d has %d of %d positive rows: left to the zero-shot prior",
+            f,
+            Y[:, f].sum(),
+            len(Y),
+        )
     best = (-1.0, C_GRID[0], PRIOR_WEIGHTS[0], np.full(n_frames, 0.5))
     for c in C_GRID:
         oof = _out_of_fold_ovr(X, Y, trainable, c, seed)
@@ -267,7 +299,9 @@ def _fit_one_vs_rest(X: np.ndarray, Y: np.ndarray, prior: np.ndarray, seed: int)
     return coef, intercept, thresholds, c, weight
 
 
-def _out_of_fold_ovr(X: np.ndarray, Y: np.ndarray, trainable: list[int], c: float, seed: int) -> np.ndarray:
+def _out_of_fold_ovr(
+    X: np.ndarray, Y: np.ndarray, trainable: list[int], c: float, seed: int
+) -> np.ndarray:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import KFold
 
@@ -297,7 +331,9 @@ def _best_threshold(scores: np.ndarray, gold: np.ndarray) -> tuple[float, float]
     return best_t, best_f1
 
 
-def _fit_multinomial(X: np.ndarray, target: np.ndarray, n_frames: int, prior: np.ndarray, seed: int):
+def _fit_multinomial(
+    X: np.ndarray, target: np.ndarray, n_frames: int, prior: np.ndarray, seed: int
+):
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
@@ -308,8 +344,12 @@ def _fit_multinomial(X: np.ndarray, target: np.ndarray, n_frames: int, prior: np
     if folds >= 2 and len(np.unique(target)) > 1:
         for c in C_GRID:
             oof = np.zeros((len(target), n_frames))
-            for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, target):
-                head = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(X[train], target[train])
+            for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(
+                X, target
+            ):
+                head = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(
+                    X[train], target[train]
+                )
                 oof[np.ix_(test, head.classes_)] = head.predict_proba(X[test])
             for weight in PRIOR_WEIGHTS:
                 pred = _blend(oof, prior, weight).argmax(axis=1)
@@ -335,7 +375,9 @@ def _fit_multinomial(X: np.ndarray, target: np.ndarray, n_frames: int, prior: np
 # -- evaluation --------------------------------------------------------------------------
 
 
-def evaluate(rows: Sequence[Mapping[str, Any]], preds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def evaluate(
+    rows: Sequence[Mapping[str, Any]], preds: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
     """Micro/macro F1 over the gold label set, per-frame P/R/F1, and primary accuracy and macro-F1.
 
     Gold rows carry "labels" (and optionally "primary"); predictions carry "frames" and
@@ -343,7 +385,10 @@ def evaluate(rows: Sequence[Mapping[str, Any]], preds: Sequence[Mapping[str, Any
     counts as predicting nothing.
     """
     by_id = {str(p["id"]): p for p in preds}
-    frames = sorted({fold_label(l) for r in rows for l in r["labels"]} | {fold_label(r["primary"]) for r in rows if r.get("primary")})
+    frames = sorted(
+        {fold_label(l) for r in rows for l in r["labels"]}
+        | {fold_label(r["primary"]) for r in rows if r.get("primary")}
+    )
     per = {f: [0, 0, 0] for f in frames}
     primary_pairs = []
     for r in rows:
@@ -375,14 +420,16 @@ def evaluate(rows: Sequence[Mapping[str, Any]], preds: Sequence[Mapping[str, Any
     if primary_pairs:
         out["primary_accuracy"] = float(np.mean([g == p for g, p in primary_pairs]))
         out["primary_macro_f1"] = float(
-            np.mean([
-                _f1(
-                    sum(g == f and p == f for g, p in primary_pairs),
-                    sum(p == f and g != f for g, p in primary_pairs),
-                    sum(g == f and p != f for g, p in primary_pairs),
-                )
-                for f in frames
-            ])
+            np.mean(
+                [
+                    _f1(
+                        sum(g == f and p == f for g, p in primary_pairs),
+                        sum(p == f and g != f for g, p in primary_pairs),
+                        sum(g == f and p != f for g, p in primary_pairs),
+                    )
+                    for f in frames
+                ]
+            )
         )
     return out
 

@@ -135,7 +135,10 @@ def _frame(source: str | Path, i: int, raw: Any) -> Frame:
     if len(exemplars) < RECOMMENDED_EXEMPLARS:
         logger.warning(
             "%s: %s.exemplars: only %d exemplar(s); %d or more give steadier zero-shot labels",
-            source, where, len(exemplars), RECOMMENDED_EXEMPLARS,
+            source,
+            where,
+            len(exemplars),
+            RECOMMENDED_EXEMPLARS,
         )
     return Frame(
         id=frame_id,
@@ -158,7 +161,8 @@ def _check_unique(source: str | Path, frames: list[Frame]) -> None:
         folded = fold_label(f.label)
         if folded in seen_labels:
             raise SeedError(
-                source, f"frames[{i}].label",
+                source,
+                f"frames[{i}].label",
                 f"label {f.label!r} is the same as frames[{seen_labels[folded]}].label",
             )
         seen_labels[folded] = i
@@ -168,7 +172,9 @@ def _slug(source: str | Path, key: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise SeedError(source, key, "required, a slug like 'data_advantage'")
     if not SLUG.match(value):
-        raise SeedError(source, key, f"{value!r} is not a slug (lower-case letters, digits, _ and -)")
+        raise SeedError(
+            source, key, f"{value!r} is not a slug (lower-case letters, digits, _ and -)"
+        )
     return value
 
 

@@ -75,7 +75,9 @@ class Embedder:
         cache_dir: str | Path | None = None,
     ) -> None:
         if backend not in BACKENDS:
-            raise FramewatchError(f"unknown embedding backend {backend!r}: use one of {', '.join(BACKENDS)}")
+            raise FramewatchError(
+                f"unknown embedding backend {backend!r}: use one of {', '.join(BACKENDS)}"
+            )
         if batch_size < 1 or threads < 1:
             raise FramewatchError("batch_size and threads must be at least 1")
         self.backend = backend

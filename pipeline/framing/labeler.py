@@ -36,7 +36,11 @@ def embed_texts(rows: Sequence[Mapping[str, Any]], encoder: TextEncoder) -> list
 
 
 def calibrate_on_rows(
-    model: FrameModel, rows: Sequence[Mapping[str, Any]], embedded: Sequence[EmbeddedText], *, where: str = "row"
+    model: FrameModel,
+    rows: Sequence[Mapping[str, Any]],
+    embedded: Sequence[EmbeddedText],
+    *,
+    where: str = "row",
 ) -> Calibration:
     """Fit a calibration for model's codebook on labelled rows (already embedded)."""
     codebook: Codebook = model.codebook
@@ -64,5 +68,7 @@ def output_row(row_id: Any, text: EmbeddedText, frames: ArticleFrames) -> dict[s
         "frames": frames.present,
         "primary": frames.primary,
         "scores": frames.scores,
-        "evidence": {fid: [by_idx[idx] for idx, _ in hits] for fid, hits in frames.evidence.items()},
+        "evidence": {
+            fid: [by_idx[idx] for idx, _ in hits] for fid, hits in frames.evidence.items()
+        },
     }

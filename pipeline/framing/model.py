@@ -123,7 +123,9 @@ class FrameModel:
         for f, negatives in enumerate(self.anchors.negatives):
             if len(negatives):
                 nearest_negative = (vectors @ negatives.T).max(axis=1)
-                sims[:, f] -= NEGATIVE_MARGIN_WEIGHT * np.maximum(0.0, nearest_negative - sims[:, f])
+                sims[:, f] -= NEGATIVE_MARGIN_WEIGHT * np.maximum(
+                    0.0, nearest_negative - sims[:, f]
+                )
         return sims
 
     def relative_similarities(self, vectors: np.ndarray) -> np.ndarray:
@@ -136,12 +138,16 @@ class FrameModel:
         similarities, then the pooled relative similarity the zero-shot decision uses (last block)."""
         sims = self.passage_similarities(vectors)
         relative = sims - sims.mean(axis=1, keepdims=True)
-        return np.concatenate([_top_k_mean(sims), sims.max(axis=0), sims.mean(axis=0), _top_k_mean(relative)])
+        return np.concatenate(
+            [_top_k_mean(sims), sims.max(axis=0), sims.mean(axis=0), _top_k_mean(relative)]
+        )
 
     def article_features(self, vectors: np.ndarray) -> np.ndarray:
         """What a calibrated head sees: mean passage embedding, then the similarity features."""
         vectors = _check_vectors(vectors, self.anchors.prototypes.shape[1])
-        return np.concatenate([vectors.mean(axis=0), self.similarity_features(vectors)]).astype(np.float32)
+        return np.concatenate([vectors.mean(axis=0), self.similarity_features(vectors)]).astype(
+            np.float32
+        )
 
     # -- scoring --------------------------------------------------------------------------
 
@@ -149,7 +155,9 @@ class FrameModel:
         """Frame scores, present frames, the primary frame and evidence passages for one article."""
         return self.score_many([(passages, vectors)])[0]
 
-    def score_many(self, articles: Iterable[tuple[Sequence[Passage], np.ndarray]]) -> list[ArticleFrames]:
+    def score_many(
+        self, articles: Iterable[tuple[Sequence[Passage], np.ndarray]]
+    ) -> list[ArticleFrames]:
         articles = list(articles)
         for passages, vectors in articles:
             if len(passages) != len(vectors):
@@ -157,7 +165,9 @@ class FrameModel:
         if not articles:
             return []
         if self.calibration is None:
-            article_scores = np.stack([zero_shot_scores(_top_k_mean(self.relative_similarities(v))) for _, v in articles])
+            article_scores = np.stack(
+                [zero_shot_scores(_top_k_mean(self.relative_similarities(v))) for _, v in articles]
+            )
             thresholds = np.full(len(self.frame_ids), 0.5)
         else:
             article_scores = self.calibration.predict_proba(
@@ -177,10 +187,18 @@ class FrameModel:
         return self.calibration.predict_proba(feats)
 
     def _decide(
-        self, passages: Sequence[Passage], vectors: np.ndarray, scores: np.ndarray, thresholds: np.ndarray
+        self,
+        passages: Sequence[Passage],
+        vectors: np.ndarray,
+        scores: np.ndarray,
+        thresholds: np.ndarray,
     ) -> ArticleFrames:
         ids = self.frame_ids
-        primary_idx = int(np.argmax(scores - thresholds)) if self.codebook.multi_label else int(np.argmax(scores))
+        primary_idx = (
+            int(np.argmax(scores - thresholds))
+            if self.codebook.multi_label
+            else int(np.argmax(scores))
+        )
         if self.codebook.multi_label:
             present_idx = [i for i in np.argsort(-scores) if scores[i] >= thresholds[i]]
         else:
@@ -190,7 +208,9 @@ class FrameModel:
             per_passage = self.passage_scores(vectors)
             for i in present_idx:
                 order = np.argsort(-per_passage[:, i])[:EVIDENCE_PASSAGES]
-                evidence[ids[i]] = [(passages[j].idx, round(float(per_passage[j, i]), 4)) for j in order]
+                evidence[ids[i]] = [
+                    (passages[j].idx, round(float(per_passage[j, i]), 4)) for j in order
+                ]
         return ArticleFrames(
             scores={fid: round(float(s), 4) for fid, s in zip(ids, scores, strict=True)},
             present=[ids[i] for i in present_idx],
@@ -212,5 +232,7 @@ def zero_shot_scores(similarity: np.ndarray) -> np.ndarray:
 def _check_vectors(vectors: np.ndarray, dim: int) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim != 2 or vectors.shape[1] != dim or len(vectors) == 0:
-        raise FramewatchError(f"expected a non-empty (passages, {dim}) array of vectors, got shape {vectors.shape}")
+        raise FramewatchError(
+            f"expected a non-empty (passages, {dim}) array of vectors, got shape {vectors.shape}"
+        )
     return vectors

@@ -15,7 +15,9 @@ MIN_CHARS = 120
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 # Glued sentences from careless extraction: 'crisis."A few weeks' (no space after the stop).
 _GLUED_END = re.compile(r"(?<=[a-z][.!?][\"”’])(?=[A-Z])|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
-_ABBREVIATION = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|St|Jr|Sr|vs|No|Inc|Co|Corp|Ltd)\.$")
+_ABBREVIATION = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|St|Jr|Sr|vs|No|Inc|Co|Corp|Ltd)\.$"
+)
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,11 @@ def _hard_wrap(sentence: str, max_chars: int) -> list[str]:
 def _balance_tail(pieces: list[str], max_chars: int) -> list[str]:
     # A last piece of a few words carries little meaning alone; fold it into the one before
     # when the two still fit in one and a half passages' length.
-    if len(pieces) >= 2 and len(pieces[-1]) < max_chars // 4 and len(pieces[-2]) + len(pieces[-1]) < max_chars * 1.5:
+    if (
+        len(pieces) >= 2
+        and len(pieces[-1]) < max_chars // 4
+        and len(pieces[-2]) + len(pieces[-1]) < max_chars * 1.5
+    ):
         pieces[-2:] = [f"{pieces[-2]} {pieces[-1]}"]
     return pieces
 
@@ -131,8 +137,10 @@ def _balance_tail(pieces: list[str], max_chars: int) -> list[str]:
 def _merge_small(chunks: list[str], min_chars: int, max_chars: int) -> list[str]:
     merged: list[str] = []
     for chunk in chunks:
-        if merged and (len(merged[-1]) < min_chars or len(chunk) < min_chars) and (
-            len(merged[-1]) + 1 + len(chunk) <= max_chars
+        if (
+            merged
+            and (len(merged[-1]) < min_chars or len(chunk) < min_chars)
+            and (len(merged[-1]) + 1 + len(chunk) <= max_chars)
         ):
             merged[-1] = f"{merged[-1]} {chunk}"
         else:

@@ -29,7 +29,7 @@ from pipeline.relevance import RelevanceModel
 
 logger = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "framewatch-extract/1"
+EXTRACTOR_VERSION = "framewatch-extract/2"
 BATCH_SIZE = 200
 
 PENDING_PAGES_SQL = """

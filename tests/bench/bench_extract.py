@@ -4,7 +4,8 @@
 
 Runs `framewatch extract`'s engine (run_extraction) over ../shared/eval/extraction/pages once per
 worker count, each in a fresh child process so that peak RSS is measured per run, and prints
-pages/s and the peak resident memory of the parent and of the largest worker.
+pages/s, CPU milliseconds per page (parent and workers together: the figure to trust when other
+jobs share the machine) and the peak resident memory of the parent and of the largest worker.
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ REPO = Path(__file__).resolve().parents[2]
 PAGES = REPO.parent / "shared" / "eval" / "extraction" / "pages"
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process and of its finished children (the pool's workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _measure(workers: int, repeat: int, queue: multiprocessing.Queue) -> None:
     import logging
 
@@ -29,18 +37,21 @@ def _measure(workers: int, repeat: int, queue: multiprocessing.Queue) -> None:
     from pipeline.commands.extract import run_extraction
 
     pages = 0
+    cpu_start = _cpu_seconds()
     start = time.perf_counter()
     for _ in range(repeat):
         out = io.StringIO()
         counts = run_extraction((PAGES,), out, workers)
         pages += sum(counts.values())
     elapsed = time.perf_counter() - start
+    cpu = _cpu_seconds() - cpu_start
     queue.put(
         {
             "workers": workers,
             "pages": pages,
             "seconds": round(elapsed, 2),
             "pages_per_s": round(pages / elapsed, 2),
+            "cpu_ms_per_page": round(1000 * cpu / pages, 1),
             "peak_rss_mb_self": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "peak_rss_mb_largest_child": round(
                 resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1

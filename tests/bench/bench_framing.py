@@ -31,8 +31,9 @@ MODES = ("plain", "torch", "onnx", "onnx-int8")
 
 def news_passages(limit: int) -> list[str]:
     """Passages as the pipeline makes them: frermann articles' body passages and gvfc headlines, mixed."""
-    from pipeline.framing.passages import split_text
     from test_framing_quality import load_rows
+
+    from pipeline.framing.passages import split_text
 
     long = [p.text for r in load_rows("frermann") for p in split_text(r.get("title"), r["text"])]
     short = [r["text"] for r in load_rows("gvfc")]
@@ -45,8 +46,12 @@ def run_mode(mode: str, threads: int, n_passages: int, n_articles: int, cache_di
 
     torch.set_num_threads(threads)
     texts = news_passages(n_passages)
-    out: dict = {"mode": mode, "threads": threads, "passages": len(texts),
-                 "mean_chars": round(sum(map(len, texts)) / len(texts))}
+    out: dict = {
+        "mode": mode,
+        "threads": threads,
+        "passages": len(texts),
+        "mean_chars": round(sum(map(len, texts)) / len(texts)),
+    }
     if mode == "plain":
         from sentence_transformers import SentenceTransformer
 
@@ -58,11 +63,12 @@ def run_mode(mode: str, threads: int, n_passages: int, n_articles: int, cache_di
         model.encode(texts)
         out["passages_per_s"] = round(len(texts) / (time.perf_counter() - start), 1)
     else:
+        from test_framing_quality import load_rows
+
         from pipeline.framing.codebook import load_codebook
         from pipeline.framing.embed import Embedder
         from pipeline.framing.labeler import embed_texts, label_embedded
         from pipeline.framing.model import FrameModel
-        from test_framing_quality import load_rows
 
         embedder = Embedder(backend=mode, threads=threads, cache_dir=cache_dir)
         embedder.encode(texts[:8])  # warm-up
@@ -79,40 +85,62 @@ def run_mode(mode: str, threads: int, n_passages: int, n_articles: int, cache_di
 
 
 def quality(mode: str, threads: int, cache_dir: str) -> dict:
-    from pipeline.framing.embed import Embedder
     from test_framing_quality import DATASETS, label_dataset, score
+
+    from pipeline.framing.embed import Embedder
 
     embedder = Embedder(backend=mode, threads=threads, cache_dir=cache_dir)
     tmp = Path(tempfile.mkdtemp())
     results = {}
     for dataset in DATASETS:
         preds = label_dataset(dataset, embedder)
-        results[dataset] = {m: {k: v for k, v in score(dataset, p, tmp).items() if not k.endswith("_std")}
-                            for m, p in preds.items()}
+        results[dataset] = {
+            m: {k: v for k, v in score(dataset, p, tmp).items() if not k.endswith("_std")}
+            for m, p in preds.items()
+        }
     return results
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--passages", type=int, default=600)
     parser.add_argument("--articles", type=int, default=40)
-    parser.add_argument("--quality", action="store_true", help="also rerun the quality protocol per backend")
-    parser.add_argument("--cache-dir", default=None, help="ONNX export cache [default: a temporary dir]")
+    parser.add_argument(
+        "--quality", action="store_true", help="also rerun the quality protocol per backend"
+    )
+    parser.add_argument(
+        "--cache-dir", default=None, help="ONNX export cache [default: a temporary dir]"
+    )
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--child-quality", choices=MODES[1:], help=argparse.SUPPRESS)
     args = parser.parse_args()
     cache_dir = args.cache_dir or tempfile.mkdtemp(prefix="framewatch-onnx-")
     if args.child:
-        print(json.dumps(run_mode(args.child, args.threads, args.passages, args.articles, cache_dir)))
+        print(
+            json.dumps(run_mode(args.child, args.threads, args.passages, args.articles, cache_dir))
+        )
         return 0
     if args.child_quality:
         print(json.dumps(quality(args.child_quality, args.threads, cache_dir)))
         return 0
 
     def child(*extra: str) -> dict:
-        cmd = [sys.executable, __file__, "--threads", str(args.threads), "--passages", str(args.passages),
-               "--articles", str(args.articles), "--cache-dir", cache_dir, *extra]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--threads",
+            str(args.threads),
+            "--passages",
+            str(args.passages),
+            "--articles",
+            str(args.articles),
+            "--cache-dir",
+            cache_dir,
+            *extra,
+        ]
         done = subprocess.run(cmd, check=True, capture_output=True, text=True)
         return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -123,9 +151,13 @@ def main() -> int:
     plain = speed[0]["passages_per_s"]
     print(f"{'mode':<10} {'passages/s':>10} {'x plain':>8} {'articles/s':>10} {'peak MB':>8}")
     for row in speed:
-        print(f"{row['mode']:<10} {row['passages_per_s']:>10} {row['passages_per_s'] / plain:>8.2f} "
-              f"{row.get('articles_per_s', '-'):>10} {row['peak_rss_mb']:>8}")
-    print(f"({speed[0]['passages']} passages, mean {speed[0]['mean_chars']} chars, {args.threads} thread(s))")
+        print(
+            f"{row['mode']:<10} {row['passages_per_s']:>10} {row['passages_per_s'] / plain:>8.2f} "
+            f"{row.get('articles_per_s', '-'):>10} {row['peak_rss_mb']:>8}"
+        )
+    print(
+        f"({speed[0]['passages']} passages, mean {speed[0]['mean_chars']} chars, {args.threads} thread(s))"
+    )
     if args.quality:
         for mode in MODES[1:]:
             print(mode, json.dumps(child("--child-quality", mode)))

@@ -1,0 +1,108 @@
+"""When the article was first published: the page's own timestamps, then htmldate, the feed, the URL."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from htmldate import find_date
+
+from pipeline.extraction.metadata import PageInfo, first_meta
+
+logger = logging.getLogger(__name__)
+
+OLDEST_PLAUSIBLE = datetime(1995, 1, 1, tzinfo=UTC)  # the web press barely existed before
+_URL_DATE = re.compile(
+    r"/((?:19|20)\d{2})[/\-_]?(0[1-9]|1[0-2])[/\-_]?(0[1-9]|[12]\d|3[01])(?:/|[-_]|\b)"
+)
+_PUBLISHED_META = (
+    "article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
+    "date", "dc.date.issued", "dcterms.created", "sailthru.date",
+)  # fmt: skip
+
+
+def parse_datetime(value: str) -> datetime | None:
+    """An ISO-8601-ish timestamp as aware UTC; naive times are taken as UTC."""
+    value = value.strip()
+    if not value:
+        return None
+    value = re.sub(r"\s*(Z|UTC|GMT)$", "+00:00", value)
+    value = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", value)
+    value = re.sub(r"(\.\d{6})\d+", r"\1", value)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def plausible(moment: datetime | None, now: datetime) -> bool:
+    return moment is not None and OLDEST_PLAUSIBLE <= moment <= now + timedelta(days=1)
+
+
+def _page_timestamps(page: PageInfo) -> list[datetime]:
+    raw: list[str] = []
+    for article in page.articles:
+        for key in ("datePublished", "dateCreated"):
+            if isinstance(article.get(key), str):
+                raw.append(article[key])
+    meta = first_meta(page.meta, *_PUBLISHED_META)
+    if meta:
+        raw.append(meta)
+    raw.extend(
+        page.tree.xpath(
+            "//time[@itemprop='datePublished']/@datetime | //*[@itemprop='datePublished']/@content"
+        )
+    )
+    return [d for d in (parse_datetime(r) for r in raw) if d]
+
+
+def _htmldate_day(page: PageInfo, now: datetime) -> datetime | None:
+    """htmldate's reading of the page (day precision; it also reads the URL)."""
+    try:
+        found = find_date(
+            page.tree,
+            url=page.url,
+            original_date=True,
+            extensive_search=True,
+            max_date=now.strftime("%Y-%m-%d"),
+        )
+    except Exception:  # htmldate trips over odd trees; a missing date is not worth a failed page
+        logger.debug("htmldate failed on %s", page.url or "a page", exc_info=True)
+        return None
+    return parse_datetime(found) if found else None
+
+
+def _url_date(url: str | None) -> datetime | None:
+    match = _URL_DATE.search(urlsplit(url).path) if url else None
+    if not match:
+        return None
+    try:
+        return datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def find_published(
+    page: PageInfo, feed_date: datetime | None, now: datetime
+) -> tuple[datetime | None, str]:
+    """When the article was first published, and where that came from: page | feed | url | none."""
+    for stamp in _page_timestamps(page):
+        if plausible(stamp, now):
+            return stamp, "page"
+    url_day = _url_date(page.url)
+    day = _htmldate_day(page, now)
+    if plausible(day, now) and day != url_day:
+        return day, "page"
+    if feed_date is not None:
+        stamp = feed_date if feed_date.tzinfo else feed_date.replace(tzinfo=UTC)
+        stamp = stamp.astimezone(UTC)
+        if plausible(stamp, now):
+            return stamp, "feed"
+    if plausible(url_day, now):
+        return url_day, "url"
+    return None, "none"
