@@ -21,7 +21,7 @@ from scrapy.http import Response
 
 from pipeline.urls import canonical_url
 from spiders.items import ARTICLE, FetchOutcome, request_context
-from spiders.store import CrawlStore
+from spiders.store import UsesCrawlStore
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -29,24 +29,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class IncrementalMiddleware:
+class IncrementalMiddleware(UsesCrawlStore):
     """Turn article requests into fetches or into outcomes that need no fetch."""
 
     def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
+        super().__init__(crawler)
         self.default_limit = crawler.settings.getint("FRAMEWATCH_MAX_PAGES_PER_SOURCE", 0)
-        self._store: CrawlStore | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
-        return cls(crawler)
-
-    @property
-    def store(self) -> CrawlStore:
-        if self._store is None:
-            self._store = self.crawler.get_extension(CrawlStore)
-            assert self._store is not None, "CrawlStore extension is not enabled"
-        return self._store
 
     def _limit(self, source_id: str) -> int:
         limits = getattr(self.crawler.spider, "page_limits", {})

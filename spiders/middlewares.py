@@ -12,7 +12,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from spiders.items import ARTICLE, LISTING_KINDS, ROBOTS, FetchOutcome, request_context
 from spiders.outcomes import exchange_from_response, status_for_exception, status_for_http
-from spiders.store import CrawlStore
+from spiders.store import UsesCrawlStore
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -69,27 +69,12 @@ def _elapsed_ms(response: Response) -> float | None:
     return round(latency * 1000, 1) if latency is not None else None
 
 
-class ConditionalGetMiddleware:
+class ConditionalGetMiddleware(UsesCrawlStore):
     """Send If-None-Match / If-Modified-Since for listings and re-fetched articles.
 
     The validators come from core.http_validators; what was stored is copied into the request
     context so the pipeline can tell changed from unchanged without another query.
     """
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self._store: CrawlStore | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
-        return cls(crawler)
-
-    @property
-    def store(self) -> CrawlStore:
-        if self._store is None:
-            self._store = self.crawler.get_extension(CrawlStore)
-            assert self._store is not None, "CrawlStore extension is not enabled"
-        return self._store
 
     def process_request(self, request: Request) -> None:
         context = request_context(request.meta)

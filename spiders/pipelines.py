@@ -7,19 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.archive import WarcArchive, recover_open_files, sha256_hex
 from spiders.items import ARTICLE, DiscoveredLink, FetchOutcome
-from spiders.store import CrawlStore
+from spiders.store import CrawlStore, crawl_store
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
-
-
-def _store(crawler: Crawler) -> CrawlStore:
-    store = crawler.get_extension(CrawlStore)
-    if store is None:
-        raise RuntimeError("spiders.store.CrawlStore must be enabled in EXTENSIONS")
-    return store
 
 
 class ArchivePipeline:
@@ -38,7 +31,7 @@ class ArchivePipeline:
         archive = WarcArchive(archive_dir, settings["FRAMEWATCH_RUN_ID"],
                               max_bytes=settings.getint("FRAMEWATCH_WARC_MAX_BYTES"),
                               software="framewatch (Scrapy)", operator=settings["USER_AGENT"])
-        store = _store(crawler)
+        store = crawl_store(crawler)
         store.add_flush_barrier(archive.sync)
         return cls(archive, store)
 
@@ -66,7 +59,7 @@ class WarehousePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarehousePipeline:
-        return cls(_store(crawler))
+        return cls(crawl_store(crawler))
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, DiscoveredLink):

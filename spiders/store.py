@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import pyarrow as pa
 from scrapy import signals
@@ -359,3 +359,32 @@ class CrawlStore:
         self._page_rows.clear()
         self._validator_rows.clear()
         self._discovered.clear()
+
+
+def crawl_store(crawler: Crawler) -> CrawlStore:
+    """The run's CrawlStore extension (one per crawl process)."""
+    store = crawler.get_extension(CrawlStore)
+    if store is None:
+        raise RuntimeError("spiders.store.CrawlStore must be enabled in EXTENSIONS")
+    return store
+
+
+class UsesCrawlStore:
+    """Base of components that read the run's state through the CrawlStore extension.
+
+    The store is looked up on first use: extensions are created after downloader middlewares.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self._store: CrawlStore | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    @property
+    def store(self) -> CrawlStore:
+        if self._store is None:
+            self._store = crawl_store(self.crawler)
+        return self._store

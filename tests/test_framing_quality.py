@@ -133,8 +133,8 @@ pytestmark = pytest.mark.skipif(
 def embedder():
     from pipeline.framing.embed import Embedder
 
-    # Both cores: frermann's 212 long articles (~1,400 passages) dominate the run time.
-    return Embedder(threads=2)
+    # One thread (the machine is shared); frermann's ~1,400 passages take ~60 s the first time.
+    return Embedder(threads=1)
 
 
 @pytest.fixture(scope="module")

@@ -97,6 +97,18 @@ def _replace(con: duckdb.DuckDBPyConnection, table: str, ids: list[str], rows: p
         con.unregister("batch_rows")
 
 
+_PASSAGE_SCHEMA = pa.schema([
+    ("article_id", pa.string()), ("idx", pa.int32()), ("kind", pa.string()),
+    ("text", pa.string()), ("text_sha256", pa.string())])
+_LABEL_SCHEMA = pa.schema([
+    ("article_id", pa.string()), ("frame_id", pa.string()), ("score", pa.float64()),
+    ("present", pa.bool_()), ("is_primary", pa.bool_()), ("label_version", pa.string()),
+    ("labelled_at", pa.timestamp("us"))])
+_EVIDENCE_SCHEMA = pa.schema([
+    ("article_id", pa.string()), ("frame_id", pa.string()), ("rank", pa.int32()),
+    ("passage_idx", pa.int32()), ("score", pa.float64()), ("label_version", pa.string())])
+
+
 def _label_batch(
     con: duckdb.DuckDBPyConnection,
     batch: Sequence[tuple[str, str | None, str]],
@@ -104,59 +116,43 @@ def _label_batch(
     cache: EmbeddingCache,
     label_version: str,
 ) -> int:
+    """Split, embed and label one batch of articles; replace their passages, labels and evidence."""
     ids = [article_id for article_id, _, _ in batch]
     passages_per_article = [
         split_passages(title, [p for p in text.split("\n\n") if p.strip()]) for _, title, text in batch
     ]
-    texts = [p.text for passages in passages_per_article for p in passages]
-    vectors = cache.encode(texts)
-    passage_rows: dict[str, list[Any]] = {k: [] for k in ("article_id", "idx", "kind", "text", "text_sha256")}
-    label_rows: dict[str, list[Any]] = {
-        k: [] for k in ("article_id", "frame_id", "score", "present", "is_primary", "label_version", "labelled_at")
-    }
-    evidence_rows: dict[str, list[Any]] = {
-        k: [] for k in ("article_id", "frame_id", "rank", "passage_idx", "score", "label_version")
-    }
+    vectors = cache.encode([p.text for passages in passages_per_article for p in passages])
     now = datetime.now(UTC).replace(tzinfo=None)
+    passage_rows: list[dict[str, Any]] = []
+    label_rows: list[dict[str, Any]] = []
+    evidence_rows: list[dict[str, Any]] = []
     offset = 0
     for article_id, passages in zip(ids, passages_per_article, strict=True):
-        article_vectors = vectors[offset : offset + len(passages)]
-        offset += len(passages)
-        for passage in passages:
-            for key, value in zip(
-                passage_rows, (article_id, passage.idx, passage.kind, passage.text, text_sha256(passage.text)),
-                strict=True,
-            ):
-                passage_rows[key].append(value)
+        passage_rows += [
+            {"article_id": article_id, "idx": p.idx, "kind": p.kind, "text": p.text,
+             "text_sha256": text_sha256(p.text)}
+            for p in passages
+        ]
         if not passages:
             continue
-        result = frame_model.score(passages, article_vectors)
-        for frame_id, score in result.scores.items():
-            for key, value in zip(
-                label_rows,
-                (article_id, frame_id, float(score), frame_id in result.present,
-                 frame_id == result.primary, label_version, now),
-                strict=True,
-            ):
-                label_rows[key].append(value)
-        for frame_id, ranked in result.evidence.items():
-            for rank, (passage_idx, score) in enumerate(ranked[:EVIDENCE_PER_FRAME], start=1):
-                for key, value in zip(
-                    evidence_rows, (article_id, frame_id, rank, int(passage_idx), float(score), label_version),
-                    strict=True,
-                ):
-                    evidence_rows[key].append(value)
-    _replace(con, "core.passages", ids, pa.table(passage_rows, schema=pa.schema([
-        ("article_id", pa.string()), ("idx", pa.int32()), ("kind", pa.string()),
-        ("text", pa.string()), ("text_sha256", pa.string())])))
-    _replace(con, "core.frame_labels", ids, pa.table(label_rows, schema=pa.schema([
-        ("article_id", pa.string()), ("frame_id", pa.string()), ("score", pa.float64()),
-        ("present", pa.bool_()), ("is_primary", pa.bool_()), ("label_version", pa.string()),
-        ("labelled_at", pa.timestamp("us"))])))
-    _replace(con, "core.frame_evidence", ids, pa.table(evidence_rows, schema=pa.schema([
-        ("article_id", pa.string()), ("frame_id", pa.string()), ("rank", pa.int32()),
-        ("passage_idx", pa.int32()), ("score", pa.float64()), ("label_version", pa.string())])))
-    return len(texts)
+        result = frame_model.score(passages, vectors[offset : offset + len(passages)])
+        offset += len(passages)
+        label_rows += [
+            {"article_id": article_id, "frame_id": frame_id, "score": float(score),
+             "present": frame_id in result.present, "is_primary": frame_id == result.primary,
+             "label_version": label_version, "labelled_at": now}
+            for frame_id, score in result.scores.items()
+        ]
+        evidence_rows += [
+            {"article_id": article_id, "frame_id": frame_id, "rank": rank, "passage_idx": int(idx),
+             "score": float(score), "label_version": label_version}
+            for frame_id, ranked in result.evidence.items()
+            for rank, (idx, score) in enumerate(ranked[:EVIDENCE_PER_FRAME], start=1)
+        ]
+    _replace(con, "core.passages", ids, pa.Table.from_pylist(passage_rows, schema=_PASSAGE_SCHEMA))
+    _replace(con, "core.frame_labels", ids, pa.Table.from_pylist(label_rows, schema=_LABEL_SCHEMA))
+    _replace(con, "core.frame_evidence", ids, pa.Table.from_pylist(evidence_rows, schema=_EVIDENCE_SCHEMA))
+    return len(passage_rows)
 
 
 def remove_stale_labels(con: duckdb.DuckDBPyConnection) -> int:
