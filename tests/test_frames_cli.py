@@ -37,9 +37,11 @@ def test_calibration_improves_on_zero_shot(gold_files, embedder):
     assert result.exit_code == 0, result.output
     assert "calibrated" in result.output
     calibrated = _evaluate(gold_files, "--calibration", str(calibration))
-    assert zero_shot["primary_accuracy"] >= 0.5
-    assert calibrated["macro_f1"] >= zero_shot["macro_f1"] - 0.02
-    assert calibrated["primary_accuracy"] >= 0.7
+    # Measured 2026-11-26 on these synthetic rows: zero-shot macro-F1 0.60 (it marks ~4 frames
+    # per article against 1.8 planted), primary accuracy 0.98; calibrated on 100 rows 0.76 / 0.96.
+    assert zero_shot["primary_accuracy"] >= 0.85
+    assert calibrated["macro_f1"] >= zero_shot["macro_f1"] + 0.08
+    assert calibrated["primary_accuracy"] >= 0.85
     assert set(calibrated["per_frame"]) >= {"regulation", "security", "compute chips"}
 
 

@@ -181,9 +181,10 @@ def test_served_schedule_runs_the_report_on_time(tmp_path):
         output = (tmp_path / "schedule.log").read_text()
         assert set(completed) == {"cron", "once"}, output[-4000:]
         cron_run = completed["cron"]
-        # the cron run was due on a minute boundary and started no earlier
+        # the cron run was due on a minute boundary and started then (Prefect's runner may pick
+        # a due run up a moment early: it polls ahead of the scheduled time)
         assert cron_run.expected_start_time.second == 0
-        assert cron_run.start_time >= cron_run.expected_start_time
+        assert abs((cron_run.start_time - cron_run.expected_start_time).total_seconds()) < 30
         assert cron_run.parameters == {"workdir": str(workdir.resolve()), "week": "2026-W47"}
         deployment = read_deployment(api_url)
         assert [s.schedule.cron for s in deployment.schedules] == ["* * * * *"]

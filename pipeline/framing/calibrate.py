@@ -208,7 +208,9 @@ def fit_calibration(
     start = 0 if enough else features.shape[1] - n_similarity_features
     X = features[:, start:]
     mean, scale = X.mean(axis=0), X.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    # A near-constant feature carries nothing; a tiny scale would also round to 0 in the saved
+    # file (8 decimals) and divide by zero when the calibration is loaded.
+    scale[scale < 1e-6] = 1.0
     Xs = (X - mean) / scale
     relative = features[:, -len(ids) :]
     # Many small fits: BLAS threads cost more in start-up than they save (and starve the embedder).

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline import archive
-from pipeline.dedupe import DuplicateIndex, IndexRow
+from pipeline.dedupe import Copy, DuplicateIndex, IndexRow, choose_original
 from pipeline.extract import ExtractedArticle, extract_article
 from pipeline.relevance import RelevanceModel
 
@@ -135,24 +135,72 @@ def _published(page: PendingPage, extracted: ExtractedArticle) -> tuple[datetime
     return _as_utc(first_seen), "crawl"
 
 
-def _duplicate_index(con: duckdb.DuckDBPyConnection, exclude: set[str]) -> DuplicateIndex:
-    rows = con.execute(
-        "select article_id, minhash, shingle_count, text_fingerprint, source_id, wire_credit "
-        "from core.articles where extraction_status = 'ok' and minhash is not null "
-        "order by published_at, article_id"
-    ).fetchall()
-    return DuplicateIndex.from_rows(
-        IndexRow(r[0], np.asarray(r[1], dtype=np.uint64), r[2], r[3], r[4], r[5])
-        for r in rows
-        if r[0] not in exclude
-    )
+class _Stories:
+    """Which stored article is the original of each story, so copies point at the earliest.
+
+    Pages are cleaned roughly in publication order, but not exactly (a listing may give no
+    date), so a copy can be cleaned before its original; when the original arrives, the story's
+    copies are re-pointed to it (`choose_original`: earliest published, then the wire outlet).
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, exclude: set[str]) -> None:
+        rows = con.execute(
+            "select a.article_id, a.minhash, a.shingle_count, a.text_fingerprint, a.source_id,"
+            " a.wire_credit, a.published_at, a.duplicate_of, s.kind = 'wire' "
+            "from core.articles as a left join core.sources as s using (source_id) "
+            "where a.extraction_status = 'ok' and a.minhash is not null "
+            "order by a.published_at, a.article_id"
+        ).fetchall()
+        kept = [r for r in rows if r[0] not in exclude]
+        self.index = DuplicateIndex.from_rows(
+            IndexRow(r[0], np.asarray(r[1], dtype=np.uint64), r[2], r[3], r[4], r[5]) for r in kept
+        )
+        self.copies = {r[0]: Copy(r[0], r[6], bool(r[8])) for r in kept}
+        self.root = {r[0]: r[7] or r[0] for r in kept}
+        self.wire_sources = {
+            source for source, kind in con.execute("select source_id, kind from core.sources").fetchall()
+            if kind == "wire"
+        }
+        self.repointed: list[tuple[str, str, str, float]] = []  # (old root, new root, kind, similarity)
+
+    def add(self, row: dict[str, Any], text: str) -> None:
+        """Match the row's text against earlier stories and fill its duplicate columns."""
+        article_id = row["article_id"]
+        match, stored = self.index.match_and_add(article_id, text, source_id=row["source_id"])
+        row.update(
+            text_fingerprint=stored.fingerprint,
+            minhash=[int(v) for v in stored.signature],
+            shingle_count=stored.shingle_count,
+            wire_credit=stored.wire_credit,
+        )
+        self.copies[article_id] = Copy(article_id, row["published_at"], row["source_id"] in self.wire_sources)
+        if match is None:
+            self.root[article_id] = article_id
+            return
+        root = self.root.get(match.duplicate_of, match.duplicate_of)
+        original = choose_original([self.copies[root], self.copies[article_id]]) if root in self.copies else root
+        if original == article_id:
+            # This copy is earlier than the story's stored original: it becomes the original.
+            self.repointed.append((root, article_id, match.kind, float(match.similarity)))
+            for member, member_root in self.root.items():
+                if member_root == root:
+                    self.root[member] = article_id
+            self.root[article_id] = article_id
+            return
+        self.root[article_id] = root
+        row.update(duplicate_of=root, duplicate_kind=match.kind, duplicate_similarity=float(match.similarity))
+
+    def apply_repoints(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Re-point stored copies whose story got an earlier original (inside the caller's transaction)."""
+        for old_root, new_root, kind, similarity in self.repointed:
+            con.execute("update core.articles set duplicate_of = ? where duplicate_of = ?", [new_root, old_root])
+            con.execute(
+                "update core.articles set duplicate_of = ?, duplicate_kind = ?, duplicate_similarity = ? "
+                "where article_id = ?", [new_root, kind, similarity, old_root])
+        self.repointed.clear()
 
 
-def _article_row(
-    page: PendingPage,
-    extracted: ExtractedArticle,
-    index: DuplicateIndex,
-) -> dict[str, Any]:
+def _article_row(page: PendingPage, extracted: ExtractedArticle, stories: _Stories) -> dict[str, Any]:
     article_id = article_id_for(page.canonical_url)
     published, date_source = _published(page, extracted)
     row: dict[str, Any] = {
@@ -185,21 +233,8 @@ def _article_row(
         "cleaned_at": _naive_utc(datetime.now(UTC)),
         "extractor_version": EXTRACTOR_VERSION,
     }
-    if extracted.status != "ok":
-        return row
-    match, stored = index.match_and_add(article_id, extracted.text, source_id=page.source_id)
-    row.update(
-        text_fingerprint=stored.fingerprint,
-        minhash=[int(v) for v in stored.signature],
-        shingle_count=stored.shingle_count,
-        wire_credit=stored.wire_credit,
-    )
-    if match is not None:
-        row.update(
-            duplicate_of=match.duplicate_of,
-            duplicate_kind=match.kind,
-            duplicate_similarity=float(match.similarity),
-        )
+    if extracted.status == "ok":
+        stories.add(row, extracted.text)
     return row
 
 
@@ -285,7 +320,7 @@ def clean_pending(
     workers = workers or min(2, os.cpu_count() or 1)
     summary = CleanSummary()
     redo = {article_id_for(page.canonical_url) for page in pages}
-    index = _duplicate_index(con, exclude=redo)
+    stories = _Stories(con, exclude=redo)
     batches = list(_batches(pages, batch_size))
     extractor = _Extractor(archive_dir, workers if len(pages) >= 8 else 1)
     try:
@@ -294,7 +329,7 @@ def clean_pending(
             extracted = extractor.collect(ahead)
             if number + 1 < len(batches):
                 ahead = extractor.submit(batches[number + 1])
-            _store_batch(con, batch, extracted, index, relevance, summary)
+            _store_batch(con, batch, extracted, stories, relevance, summary)
             if progress:
                 progress(summary.pages, len(pages))
             logger.info("cleaned %d/%d pages", summary.pages, len(pages))
@@ -307,16 +342,17 @@ def _store_batch(
     con: duckdb.DuckDBPyConnection,
     batch: Sequence[PendingPage],
     extracted: Sequence[ExtractedArticle],
-    index: DuplicateIndex,
+    stories: _Stories,
     relevance: RelevanceModel,
     summary: CleanSummary,
 ) -> None:
     """Dedupe and judge one extracted batch, then write it in one transaction."""
-    rows = [_article_row(page, article, index) for page, article in zip(batch, extracted, strict=True)]
+    rows = [_article_row(page, article, stories) for page, article in zip(batch, extracted, strict=True)]
     _judge_relevance(rows, extracted, relevance)
     con.execute("begin transaction")
     try:
         write_articles(con, rows)
+        stories.apply_repoints(con)
         con.execute("commit")
     except Exception:
         con.execute("rollback")

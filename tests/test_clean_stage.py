@@ -1,0 +1,121 @@
+"""The clean stage over a real warehouse and WARC archive: rows, bad pages, duplicates, re-runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from pipeline.archive import WarcArchive, sha256_hex
+from pipeline.relevance import RelevanceModel
+from pipeline.seeds import load_topic
+from pipeline.settings import DEFAULT_SEEDS_DIR
+from pipeline.stages.clean import article_id_for, clean_pending
+from pipeline.stages.embedding_cache import EmbeddingCache
+from warehouse.db import warehouse
+
+WIRE_BODY = [
+    "The Commerce Department on Tuesday widened its restrictions on exports of advanced AI chips "
+    "to China, adding twelve Chinese companies to its entity list and closing a loophole that let "
+    "firms buy high-end accelerators through subsidiaries abroad.",
+    "Officials said the rules were needed to stop the chips from reaching military programmes, "
+    "while chipmakers warned that the measures would cost them billions of dollars in lost sales "
+    "and push Chinese buyers towards domestic suppliers.",
+    "Analysts said the curbs would slow but not stop Chinese laboratories, which have learned to "
+    "train large language models with fewer and older processors than their American rivals.",
+]
+
+
+def page(title: str, paragraphs: list[str], published: str) -> bytes:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (f"<html><head><title>{title}</title>"
+            f'<meta property="article:published_time" content="{published}"></head>'
+            f"<body><nav>Home | World | Tech</nav><article><h1>{title}</h1>{body}</article>"
+            "<footer>Contact us</footer></body></html>").encode()
+
+
+def store_pages(con, archive_dir, pages) -> None:
+    """Write pages to a WARC file and index them as the crawl does (core.pages, core.discovered)."""
+    archive = WarcArchive(archive_dir, "test", max_bytes=10_000_000)
+    fetched = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    for source_id, url, body, listing_published in pages:
+        record = archive.write_exchange(
+            url=url, method="GET", request_headers=[], status=200, reason="OK",
+            response_headers=[("Content-Type", "text/html; charset=utf-8")], body=body, fetched_at=fetched)
+        naive = fetched.replace(tzinfo=None)
+        con.execute("insert into core.warc_records values (?, 'test', ?, ?, ?, ?, 200, 'text/html', ?, ?)",
+                    [record.record_id, url, record.warc_file, record.offset, record.length,
+                     record.payload_digest, naive])
+        con.execute("insert or replace into core.pages values (?, ?, ?, 200, 'text/html', ?, ?, ?, 'test')",
+                    [url, source_id, url, sha256_hex(body), record.record_id, naive])
+        con.execute("insert or replace into core.discovered values (?, ?, ?, 'rss', null, ?, null, ?, ?)",
+                    [url, source_id, url, listing_published, naive, naive])
+    archive.close()
+
+
+@pytest.fixture
+def stage(tmp_path, embedder):
+    db = tmp_path / "fw.duckdb"
+    with warehouse(db) as con:
+        con.execute("insert into core.sources (source_id, name, kind) values "
+                    "('wire', 'Wire', 'wire'), ('daily', 'Daily', 'outlet'), ('tech', 'Tech', 'tech')")
+
+    def run(pages, **options):
+        with warehouse(db) as con:
+            store_pages(con, tmp_path / "archive", pages)
+            cache = EmbeddingCache(con, embedder)
+            relevance = RelevanceModel(load_topic(DEFAULT_SEEDS_DIR / "topic.toml"), cache.encode)
+            summary = clean_pending(con, tmp_path / "archive", relevance, workers=1, **options)
+            rows = con.execute("select canonical_url, extraction_status, duplicate_of, duplicate_kind, in_scope, "
+                               "published_at, title from core.articles order by canonical_url").fetchall()
+        return summary, {r[0]: r for r in rows}
+
+    return run
+
+
+def test_copy_cleaned_first_still_points_at_the_earlier_original(stage):
+    original = "http://127.0.0.1/wire/us-widens-chip-curbs"
+    copy = "http://127.0.0.2/daily/washington-tightens-ai-chip-exports"
+    other = "http://127.0.0.3/tech/phone-review"
+    # The copy's listing date sorts it first; the wire original has none and was published earlier.
+    summary, rows = stage([
+        ("daily", copy, page("Washington tightens AI chip exports",
+                                          ["WASHINGTON (Wire) - " + WIRE_BODY[0], *WIRE_BODY[1:]],
+                                          "2026-11-18T15:00:00Z"), datetime(2026, 11, 18, 15)),
+        ("wire", original, page("US widens chip curbs", WIRE_BODY, "2026-11-18T09:00:00Z"), None),
+        ("tech", other, page("Our verdict on the new phone",
+                             ["The new phone has a bright screen and a battery that lasts two days of "
+                              "ordinary use, though the camera struggles in low light and the "
+                              "speakers sound thin at high volume compared with last year's model."] * 1 +
+                             ["It costs less than its rivals and comes in four colours, which makes it an "
+                              "easy recommendation for most people who want a dependable handset."],
+                             "2026-11-18T10:00:00Z"), None),
+    ])
+    assert summary.pages == 3 and summary.ok == 3
+    assert rows[original][2] is None
+    assert rows[copy][2] == article_id_for(original) and rows[copy][3] == "wire"
+    assert rows[other][2] is None
+    assert rows[original][4] and not rows[other][4]  # chip curbs in scope, the phone review not
+
+
+def test_bad_pages_get_a_status_and_the_batch_goes_on(stage):
+    good = "http://127.0.0.1/wire/good"
+    summary, rows = stage([
+        ("wire", "http://127.0.0.1/wire/empty", b"", None),
+        ("wire", "http://127.0.0.1/wire/binary", bytes(range(256)) * 40, None),
+        ("wire", "http://127.0.0.1/wire/scripts", b"<html><script>var a = 1;</script></html>", None),
+        ("wire", good, page("US widens chip curbs", WIRE_BODY, "2026-11-18T09:00:00Z"), None),
+    ])
+    assert summary.pages == 4 and summary.ok == 1
+    assert {rows[u][1] for u in rows if u != good} <= {"empty", "binary", "no_article", "not_html"}
+    assert rows[good][1] == "ok"
+
+
+def test_rerun_cleans_only_new_or_changed_pages(stage):
+    url = "http://127.0.0.1/wire/us-widens-chip-curbs"
+    first, _ = stage([("wire", url, page("US widens chip curbs", WIRE_BODY, "2026-11-18T09:00:00Z"), None)])
+    again, _ = stage([])
+    changed, rows = stage([("wire", url, page("US widens chip curbs (updated)", WIRE_BODY,
+                                               "2026-11-18T09:00:00Z"), None)])
+    assert (first.pages, again.pages, changed.pages) == (1, 0, 1)
+    assert rows[url][6] == "US widens chip curbs (updated)"
