@@ -119,3 +119,14 @@ def test_rerun_cleans_only_new_or_changed_pages(stage):
                                                "2026-11-18T09:00:00Z"), None)])
     assert (first.pages, again.pages, changed.pages) == (1, 0, 1)
     assert rows[url][6] == "US widens chip curbs (updated)"
+
+
+def test_a_day_only_date_is_not_earlier_than_a_timed_copy_of_that_day():
+    from pipeline.dedupe import Copy
+    from pipeline.stages.clean import _earlier
+
+    wire = Copy("wire", datetime(2026, 10, 30, 13, 45), is_wire=True)
+    day_only = Copy("outlet", datetime(2026, 10, 30), is_wire=False)
+    previous_day = Copy("outlet", datetime(2026, 10, 29), is_wire=False)
+    assert _earlier(day_only, wire) == "wire"
+    assert _earlier(previous_day, wire) == "outlet"

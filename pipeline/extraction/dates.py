@@ -94,15 +94,28 @@ def find_published(
     for stamp in _page_timestamps(page):
         if plausible(stamp, now):
             return stamp, "page"
-    url_day = _url_date(page.url)
-    day = _htmldate_day(page, now)
-    if plausible(day, now) and day != url_day:
-        return day, "page"
+    # The publisher's own feed or sitemap date is more reliable than a date guessed from the
+    # page's text (htmldate), which can be a copyright year or an "updated" line.
     if feed_date is not None:
         stamp = feed_date if feed_date.tzinfo else feed_date.replace(tzinfo=UTC)
         stamp = stamp.astimezone(UTC)
         if plausible(stamp, now):
             return stamp, "feed"
+    url_day = _url_date(page.url)
+    day = _htmldate_day(page, now)
+    if plausible(day, now) and day != url_day and not _coarser_than(day, url_day):
+        return day, "page"
     if plausible(url_day, now):
         return url_day, "url"
     return None, "none"
+
+
+def _coarser_than(guess: datetime | None, url_day: datetime | None) -> bool:
+    """A guessed 1 January or 1st of the month, where the URL names a day in that year/month.
+
+    Such a guess usually comes from a bare year or month ("Copyright 2026", "/202610/") and is
+    less precise than the URL's date.
+    """
+    if guess is None or url_day is None or guess.year != url_day.year or guess.day != 1:
+        return False
+    return guess.month == 1 or guess.month == url_day.month

@@ -13,8 +13,8 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +178,7 @@ class _Stories:
             self.root[article_id] = article_id
             return
         root = self.root.get(match.duplicate_of, match.duplicate_of)
-        original = choose_original([self.copies[root], self.copies[article_id]]) if root in self.copies else root
+        original = _earlier(self.copies[root], self.copies[article_id]) if root in self.copies else root
         if original == article_id:
             # This copy is earlier than the story's stored original: it becomes the original.
             self.repointed.append((root, article_id, match.kind, float(match.similarity)))
@@ -198,6 +198,23 @@ class _Stories:
                 "update core.articles set duplicate_of = ?, duplicate_kind = ?, duplicate_similarity = ? "
                 "where article_id = ?", [new_root, kind, similarity, old_root])
         self.repointed.clear()
+
+
+def _earlier(first: Copy, second: Copy) -> str:
+    """The original of two copies; a date without a time (midnight) compares by day only.
+
+    Many pages give only the day of publication: such a copy is not earlier than a copy
+    published at 13:45 the same day, and on a tie the wire outlet's copy is the original.
+    """
+    def day_only(copy: Copy) -> bool:
+        return copy.published_at is not None and copy.published_at.time() == time(0)
+
+    if day_only(first) or day_only(second):
+        first, second = (
+            replace(c, published_at=c.published_at and datetime.combine(c.published_at.date(), time(0)))
+            for c in (first, second)
+        )
+    return choose_original([first, second])
 
 
 def _article_row(page: PendingPage, extracted: ExtractedArticle, stories: _Stories) -> dict[str, Any]:
