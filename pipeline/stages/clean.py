@@ -30,7 +30,7 @@ from pipeline.relevance import RelevanceModel
 logger = logging.getLogger(__name__)
 
 EXTRACTOR_VERSION = "framewatch-extract/2"
-BATCH_SIZE = 200
+BATCH_SIZE = 64  # small enough that extraction of the next batch overlaps relevance of this one
 
 PENDING_PAGES_SQL = """
 select
