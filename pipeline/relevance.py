@@ -41,9 +41,6 @@ DEFAULT_THRESHOLD = 0.185
 # of the labelled set no such article was in scope below threshold + 0.10, and several off-topic
 # ones (EV tariffs, a TikTok deal) scored just above the plain threshold on headline and lead.
 NO_TERM_MARGIN = 0.10
-# Whether a passage is on the topic shows in its first sentences; embedding cost grows with
-# length, so passages are clipped (about 80 tokens) before they are embedded.
-MAX_PASSAGE_CHARS = 400
 # How the article score is built from passage margins (exemplar similarity minus negative
 # similarity) and term hits; fixed by the same measurement as the threshold.
 BEST_PASSAGE_WEIGHT = 0.5
@@ -170,7 +167,6 @@ class RelevanceModel:
         max_passages: int = 6,
         lead_passages: int = 2,
         require_term: bool = True,
-        max_passage_chars: int = MAX_PASSAGE_CHARS,
     ) -> None:
         if max_passages < 1:
             raise ValueError(f"max_passages must be at least 1, got {max_passages}")
@@ -187,7 +183,6 @@ class RelevanceModel:
         self.max_passages = max_passages
         self.lead_passages = lead_passages
         self.require_term = require_term
-        self.max_passage_chars = max_passage_chars
         self._encode = encode
         self._terms = TermMatcher(getattr(topic, "terms", []))
         self._exemplars = self._embed(exemplars)
@@ -241,7 +236,7 @@ class RelevanceModel:
         to `max_passages` keeps the cleaning stage fast while an AI-race story told without the
         usual words can still get in on its headline or lead.
         """
-        return [_clip(p, self.max_passage_chars) for p in ([title] if title else []) + list(paragraphs[:1])]
+        return ([title] if title else []) + list(paragraphs[:1])
 
     def select_passages(self, title: str, paragraphs: Sequence[str]) -> list[str]:
         """The headline, the lead paragraphs, then those with the most distinct term hits."""
@@ -257,7 +252,7 @@ class RelevanceModel:
         rest = range(self.lead_passages, len(paragraphs))
         ranked = sorted(rest, key=lambda i: (-len(paragraph_hits[i]), i))
         picked = sorted(ranked[: max(room, 0)])
-        return [_clip(p, self.max_passage_chars) for p in passages + lead + [paragraphs[i] for i in picked]]
+        return passages + lead + [paragraphs[i] for i in picked]
 
     def passage_margins(self, passages: Sequence[str]) -> np.ndarray:
         """Per passage: mean top-k similarity to the exemplars minus that to the negatives."""
@@ -301,14 +296,6 @@ class RelevanceModel:
         # does not normalise.
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
-
-
-def _clip(text: str, max_chars: int) -> str:
-    """The first `max_chars` of a passage, cut at a word boundary."""
-    if len(text) <= max_chars:
-        return text
-    cut = text.rfind(" ", 0, max_chars)
-    return text[: cut if cut > max_chars // 2 else max_chars]
 
 
 def _top_k_mean(similarities: np.ndarray, k: int) -> np.ndarray:

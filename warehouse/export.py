@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.errors import FramewatchError, WarehouseBusyError
+from pipeline.errors import FramewatchError
 from warehouse.snapshot import open_for_reading
 
 logger = logging.getLogger(__name__)
