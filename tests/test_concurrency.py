@@ -21,9 +21,9 @@ import textwrap
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 from filelock import FileLock, Timeout
+from fixtures.warehouse import query as query_db
 
 from pipeline.demo_site import DemoSite, build_corpus
 from pipeline.seeds import check_codebook
@@ -70,11 +70,7 @@ def start_process_flow(workdir: Path, env: dict[str, str], lock_wait_seconds: fl
 
 
 def query(workdir: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(workdir / "framewatch.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+    return query_db(workdir / "framewatch.duckdb", sql)
 
 
 def assert_processed_once(workdir: Path, n_frames: int) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from fixtures.warehouse import query
 
 from pipeline.archive import read_record, sha256_hex
 from pipeline.crawl import CrawlError, run_crawl
@@ -31,14 +32,6 @@ FAST = CrawlSettings(download_delay=0.0, autothrottle=False, timeout_seconds=10.
 
 def fast_settings(workdir: Path, **crawl: object) -> Settings:
     return Settings(workdir=workdir, crawl=replace(FAST, **crawl))
-
-
-def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

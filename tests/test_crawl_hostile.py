@@ -9,8 +9,8 @@ from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
-import duckdb
 import pytest
+from fixtures.warehouse import query
 
 from pipeline.archive import read_record, sha256_hex
 from pipeline.crawl import run_crawl
@@ -29,14 +29,6 @@ HOSTILE = CrawlSettings(download_delay=0.0, autothrottle=False, timeout_seconds=
                         retry_times=2, max_page_bytes=2_000_000,
                         concurrent_requests_per_domain=4, log_level="INFO")
 OVERRIDES = {"FRAMEWATCH_HOST_BACKOFF_SECONDS": 0.05, "FRAMEWATCH_MAX_RETRY_AFTER": 5}
-
-
-def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
+from fixtures.warehouse import query
 
 from pipeline.archive import read_record, sha256_hex
 from pipeline.crawl import CrawlError, run_crawl, start_crawl
@@ -20,14 +20,6 @@ PACED = CrawlSettings(download_delay=0.05, autothrottle=False, timeout_seconds=1
 # Small batches: rows reach the warehouse while the crawl is still going.
 OVERRIDES = {"FRAMEWATCH_STORE_BATCH": 20, "FRAMEWATCH_STORE_FLUSH_SECONDS": 0.3,
              "DOWNLOAD_DELAY_JITTER": 0.0}
-
-
-def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def _article_requests(site: DemoSite, article_paths: set[str]) -> int:

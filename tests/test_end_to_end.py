@@ -14,8 +14,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import duckdb
 import pytest
+from fixtures.warehouse import query as query_db
 
 from pipeline.demo_site import build_corpus
 from pipeline.urls import canonical_url
@@ -43,11 +43,7 @@ def demo_run(tmp_path_factory):
 
 
 def query(workdir: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(workdir / "framewatch.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+    return query_db(workdir / "framewatch.duckdb", sql, params)
 
 
 def _url(homepages: dict[str, str], article) -> str:
