@@ -228,13 +228,19 @@ class NewsSpider(Spider):
                 continue
             yield self._request(entry.url, source_id, SITEMAP, via=via or "sitemap")
 
-    def parse_section(self, response: Response) -> Iterator[Any]:
+    def _refuse_unless_html(self, response: Response) -> Any | None:
+        """The outcome for a failed or non-HTML response to a page request; None for an HTML page."""
         problem = self._problem(response)
         if problem is not None:
-            yield problem
-            return
+            return problem
         if not is_html(response):
-            yield self._outcome(response, "not_html", _content_type(response))
+            return self._outcome(response, "not_html", _content_type(response))
+        return None
+
+    def parse_section(self, response: Response) -> Iterator[Any]:
+        refusal = self._refuse_unless_html(response)
+        if refusal is not None:
+            yield refusal
             return
         links = article_links(response.text, response.url)
         source_id = request_context(response.meta)["source"]
@@ -243,12 +249,9 @@ class NewsSpider(Spider):
             yield from self._discovered(source_id, ListingEntry(url), "section")
 
     def parse_article(self, response: Response) -> Iterator[Any]:
-        problem = self._problem(response)
-        if problem is not None:
-            yield problem
-            return
-        if not is_html(response):
-            yield self._outcome(response, "not_html", _content_type(response))
+        refusal = self._refuse_unless_html(response)
+        if refusal is not None:
+            yield refusal
             return
         context = request_context(response.meta)
         declared = response.xpath(

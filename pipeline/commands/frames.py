@@ -10,6 +10,7 @@ import click
 
 from pipeline.commands._common import progress_printer, settings_from, workdir_option
 from pipeline.commands.label import read_rows
+from pipeline.settings import Settings
 
 codebook_option = click.option(
     "--codebook", type=click.Path(dir_okay=False, exists=True),
@@ -19,12 +20,17 @@ gold_option = click.option(
     help="Labelled rows, JSONL: {id, text, title?, labels: [...], primary?}.")
 
 
-def _model(settings, codebook: str | None, calibration: str | None):
-    from pipeline.stages.runs import embedder_for, frame_model_for
-
-    settings = replace(settings, framing=replace(
+def _with_framing(settings: Settings, codebook: str | None, calibration: str | None) -> Settings:
+    """The settings with the codebook and calibration given on the command line ("" = none)."""
+    return replace(settings, framing=replace(
         settings.framing, codebook=codebook or settings.framing.codebook,
         calibration=calibration if calibration is not None else settings.framing.calibration))
+
+
+def _model(settings: Settings, codebook: str | None, calibration: str | None):
+    from pipeline.stages.runs import embedder_for, frame_model_for
+
+    settings = _with_framing(settings, codebook, calibration)
     embedder = embedder_for(settings)
     return frame_model_for(settings, embedder), embedder
 
@@ -102,10 +108,7 @@ def relabel_command(ctx: click.Context, workdir: str | None, codebook: str | Non
     from pipeline.stages import runs
     from warehouse.lock import writer_lock
 
-    settings = settings_from(ctx, workdir)
-    settings = replace(settings, framing=replace(
-        settings.framing, codebook=codebook or settings.framing.codebook,
-        calibration=calibration or settings.framing.calibration))
+    settings = _with_framing(settings_from(ctx, workdir), codebook, calibration)
     with writer_lock(settings.db_path, LOCK_WAIT_SECONDS):
         result = runs.frame_stage(settings, runs.new_run_id(), relabel_all=True,
                                   progress=progress_printer("relabel"))
