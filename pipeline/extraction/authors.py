@@ -15,6 +15,7 @@ from lxml import html as lxml_html
 from pipeline.extraction.metadata import (
     PageInfo,
     clean_value,
+    first_meta,
     is_exactly_site_name,
     is_site_name,
     ld_types,
@@ -40,6 +41,12 @@ _AGENCIES = {
     "ntb", "tt", "bloomberg", "press association", "pa", "xinhua", "upi", "cnn", "bbc", "anp",
 }  # fmt: skip
 _NAME_OK = re.compile(r"^[\w'’.\- ]+$", re.UNICODE)
+# Chinese, Japanese and Korean names are written without a space between family and given name.
+_CJK_NAME = re.compile(r"^[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]{2,4}$")
+# A paragraph that is only a credit line: "<p><strong>Jane Doe / John Roe</strong></p>".
+_EMPHASIS_TAGS = frozenset({"strong", "b", "em", "i"})
+LEAD_IN_MAX_CHARS = 80
+DESCRIPTION_WINDOW = 400  # an auto-excerpt's opening, where a lead-in credit line lands
 _SPLIT = re.compile(
     r"\s*(?:;|,|&|\||\s/\s|\band\b|\bund\b|\bog\b|\bet\b|\by\b|\be\b|\bi\b|\boch\b|\ben\b|\bmit\b|、)\s*",
     re.IGNORECASE,
@@ -100,6 +107,8 @@ def _is_person(part: str, site_names: list[str], declared: bool) -> bool:
     has to differ from the site's name; a name read off the page must not even contain it."""
     words = part.split()
     site = is_exactly_site_name if declared else is_site_name
+    if declared and _CJK_NAME.match(part):
+        return not site(part, site_names)
     return (
         2 <= len(words) <= 5
         # "unserer Redaktion", "israel news" on a page are prose, not names
@@ -195,22 +204,86 @@ def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
     return texts
 
 
+def _description(page: PageInfo) -> str:
+    value = first_meta(page.meta, "og:description", "description", "twitter:description")
+    if not value:
+        value = next(
+            (a["description"] for a in page.articles if isinstance(a.get("description"), str)), ""
+        )
+    return " ".join((clean_value(value) or "").split())
+
+
+def _lead_in_names(page: PageInfo) -> tuple[str, ...]:
+    """Names from a credit line that opens the article text, confirmed by the page description.
+
+    Some CMSs file every story under one account ("admin", the paper's name) and the writer is
+    credited in the text itself, as a paragraph that is nothing but a bold or italic name. When
+    the description is an excerpt of the article's opening (as auto-generated excerpts are), that
+    credit line is in it too, which tells it from a bold sub-heading further down.
+    """
+    description = _description(page)[:DESCRIPTION_WINDOW]
+    if not description:
+        return ()
+    for paragraph in page.tree.iter("p"):
+        children = list(paragraph)
+        if (
+            len(children) != 1
+            or children[0].tag not in _EMPHASIS_TAGS
+            or (paragraph.text or "").strip()
+            or (children[0].tail or "").strip()
+        ):
+            continue
+        text = " ".join(paragraph.text_content().split())
+        if not 5 <= len(text) <= LEAD_IN_MAX_CHARS or not re.search(
+            rf"(?:^|\s){re.escape(text)}(?:\s|$)", description
+        ):
+            continue
+        parts = re.split(r"\s*/\s*", text)
+        names = clean_author_names(parts, page.site_names)
+        # every part of the line must be a name, or it is a phrase that happens to be short
+        if names and len(names) == len(_dedupe(_clean_parts(parts))):
+            return names
+    return ()
+
+
+def _credits_only_site(texts: Iterable[str], site_names: list[str]) -> bool:
+    credits = _credits(texts)
+    return bool(credits) and all(is_exactly_site_name(c, site_names) for c in credits)
+
+
 def extract_authors(page: PageInfo) -> tuple[str, ...]:
     """Person names from JSON-LD, then author meta tags, then the byline; else the credited organisation.
 
-    An organisation the JSON-LD names as the author ("dpa") outranks names read off the page,
-    which may belong to teasers of other stories; the site's own name ranks last.
+    A credit line opening the article text outranks them all (it names the writer where the
+    metadata names the CMS account). An organisation the JSON-LD names as the author ("dpa")
+    outranks names read off the page, which may belong to teasers of other stories; the site's
+    own name ranks last.
     """
+    lead_in = _lead_in_names(page)
+    if lead_in:
+        return lead_in
     ld_people, ld_organisations = _ld_authors(page.articles)
     meta = _meta_authors(page)
     for source, declared in ((ld_people, True), (meta, False)):
         names = clean_author_names(source, page.site_names, declared)
         if names:
+            if declared and ld_organisations:
+                # listed together as the article's authors: the desk or agency is credited too
+                names = _dedupe((*names, *_credits(ld_organisations)))
             return names
     agencies = tuple(c for c in _credits(ld_organisations) if not is_site_name(c, page.site_names))
     if agencies:
         return agencies
     bylines = _byline_texts(page.tree)
+    declared_credit = ld_organisations + ld_people + meta
+    if (
+        bylines
+        and _credits_only_site(declared_credit, page.site_names)
+        and _credits_only_site(bylines[:1], page.site_names)
+    ):
+        # metadata and the page's first byline both credit the site itself: names in later
+        # bylines belong to teasers of other stories
+        return _credits(declared_credit)
     for text in bylines:
         names = clean_author_names([text], page.site_names)
         if names:
