@@ -56,9 +56,10 @@ class FramingSettings:
     """Which model embeds passages and how articles get frame labels."""
 
     model: str = ""  # empty: the bundled all-MiniLM-L6-v2 (checksum verified)
-    backend: str = "torch"  # torch | onnx
+    backend: str = "torch"  # torch | onnx | onnx-int8
     batch_size: int = 32
-    threads: int = 1
+    threads: int = 1  # per process: a second thread in one process adds next to nothing on a CPU
+    workers: int = 0  # processes that embed at once; 0 = one per CPU (at most 4)
     codebook: str = ""  # empty: <seeds_dir>/frames.toml
     calibration: str = ""  # optional calibration file from `framewatch frames calibrate`
 

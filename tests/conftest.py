@@ -38,4 +38,4 @@ def embedder():
     """The real bundled all-MiniLM-L6-v2 (checksum verified), loaded once per test session."""
     from pipeline.stages.runs import load_embedder
 
-    return load_embedder("", "torch", 32, 1)
+    return load_embedder("", "torch", 32, 1, 1)

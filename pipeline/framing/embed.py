@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +23,19 @@ DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 BACKENDS = ("torch", "onnx", "onnx-int8")
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+# Starting a worker (imports + model load) costs a few seconds, about what one process embeds
+# 100-150 passages in: smaller jobs stay in this process.
+MIN_TEXTS_FOR_WORKERS = 256
+MAX_AUTO_WORKERS = 4
+
+
+def auto_workers() -> int:
+    """Processes that pay off by default: one per CPU this process may use, at most 4."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_AUTO_WORKERS))
 
 
 def default_model_path() -> Path:
@@ -63,6 +80,10 @@ class Embedder:
     model: None for the bundled all-MiniLM-L6-v2 (checksum verified), a local model directory,
     or a model name already in the local Hugging Face cache (nothing is downloaded).
     backend: "torch", "onnx" (exported once and cached), or "onnx-int8" (dynamic int8 weights).
+    threads: CPU threads per process. workers: processes that encode at once (this one included;
+    0 = one per CPU, at most 4). On a CPU one more single-threaded process adds about as much
+    speed as the first, while a second thread in one process adds next to nothing; the vectors
+    are the same either way, because every batch is encoded alone, wherever it runs.
     """
 
     def __init__(
@@ -72,6 +93,7 @@ class Embedder:
         backend: str = "torch",
         batch_size: int = 32,
         threads: int = 1,
+        workers: int = 1,
         cache_dir: str | Path | None = None,
     ) -> None:
         if backend not in BACKENDS:
@@ -80,10 +102,15 @@ class Embedder:
             )
         if batch_size < 1 or threads < 1:
             raise FramewatchError("batch_size and threads must be at least 1")
+        if workers < 0:
+            raise FramewatchError("workers must be 0 (one per CPU) or more")
         self.backend = backend
         self.batch_size = batch_size
         self.threads = threads
+        self.workers = workers or auto_workers()
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self._model_arg = model
+        self._pool: ProcessPoolExecutor | None = None
         self._st = _load_sentence_transformer(model, threads)
         self.model_name, self.weights_sha256 = _identify(model, self._st)
         self.dim = int(self._st.get_embedding_dimension())
@@ -112,11 +139,82 @@ class Embedder:
             return out
         # Batches of similar length waste little work on padding; sort once, scatter back.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
-            batch = [texts[i] for i in idx]
-            out[idx] = self._encode_batch(batch)
+        batches = [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+        if self.workers > 1 and len(texts) >= MIN_TEXTS_FOR_WORKERS:
+            self._encode_in_parallel(texts, batches, out)
+        else:
+            for idx in batches:
+                out[idx] = self._encode_batch([texts[i] for i in idx])
         return out
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started (encode() starts them again if needed)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _encode_in_parallel(
+        self, texts: list[str], batches: list[list[int]], out: np.ndarray
+    ) -> None:
+        """This process and the workers take batches from one queue until it is empty.
+
+        A shared queue rather than fixed shares: batches differ in length, and a worker that
+        is slow to start simply takes fewer.
+        """
+        pool = self._worker_pool()
+        queue = deque(batches)
+        errors: list[BaseException] = []
+
+        def feed_one_worker() -> None:
+            while not errors:
+                try:
+                    idx = queue.popleft()
+                except IndexError:
+                    return
+                try:
+                    out[idx] = pool.submit(_encode_in_worker, [texts[i] for i in idx]).result()
+                except Exception as error:  # noqa: BLE001 (re-raised in the calling thread below)
+                    errors.append(error)
+
+        feeders = [
+            threading.Thread(target=feed_one_worker, name=f"embed-feeder-{n}", daemon=True)
+            for n in range(self.workers - 1)
+        ]
+        for feeder in feeders:
+            feeder.start()
+        try:
+            while not errors:
+                try:
+                    idx = queue.popleft()
+                except IndexError:
+                    break
+                out[idx] = self._encode_batch([texts[i] for i in idx])
+        finally:
+            queue.clear()  # on an error here, the feeders stop after their current batch
+            for feeder in feeders:
+                feeder.join()
+        if errors:
+            self.close()
+            error = errors[0]
+            if isinstance(error, BrokenProcessPool):
+                raise FramewatchError(
+                    "an embedding worker process failed to start or died (out of memory?); "
+                    f"rerun, or set fewer embedding workers ({error})"
+                ) from error
+            raise error
+
+    def _worker_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            import multiprocessing
+
+            # spawn, not fork: a forked copy of a process that has already run torch can hang.
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers - 1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(self._model_arg, self.backend, self.cache_dir, self.model_id),
+            )
+        return self._pool
 
     def _encode_batch(self, batch: list[str]) -> np.ndarray:
         if self._onnx is not None:
@@ -132,6 +230,27 @@ class Embedder:
         vectors = np.asarray(vectors, dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
+
+
+_worker_embedder: Embedder | None = None
+
+
+def _start_worker(
+    model: str | Path | None, backend: str, cache_dir: Path, expected_model_id: str
+) -> None:
+    global _worker_embedder
+    embedder = Embedder(model, backend=backend, threads=1, workers=1, cache_dir=cache_dir)
+    if embedder.model_id != expected_model_id:
+        # A model directory changed on disk since the parent loaded it: never mix vectors.
+        raise FramewatchError(
+            f"embedding worker loaded {embedder.model_id}, not {expected_model_id}"
+        )
+    _worker_embedder = embedder
+
+
+def _encode_in_worker(batch: list[str]) -> np.ndarray:
+    assert _worker_embedder is not None, "worker not initialised"
+    return _worker_embedder._encode_batch(batch)
 
 
 def _load_sentence_transformer(model: str | Path | None, threads: int):

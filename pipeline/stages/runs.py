@@ -69,16 +69,22 @@ def recorded_stage(
 
 
 @lru_cache(maxsize=2)
-def load_embedder(model: str, backend: str, batch_size: int, threads: int) -> Any:
+def load_embedder(
+    model: str, backend: str, batch_size: int, threads: int, workers: int = 1
+) -> Any:
     """One embedder per process and model: loading the model costs seconds."""
     from pipeline.framing.embed import Embedder
 
-    return Embedder(model or None, backend=backend, batch_size=batch_size, threads=threads)
+    return Embedder(
+        model or None, backend=backend, batch_size=batch_size, threads=threads, workers=workers
+    )
 
 
 def embedder_for(settings: Settings) -> Any:
     framing = settings.framing
-    return load_embedder(framing.model, framing.backend, framing.batch_size, framing.threads)
+    return load_embedder(
+        framing.model, framing.backend, framing.batch_size, framing.threads, framing.workers
+    )
 
 
 def crawl_stage(settings: Settings, run_id: str) -> dict[str, Any]:

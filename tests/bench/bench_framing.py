@@ -4,7 +4,8 @@
 
 Measures, each in a fresh subprocess so peak memory is its own:
   - passages/s embedded: sentence-transformers' plain `model.encode` with default settings, our
-    Embedder on torch (length-sorted batches), ONNX Runtime, and ONNX Runtime with int8 weights;
+    Embedder on torch (length-sorted batches), ONNX Runtime, and ONNX Runtime with int8 weights,
+    each in one process and (the "x2" rows) in two single-threaded processes;
   - articles/s labelled end to end (split, embed, score) for each Embedder backend;
   - peak resident memory of each run.
 With --quality it also reruns the quality protocol (tests/test_framing_quality.py) per backend,
@@ -26,7 +27,12 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-MODES = ("plain", "torch", "onnx", "onnx-int8")
+MODES = ("plain", "torch", "onnx", "onnx-int8", "torch-x2", "onnx-x2", "onnx-int8-x2")
+
+
+def backend_and_workers(mode: str) -> tuple[str, int]:
+    backend, _, workers = mode.partition("-x")
+    return backend, int(workers or 1)
 
 
 def news_passages(limit: int) -> list[str]:
@@ -66,12 +72,14 @@ def run_mode(mode: str, threads: int, n_passages: int, n_articles: int, cache_di
         from test_framing_quality import load_rows
 
         from pipeline.framing.codebook import load_codebook
-        from pipeline.framing.embed import Embedder
+        from pipeline.framing.embed import MIN_TEXTS_FOR_WORKERS, Embedder
         from pipeline.framing.labeler import embed_texts, label_embedded
         from pipeline.framing.model import FrameModel
 
-        embedder = Embedder(backend=mode, threads=threads, cache_dir=cache_dir)
-        embedder.encode(texts[:8])  # warm-up
+        backend, workers = backend_and_workers(mode)
+        embedder = Embedder(backend=backend, threads=threads, workers=workers, cache_dir=cache_dir)
+        # Warm-up; big enough to start the worker processes, whose start-up is not timed.
+        embedder.encode(texts[: max(8, MIN_TEXTS_FOR_WORKERS if workers > 1 else 0)])
         start = time.perf_counter()
         embedder.encode(texts)
         out["passages_per_s"] = round(len(texts) / (time.perf_counter() - start), 1)
@@ -80,7 +88,12 @@ def run_mode(mode: str, threads: int, n_passages: int, n_articles: int, cache_di
         start = time.perf_counter()
         label_embedded(model, embed_texts(rows, embedder))
         out["articles_per_s"] = round(len(rows) / (time.perf_counter() - start), 2)
+        embedder.close()
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    # Workers' memory counts too (ru_maxrss of children is the largest child, not their sum).
+    out["peak_rss_children_mb"] = round(
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    )
     return out
 
 
@@ -115,7 +128,7 @@ def main() -> int:
         "--cache-dir", default=None, help="ONNX export cache [default: a temporary dir]"
     )
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
-    parser.add_argument("--child-quality", choices=MODES[1:], help=argparse.SUPPRESS)
+    parser.add_argument("--child-quality", choices=MODES[1:4], help=argparse.SUPPRESS)
     args = parser.parse_args()
     cache_dir = args.cache_dir or tempfile.mkdtemp(prefix="framewatch-onnx-")
     if args.child:
@@ -149,17 +162,22 @@ def main() -> int:
         child("--child", mode)
     speed = [child("--child", mode) for mode in MODES]
     plain = speed[0]["passages_per_s"]
-    print(f"{'mode':<10} {'passages/s':>10} {'x plain':>8} {'articles/s':>10} {'peak MB':>8}")
+    print(
+        f"{'mode':<13} {'passages/s':>10} {'x plain':>8} {'articles/s':>10} {'peak MB':>8} "
+        f"{'worker MB':>9}"
+    )
     for row in speed:
         print(
-            f"{row['mode']:<10} {row['passages_per_s']:>10} {row['passages_per_s'] / plain:>8.2f} "
-            f"{row.get('articles_per_s', '-'):>10} {row['peak_rss_mb']:>8}"
+            f"{row['mode']:<13} {row['passages_per_s']:>10} {row['passages_per_s'] / plain:>8.2f} "
+            f"{row.get('articles_per_s', '-'):>10} {row['peak_rss_mb']:>8} "
+            f"{row['peak_rss_children_mb'] or '-':>9}"
         )
     print(
         f"({speed[0]['passages']} passages, mean {speed[0]['mean_chars']} chars, {args.threads} thread(s))"
     )
     if args.quality:
-        for mode in MODES[1:]:
+        # Worker processes give the same vectors as one process: quality depends on the backend only.
+        for mode in MODES[1:4]:
             print(mode, json.dumps(child("--child-quality", mode)))
     return 0
 
