@@ -34,6 +34,9 @@ logger = logging.getLogger(__name__)
 __all__ = ["CrawlError", "CrawlHandle", "CrawlSummary", "new_run_id", "run_crawl", "start_crawl"]
 
 ERROR_TAIL_LINES = 30
+# What a run recorded, counted per source, kind and status (the summary of run_crawl).
+RUN_TOTALS_SQL = ("select coalesce(source_id, ''), kind, status, count(*) from core.fetch_log "
+                  "where run_id = ? group by all")
 
 
 class CrawlError(FramewatchError):
@@ -100,12 +103,13 @@ class CrawlHandle:
     """A running crawl subprocess: wait for it (-> CrawlSummary), or stop it."""
 
     def __init__(self, settings: Settings, run_id: str, process: subprocess.Popen[bytes],
-                 log_path: Path, job_path: Path) -> None:
+                 log_path: Path, job_path: Path, totals_path: Path | None = None) -> None:
         self.settings = settings
         self.run_id = run_id
         self.process = process
         self.log_path = log_path
         self._job_path = job_path
+        self._totals_path = totals_path
         self._started = time.monotonic()
 
     @property
@@ -132,16 +136,21 @@ class CrawlHandle:
             self._mark_failed(f"timed out after {timeout:.0f}s")
             raise CrawlError(self.run_id, f"timed out after {timeout:.0f}s",
                              _tail(self.log_path)) from None
-        self._cleanup()
         if code != 0:
+            self._cleanup()
             problem = (f"was killed by signal {-code}" if code < 0
                        else f"exited with status {code}")
             self._mark_failed(problem)
             raise CrawlError(self.run_id, problem, _tail(self.log_path))
-        return self.summary()
+        try:
+            return self.summary()
+        finally:
+            self._cleanup()
 
     def _cleanup(self) -> None:
         self._job_path.unlink(missing_ok=True)
+        if self._totals_path is not None:
+            self._totals_path.unlink(missing_ok=True)
 
     def _mark_failed(self, problem: str) -> None:
         """Record a crash the child could not record itself (its row would stay 'running')."""
@@ -159,16 +168,30 @@ class CrawlHandle:
         finally:
             con.close()
 
-    def summary(self) -> CrawlSummary:
+    def _reported_totals(self) -> tuple[str, list[Any]] | None:
+        """The totals the finished crawl read from the warehouse just before closing it."""
+        if self._totals_path is None or self.process.returncode != 0:
+            return None
+        try:
+            reported = json.loads(self._totals_path.read_text(encoding="utf-8"))
+            return reported["status"], reported["rows"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _warehouse_totals(self) -> tuple[str, list[Any]]:
         con = connect(self.settings.db_path, read_only=True, wait_seconds=10)
         try:
             run = con.execute("select status from core.crawl_runs where run_id = ?",
                               [self.run_id]).fetchone()
-            rows = con.execute(
-                "select coalesce(source_id, ''), kind, status, count(*) from core.fetch_log "
-                "where run_id = ? group by all", [self.run_id]).fetchall()
+            rows = con.execute(RUN_TOTALS_SQL, [self.run_id]).fetchall()
         finally:
             con.close()
+        return (run[0] if run else "unknown"), rows
+
+    def summary(self) -> CrawlSummary:
+        """What the run recorded in the warehouse (as its crawl process counted it at the end,
+        which spares opening the warehouse again; read from the warehouse otherwise)."""
+        run_status, rows = self._reported_totals() or self._warehouse_totals()
         by_status: dict[str, int] = {}
         by_source: dict[str, dict[str, int]] = {}
         by_kind: dict[str, dict[str, int]] = {}
@@ -178,7 +201,7 @@ class CrawlHandle:
             per_source[status] = per_source.get(status, 0) + count
             per_kind = by_kind.setdefault(kind, {})
             per_kind[status] = per_kind.get(status, 0) + count
-        return CrawlSummary(self.run_id, run[0] if run else "unknown",
+        return CrawlSummary(self.run_id, run_status,
                             round(time.monotonic() - self._started, 3),
                             by_status, by_source, by_kind, self.log_path)
 
@@ -202,10 +225,11 @@ def start_crawl(
     log_dir.mkdir(parents=True, exist_ok=True)
     settings.archive_path.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"crawl-{run_id}.log"
+    handle, name = tempfile.mkstemp(prefix=f"crawl-{run_id}-", suffix=".json", dir=log_dir)
+    totals_path = Path(name).with_suffix(".totals.json")
     job = {"settings": _settings_dict(settings), "run_id": run_id,
            "sources_path": str(sources_path.resolve()),
-           "scrapy_overrides": dict(scrapy_overrides or {})}
-    handle, name = tempfile.mkstemp(prefix=f"crawl-{run_id}-", suffix=".json", dir=log_dir)
+           "scrapy_overrides": dict(scrapy_overrides or {}), "totals_path": str(totals_path)}
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         json.dump(job, out)
     env = dict(os.environ)
@@ -215,7 +239,7 @@ def start_crawl(
             [sys.executable, "-m", "spiders", "--job", name],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     logger.info("crawl %s started (pid %d), log: %s", run_id, process.pid, log_path)
-    return CrawlHandle(settings, run_id, process, log_path, Path(name))
+    return CrawlHandle(settings, run_id, process, log_path, Path(name), totals_path)
 
 
 def run_crawl(

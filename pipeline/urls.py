@@ -13,7 +13,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
-__all__ = ["canonical_url", "is_tracking_param", "same_site", "site_key", "strip_tracking", "url_host"]
+__all__ = ["canonical_url", "is_tracking_param", "robots_url", "same_site", "site_key",
+           "strip_tracking", "url_host"]
 
 # Parameters that identify a campaign, a click or a referrer, never the story itself.
 TRACKING_PARAMS = frozenset({
@@ -40,6 +41,14 @@ def is_tracking_param(name: str) -> bool:
 def url_host(url: str) -> str:
     """The lowercased host name of `url` (no port), or '' when it has none."""
     return (urlsplit(url).hostname or "").lower()
+
+
+def robots_url(url: str) -> str:
+    """The robots.txt URL of `url`'s host (scheme, host and port kept as written), or ''."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}/robots.txt"
 
 
 def site_key(url: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from itertools import zip_longest
 from typing import Any
 
 from scrapy import Request, Spider
@@ -75,17 +76,26 @@ class NewsSpider(Spider):
                        meta={"fw": {"source": source_id, "kind": kind, "url": url, **context}})
 
     async def start(self) -> AsyncIterator[Any]:
-        for source in self.sources.values():
-            for url in source.feeds:
-                yield self._request(url, source.id, FEED)
-            for url in source.news_sitemaps:
-                yield self._request(url, source.id, SITEMAP, via="news_sitemap")
-            for url in source.sitemaps:
-                yield self._request(url, source.id, SITEMAP, via="sitemap")
-            for url in source.sections:
-                yield self._request(url, source.id, SECTION)
+        # One listing of each source in turn: Scrapy takes start requests only as fast as
+        # CONCURRENT_REQUESTS frees up, so source by source would leave the last sources (and
+        # their robots.txt round trip) waiting for the first ones' listings.
+        for batch in zip_longest(*(self._listing_requests(source)
+                                   for source in self.sources.values())):
+            for request in batch:
+                if request is not None:
+                    yield request
         for item in self._backlog():
             yield item
+
+    def _listing_requests(self, source: Source) -> Iterator[Request]:
+        for url in source.feeds:
+            yield self._request(url, source.id, FEED)
+        for url in source.news_sitemaps:
+            yield self._request(url, source.id, SITEMAP, via="news_sitemap")
+        for url in source.sitemaps:
+            yield self._request(url, source.id, SITEMAP, via="sitemap")
+        for url in source.sections:
+            yield self._request(url, source.id, SECTION)
 
     def _backlog(self) -> Iterator[Any]:
         """Articles earlier runs discovered but could not store (errors, limits): try again."""

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 
-import pyarrow as pa
 from scrapy import signals
 from scrapy.utils.asyncio import create_looping_call
 
+from pipeline.crawl import RUN_TOTALS_SQL
+from pipeline.urls import robots_url
 from spiders.items import ARTICLE, DiscoveredLink, FetchOutcome, utc_now
 from warehouse.db import connect
 
@@ -96,23 +97,48 @@ _PAGE_COLUMNS = ("canonical_url", "source_id", "url", "http_status", "content_ty
                  "content_sha256", "warc_record_id", "fetched_at", "run_id")
 _VALIDATOR_COLUMNS = ("url", "etag", "last_modified", "last_status", "content_sha256",
                       "last_fetched")
+_SOURCE_COLUMNS = ("source_id", "name", "homepage", "country", "language", "kind", "updated_at")
 _DISCOVERED_COLUMNS = ("canonical_url", "source_id", "first_url", "discovered_via",
                        "listing_title", "listing_published", "listing_updated", "first_seen",
                        "last_seen")
 
 # A story listed again keeps its first URL, title and date, and gains its latest update.
 _DISCOVERED_UPSERT = (
-    "insert into core.discovered {columns} on conflict (canonical_url) "
+    "insert into core.discovered {select} on conflict (canonical_url) "
     "do update set last_seen = excluded.last_seen, "
     "listing_title = coalesce(core.discovered.listing_title, excluded.listing_title), "
     "listing_published = coalesce(core.discovered.listing_published, excluded.listing_published), "
     "listing_updated = greatest(core.discovered.listing_updated, excluded.listing_updated)"
 )
 
+_BATCH_TABLES = {"warc_records": _WARC_COLUMNS, "fetch_log": _FETCH_COLUMNS, "pages": _PAGE_COLUMNS,
+                 "http_validators": _VALIDATOR_COLUMNS, "discovered": _DISCOVERED_COLUMNS,
+                 "sources": _SOURCE_COLUMNS}
 
-def _arrow(columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> pa.Table:
-    rows = list(rows)
-    return pa.table({name: [row[i] for row in rows] for i, name in enumerate(columns)})
+
+def _column_types(con: Any) -> dict[tuple[str, str], str]:
+    """(table, column) -> SQL type of the core tables the store writes in batches."""
+    rows = con.execute(
+        "select table_name, column_name, data_type from duckdb_columns() "
+        "where schema_name = 'core' and table_name in (select unnest(?::varchar[]))",
+        [list(_BATCH_TABLES)]).fetchall()
+    return {(table, column): data_type for table, column, data_type in rows}
+
+
+def _batch_select(table: str, columns: tuple[str, ...], types: dict[tuple[str, str], str]) -> str:
+    """`(cols) select ...` reading a batch passed as one list parameter per column.
+
+    Lists unnested side by side load a batch in one statement without pyarrow (whose import,
+    and the pandas it pulls in, cost more than a whole unchanged re-crawl's writes).
+    """
+    missing = [column for column in columns if (table, column) not in types]
+    if missing:
+        raise RuntimeError(f"core.{table} has no column {', '.join(missing)}: the warehouse "
+                           "schema and spiders/store.py disagree")
+    names = ", ".join(columns)
+    unnested = ", ".join(f"unnest(${i}::{types[(table, column)]}[]) as {column}"
+                         for i, column in enumerate(columns, start=1))
+    return f"({names}) select {names} from (select {unnested})"
 
 
 class CrawlStore:
@@ -126,6 +152,12 @@ class CrawlStore:
         self.flush_seconds = settings.getfloat("FRAMEWATCH_STORE_FLUSH_SECONDS", 2.0)
         self.con = connect(settings["FRAMEWATCH_DB_PATH"],
                            wait_seconds=settings.getfloat("FRAMEWATCH_DB_WAIT_SECONDS", 30.0))
+        types = _column_types(self.con)
+        self._select = {table: _batch_select(table, columns, types)
+                        for table, columns in _BATCH_TABLES.items()}
+        # Validators of the URLs every run fetches (listings, robots.txt), read in one query at
+        # the start; each is handed out once, later lookups read the warehouse as before.
+        self._known_validators: dict[str, Validators | None] = {}
         self._barriers: list[Callable[[], None]] = []
         self._fetch_rows: list[tuple[Any, ...]] = []
         self._warc_rows: list[tuple[Any, ...]] = []
@@ -140,6 +172,8 @@ class CrawlStore:
         self.pending_variants: dict[str, dict[str, str | None]] = {}
         self.fetch_count: Counter[str] = Counter()
         self.status_count: Counter[str] = Counter()
+        # The run's status and RUN_TOTALS_SQL rows, read just before the warehouse is closed.
+        self.totals: dict[str, Any] | None = None
         self._start_run()
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
@@ -175,18 +209,34 @@ class CrawlStore:
             logger.info("resuming run %s: %d URLs already have a status", self.run_id, len(rows))
 
     def mirror_sources(self, sources: Iterable[Source]) -> None:
-        """Copy the outlets of sources.toml into core.sources (insert or update)."""
-        for source in sources:
-            self.con.execute(
-                "insert into core.sources (source_id, name, homepage, country, language, kind, "
-                "updated_at) values (?, ?, ?, ?, ?, ?, ?) on conflict (source_id) do update set "
-                "name = excluded.name, homepage = excluded.homepage, country = excluded.country, "
-                "language = excluded.language, kind = excluded.kind, updated_at = excluded.updated_at",
-                [source.id, source.name, source.homepage, source.country, source.language,
-                 source.kind, utc_now()])
+        """Copy the outlets of sources.toml into core.sources (insert or update), in one statement."""
+        now = utc_now()
+        rows = [(source.id, source.name, source.homepage, source.country, source.language,
+                 source.kind, now) for source in sources]
+        if not rows:
+            return
+        self.con.execute(
+            f"insert into core.sources {self._select['sources']} on conflict (source_id) do "
+            "update set name = excluded.name, homepage = excluded.homepage, "
+            "country = excluded.country, language = excluded.language, kind = excluded.kind, "
+            "updated_at = excluded.updated_at", _column_lists(_SOURCE_COLUMNS, rows))
+
+    def prefetch_validators(self, urls: Iterable[str]) -> None:
+        """Read the stored validators of these URLs in one query (see `validators`)."""
+        wanted = sorted(set(urls) - self._known_validators.keys())
+        if not wanted:
+            return
+        found = {url: Validators(etag, last_modified, sha) for url, etag, last_modified, sha
+                 in self.con.execute(
+                     "select url, etag, last_modified, content_sha256 from core.http_validators "
+                     "where url in (select unnest(?::varchar[]))", [wanted]).fetchall()}
+        for url in wanted:
+            self._known_validators[url] = found.get(url)
 
     def _spider_opened(self, spider: Any) -> None:
-        self.mirror_sources(getattr(spider, "sources", {}).values())
+        sources = getattr(spider, "sources", {}).values()
+        self.mirror_sources(sources)
+        self.prefetch_validators(url for source in sources for url in _fetched_every_run(source))
         self._loop = create_looping_call(self.flush)
         self._loop.start(self.flush_seconds, now=False)
 
@@ -204,6 +254,8 @@ class CrawlStore:
         self.con.execute(
             "update core.crawl_runs set status = ?, finished_at = ?, message = ? where run_id = ?",
             [status, utc_now(), message, self.run_id])
+        self.totals = {"status": status,
+                       "rows": self.con.execute(RUN_TOTALS_SQL, [self.run_id]).fetchall()}
         self.con.execute("checkpoint")
         self.con.close()
         logger.info("run %s %s: %s", self.run_id, status, message)
@@ -237,6 +289,9 @@ class CrawlStore:
         return row[0] if row else None
 
     def validators(self, url: str) -> Validators | None:
+        if url in self._known_validators:
+            # Handed out once: a URL looked up again reads what this run has written since.
+            return self._known_validators.pop(url)
         row = self.con.execute(
             "select etag, last_modified, content_sha256 from core.http_validators where url = ?",
             [url]).fetchone()
@@ -331,25 +386,20 @@ class CrawlStore:
         for barrier in self._barriers:
             barrier()
         batches = [
-            ("insert or ignore into core.warc_records {columns}", _WARC_COLUMNS, self._warc_rows),
-            ("insert or ignore into core.fetch_log {columns}", _FETCH_COLUMNS, self._fetch_rows),
-            ("insert or replace into core.pages {columns}",
-             _PAGE_COLUMNS, list(self._page_rows.values())),
-            ("insert or replace into core.http_validators {columns}",
-             _VALIDATOR_COLUMNS, list(self._validator_rows.values())),
-            (_DISCOVERED_UPSERT, _DISCOVERED_COLUMNS, list(self._discovered.values())),
+            ("insert or ignore into core.warc_records {select}", "warc_records", self._warc_rows),
+            ("insert or ignore into core.fetch_log {select}", "fetch_log", self._fetch_rows),
+            ("insert or replace into core.pages {select}", "pages",
+             list(self._page_rows.values())),
+            ("insert or replace into core.http_validators {select}", "http_validators",
+             list(self._validator_rows.values())),
+            (_DISCOVERED_UPSERT, "discovered", list(self._discovered.values())),
         ]
         self.con.execute("begin transaction")
         try:
-            for sql, columns, rows in batches:
-                if not rows:
-                    continue
-                names = ", ".join(columns)
-                self.con.register("fw_batch", _arrow(columns, rows))
-                try:
-                    self.con.execute(sql.format(columns=f"({names}) select {names} from fw_batch"))
-                finally:
-                    self.con.unregister("fw_batch")
+            for sql, table, rows in batches:
+                if rows:
+                    self.con.execute(sql.format(select=self._select[table]),
+                                     _column_lists(_BATCH_TABLES[table], rows))
             self.con.execute("commit")
         except Exception:
             self.con.execute("rollback")
@@ -359,6 +409,20 @@ class CrawlStore:
         self._page_rows.clear()
         self._validator_rows.clear()
         self._discovered.clear()
+
+
+def _column_lists(columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as one list per column: the parameters of a `_batch_select` statement."""
+    return [[row[i] for row in rows] for i in range(len(columns))]
+
+
+def _fetched_every_run(source: Source) -> Iterator[str]:
+    """The listing URLs of a source and the robots.txt of their hosts: what every run fetches."""
+    listings = [*source.feeds, *source.news_sitemaps, *source.sitemaps, *source.sections]
+    yield from listings
+    for url in {robots_url(url) for url in (source.homepage, *listings)}:
+        if url:
+            yield url
 
 
 def crawl_store(crawler: Crawler) -> CrawlStore:

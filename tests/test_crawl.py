@@ -13,7 +13,7 @@ import pytest
 from fixtures.warehouse import query
 
 from pipeline.archive import read_record, sha256_hex
-from pipeline.crawl import CrawlError, run_crawl
+from pipeline.crawl import RUN_TOTALS_SQL, CrawlError, run_crawl
 from pipeline.demo_site import DemoSite, build_corpus
 from pipeline.errors import SeedError
 from pipeline.settings import CrawlSettings, Settings
@@ -70,6 +70,17 @@ def test_every_url_gets_exactly_one_known_status(demo_crawls) -> None:
     assert {status for _, status, _ in rows} <= STATUSES
     assert {kind for _, _, kind in rows} == {"robots", "feed", "sitemap", "section", "article"}
     assert sum(demo_crawls["first"].by_status.values()) == len(rows)
+
+
+def test_summary_is_what_the_warehouse_holds_and_no_job_files_stay(demo_crawls) -> None:
+    for run in (demo_crawls["first"], demo_crawls["second"]):
+        by_source: dict[str, dict[str, int]] = {}
+        for source_id, _, status, count in query(demo_crawls["db"], RUN_TOTALS_SQL, [run.run_id]):
+            per_source = by_source.setdefault(source_id, {})
+            per_source[status] = per_source.get(status, 0) + count
+        assert run.by_source == by_source
+    logs = demo_crawls["settings"].workdir / "logs"
+    assert sorted(path.suffix for path in logs.iterdir()) == [".log", ".log"]
 
 
 def test_url_variants_end_as_duplicates_of_one_page(demo_crawls) -> None:

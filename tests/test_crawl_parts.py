@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import time
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
+from scrapy.utils.test import get_crawler
 
 from pipeline.archive import WarcArchive, read_record, recover_open_files, sha256_hex
-from pipeline.urls import canonical_url, same_site, strip_tracking
+from pipeline.seeds import Source
+from pipeline.urls import canonical_url, robots_url, same_site, strip_tracking
+from spiders.items import ARTICLE, DiscoveredLink, FetchOutcome
 from spiders.links import article_links, date_from_url, looks_like_article
 from spiders.listings import MalformedListing, parse_date, parse_feed, parse_sitemap
+from spiders.news import NewsSpider
 from spiders.outcomes import is_challenge_page, status_for_http
 from spiders.politeness import parse_retry_after
+from spiders.store import CrawlStore, Validators
 
 # -- URL identity ------------------------------------------------------------------------------
 
@@ -248,3 +255,78 @@ def test_torn_tail_is_cut_back_to_the_last_complete_record(tmp_path) -> None:
     assert recovered.stat().st_size == size_before - len(torn)
     assert read_record(tmp_path, records[2].warc_file, records[2].offset)[0] == "http://a.com/2"
     assert sha256_hex(b"x") != sha256_hex(b"y")
+
+
+# -- start order and the warehouse store -------------------------------------------------------
+
+
+def test_robots_url_keeps_scheme_host_and_port() -> None:
+    assert robots_url("http://127.0.0.11:8080/feed/?x=1") == "http://127.0.0.11:8080/robots.txt"
+    assert robots_url("https://News.example.com/a/b") == "https://News.example.com/robots.txt"
+    assert robots_url("/relative/path") == ""
+
+
+def _source(source_id: str, **lists: tuple[str, ...]) -> Source:
+    return Source(id=source_id, name=source_id, homepage=f"https://{source_id}.example/",
+                  country="GB", language="en", kind="outlet", **lists)
+
+
+def test_start_takes_one_listing_of_each_source_in_turn() -> None:
+    spider = NewsSpider([
+        _source("a", feeds=("https://a.example/rss",), sitemaps=("https://a.example/sitemap.xml",),
+                sections=("https://a.example/tech/", "https://a.example/world/")),
+        _source("b", feeds=("https://b.example/rss",)),
+        _source("c", sections=("https://c.example/news/",)),
+    ])
+    spider.crawler = SimpleNamespace(get_extension=lambda _cls: None)  # no store: no backlog
+
+    async def collect() -> list[str]:
+        return [request.url async for request in spider.start()]
+
+    assert asyncio.run(collect()) == [
+        "https://a.example/rss", "https://b.example/rss", "https://c.example/news/",
+        "https://a.example/sitemap.xml", "https://a.example/tech/", "https://a.example/world/"]
+
+
+@pytest.fixture
+def store(tmp_path):
+    crawler = get_crawler(settings_dict={
+        "FRAMEWATCH_RUN_ID": "run-1", "FRAMEWATCH_DB_PATH": str(tmp_path / "w.duckdb"),
+        "FRAMEWATCH_STORE_BATCH": 10_000})
+    crawl_store = CrawlStore(crawler)
+    yield crawl_store
+    if crawl_store.con is not None:
+        crawl_store.con.close()
+
+
+def test_store_writes_batches_with_their_types_and_merges_listings(store) -> None:
+    seen = datetime(2026, 3, 1, 12, 30)
+    store.add_discovered(DiscoveredLink("https://a.example/s", "a", "https://a.example/s?x=1",
+                                        "rss", "Title", seen, None, seen))
+    store.add_discovered(DiscoveredLink("https://a.example/s", "a", "https://a.example/s",
+                                        "sitemap", None, None, datetime(2026, 3, 2), seen))
+    store.record(FetchOutcome(url="https://a.example/s", source_id="a", kind=ARTICLE,
+                              status="filtered", reason="why", fetched_at=seen))
+    store.record(FetchOutcome(url="https://a.example/t", source_id=None, kind=ARTICLE,
+                              status="error", elapsed_ms=1.5, fetched_at=seen))
+    store.flush()
+    assert store.con.execute(
+        "select first_url, discovered_via, listing_title, listing_published, listing_updated "
+        "from core.discovered").fetchall() == [
+        ("https://a.example/s?x=1", "rss", "Title", seen, datetime(2026, 3, 2))]
+    assert store.con.execute(
+        "select url, source_id, status, reason, elapsed_ms, fetched_at from core.fetch_log "
+        "order by url").fetchall() == [
+        ("https://a.example/s", "a", "filtered", "why", None, seen),
+        ("https://a.example/t", None, "error", None, 1.5, seen)]
+
+
+def test_prefetched_validators_are_handed_out_once(store) -> None:
+    store.con.execute("insert into core.http_validators values "
+                      "('https://a.example/rss', '\"v1\"', null, 200, 'abc', now())")
+    store.prefetch_validators(["https://a.example/rss", "https://a.example/robots.txt"])
+    store.con.execute("update core.http_validators set etag = '\"v2\"'")
+    assert store.validators("https://a.example/rss") == Validators('"v1"', None, "abc")
+    assert store.validators("https://a.example/robots.txt") is None
+    # a second lookup reads the warehouse again, as one without the prefetch would
+    assert store.validators("https://a.example/rss").etag == '"v2"'

@@ -55,8 +55,16 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)create the documented views users query, in file-name order (dependencies first)."""
-    for path in sorted(VIEWS_DIR.glob("*.sql")):
-        con.execute(path.read_text(encoding="utf-8"))
+    # One transaction: one commit (and fsync) instead of one per view, which cost a tenth of a
+    # second on every writer's connect.
+    con.execute("begin transaction")
+    try:
+        for path in sorted(VIEWS_DIR.glob("*.sql")):
+            con.execute(path.read_text(encoding="utf-8"))
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
 
 
 def _is_lock_error(error: duckdb.Error) -> bool:
