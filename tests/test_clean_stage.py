@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -130,3 +131,27 @@ def test_a_day_only_date_is_not_earlier_than_a_timed_copy_of_that_day():
     previous_day = Copy("outlet", datetime(2026, 10, 29), is_wire=False)
     assert _earlier(day_only, wire) == "wire"
     assert _earlier(previous_day, wire) == "outlet"
+
+
+def test_relevance_evidence_says_how_each_article_was_judged(stage, tmp_path):
+    chips = "http://127.0.0.1/wire/us-widens-chip-curbs"
+    recipe = "http://127.0.0.3/tech/autumn-soup"
+    stage([
+        ("wire", chips, page("US widens chip curbs", WIRE_BODY, "2026-11-18T09:00:00Z"), None),
+        ("tech", recipe, page("A warming autumn soup", [
+            ("Roast the squash with garlic and thyme until soft, then blend it with hot stock, a "
+             "splash of cream and plenty of black pepper for a soup that feeds four people."),
+            ("Serve it with toasted bread and a spoonful of yoghurt; it keeps for three days in the "
+             "fridge and freezes well in small portions for weekday lunches.")], "2026-11-18T10:00:00Z"),
+         None),
+    ])
+    with warehouse(tmp_path / "fw.duckdb") as con:
+        rows = {url: (score, in_scope, json.loads(evidence)) for url, score, in_scope, evidence in con.execute(
+            "select canonical_url, relevance_score, in_scope, relevance_evidence from core.articles").fetchall()}
+    score, in_scope, evidence = rows[recipe]
+    # no topic term: ruled out without the model, and the row says so instead of faking a score
+    assert (score, in_scope) == (None, False)
+    assert evidence == {"decided_by": "no_term", "term_hits": {}, "passages": []}
+    score, in_scope, evidence = rows[chips]
+    assert in_scope and score is not None and evidence["decided_by"] == "embedding"
+    assert evidence["term_hits"]["chips"] >= 2 and evidence["passages"]

@@ -82,3 +82,12 @@ def test_worker_count_is_checked_and_auto_is_bounded():
     with pytest.raises(FramewatchError, match="workers"):
         Embedder(workers=-1)
     assert 1 <= auto_workers() <= min(os.cpu_count() or 1, embed.MAX_AUTO_WORKERS)
+
+
+def test_limited_embedder_shares_the_model_and_never_starts_workers():
+    parallel = Embedder(threads=1, workers=2)
+    single = parallel.limited_to(1)
+    assert single.workers == 1 and parallel.workers == 2
+    assert single._st is parallel._st and single.model_id == parallel.model_id
+    single.encode(varied_texts(MIN_TEXTS_FOR_WORKERS))
+    assert single._pool is None and parallel._pool is None

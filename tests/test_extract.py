@@ -381,6 +381,26 @@ def test_scripts_and_noscript_are_not_visible_text() -> None:
     )
 
 
+def test_lean_tree_drops_inert_markup_but_keeps_json_ld_tails_and_the_original() -> None:
+    from lxml import html as lxml_html
+
+    from pipeline.extraction.body import lean_tree
+
+    tree = lxml_html.fromstring(
+        "<html><head><script type='application/LD+JSON'>{\"headline\": \"H\"}</script>"
+        "<style>p {}</style></head><body><p>Kept<svg><text>icon</text></svg> tail</p>"
+        "<script>track()</script><template><p>later</p></template>"
+        "<noscript>enable JS</noscript></body></html>"
+    )
+    lean = lean_tree(tree)
+    text = lxml_html.tostring(lean, encoding="unicode")
+    assert "headline" in text  # trafilatura reads articleBody and dates from JSON-LD
+    for gone in ("p {}", "icon", "track()", "later", "enable JS"):
+        assert gone not in text
+    assert lean.xpath("string(//p)") == "Kept tail"
+    assert "track()" in lxml_html.tostring(tree, encoding="unicode")  # the page itself is untouched
+
+
 # ---------------------------------------------------------------------------------------------
 # framewatch extract
 

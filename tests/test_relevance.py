@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.relevance import DEFAULT_THRESHOLD, NO_TERM_MARGIN, Relevance, RelevanceModel, TermMatcher
+from pipeline.relevance import DEFAULT_THRESHOLD, Relevance, RelevanceModel, TermMatcher
 from pipeline.seeds import Topic, load_topic
 
 REPO = Path(__file__).resolve().parents[1]
@@ -117,9 +117,8 @@ def test_precision_and_recall_on_labelled_set(
 def test_default_threshold_chosen_on_even_half_holds_on_odd_half(
     verdicts: list[Relevance], labelled: list[dict]
 ) -> None:
-    # An article naming no topic term must clear threshold + NO_TERM_MARGIN: shift its score so
-    # one threshold over all scores reproduces the model's decisions.
-    scores = [v.score - (NO_TERM_MARGIN if v.decided_by == "lead_only" else 0.0) for v in verdicts]
+    # An article naming no topic term is out of scope without a score: below every threshold.
+    scores = [float("-inf") if v.score is None else v.score for v in verdicts]
     assert [s >= DEFAULT_THRESHOLD for s in scores] == [v.in_scope for v in verdicts]
     truth = [row["in_scope"] for row in labelled]
     chosen = best_f1_threshold(scores[0::2], truth[0::2])
@@ -210,6 +209,28 @@ def test_judge_many_encodes_all_passages_in_one_bounded_call(topic: Topic, encod
     assert len(chosen) == model.max_passages
     assert chosen[:3] == ["Long read", *long_article[1][:2]]
     assert long_article[1][-1] in chosen  # the term-rich paragraph is read, though it is last
+
+
+def test_article_naming_no_term_is_ruled_out_without_embedding(topic: Topic, encode) -> None:
+    embedded: list[str] = []
+
+    def recording(texts: Sequence[str]) -> np.ndarray:
+        embedded.extend(texts)
+        return encode(texts)
+
+    no_term = ("Rivals race to lead the next wave of computing", ["Both countries pour money into research labs."])
+    model = RelevanceModel(topic, recording)
+    embedded.clear()
+    verdicts = model.judge_many([no_term, EXPORT_STORY])
+    assert verdicts[0] == Relevance(score=None, in_scope=False, decided_by="no_term")
+    assert verdicts[1].decided_by == "embedding" and verdicts[1].score is not None
+    assert no_term[0] not in embedded and no_term[1][0] not in embedded
+    # A topic whose coverage may name none of its terms can still embed every article.
+    everything = RelevanceModel(topic, recording, require_term=False)
+    embedded.clear()
+    verdict = everything.judge(*no_term)
+    assert verdict.decided_by == "embedding" and verdict.score is not None and verdict.term_hits == {}
+    assert embedded == [no_term[0], no_term[1][0]]
 
 
 def test_bad_input_is_a_clear_error(topic: Topic, encode, model: RelevanceModel) -> None:

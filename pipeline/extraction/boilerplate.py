@@ -7,6 +7,7 @@ agreement between extractor settings); none names a site.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -122,6 +123,9 @@ def _is_title_like(text: str, titles: Sequence[str], fuzzy: bool = False) -> boo
     return False
 
 
+# Pure in the block, and asked about the same blocks by the clean-edges test and the vote: the
+# prompt pattern is the most expensive rule here, so each block is tested once.
+@functools.lru_cache(maxsize=4096)
 def is_prompt(block: Block) -> bool:
     n = len(words(block.text))
     if n == 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
@@ -146,6 +147,17 @@ class Embedder:
             for idx in batches:
                 out[idx] = self._encode_batch([texts[i] for i in idx])
         return out
+
+    def limited_to(self, workers: int) -> Embedder:
+        """This embedder, sharing its loaded model, with at most `workers` processes.
+
+        For a stage whose other processes already keep the CPUs busy (the clean stage's
+        extraction pool), where an embedding worker would only compete with them.
+        """
+        limited = copy.copy(self)
+        limited.workers = max(1, min(self.workers, workers))
+        limited._pool = None
+        return limited
 
     def close(self) -> None:
         """Stop the worker processes, if any were started (encode() starts them again if needed)."""

@@ -302,10 +302,11 @@ def _judge_relevance(
         return
     verdicts = model.judge_many([(article.title or "", list(article.paragraphs)) for _, article in items])
     for (row, _), verdict in zip(items, verdicts, strict=True):
-        row["relevance_score"] = float(verdict.score)
+        row["relevance_score"] = None if verdict.score is None else float(verdict.score)
         row["in_scope"] = bool(verdict.in_scope)
         row["relevance_evidence"] = json.dumps(
             {
+                "decided_by": verdict.decided_by,
                 "term_hits": verdict.term_hits,
                 "passages": [{"text": text, "score": round(float(score), 4)} for text, score in verdict.evidence],
             },

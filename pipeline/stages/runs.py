@@ -131,7 +131,8 @@ def clean_stage(
     from pipeline.stages.embedding_cache import EmbeddingCache
 
     topic = load_topic(settings.topic_path)
-    embedder = embedder_for(settings)
+    # The extraction pool keeps the other CPUs busy: an embedding worker would only compete.
+    embedder = embedder_for(settings).limited_to(1)
     with warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
         with recorded_stage(con, run_id, "clean") as outcome:
             cache = EmbeddingCache(con, embedder)

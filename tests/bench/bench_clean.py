@@ -6,8 +6,10 @@ Run by hand (not collected by pytest):
     .venv/bin/python tests/bench/bench_clean.py --pages demo --n 5000 # the bench-scale demo site
 
 Pages are written to a WARC archive and indexed in a fresh warehouse exactly as the crawl stores
-them (core.pages + core.warc_records), then `clean_pending` runs with 1 and 2 extraction workers.
-Peak memory: the resident set of this process and of its largest worker process.
+them (core.pages + core.warc_records), then `clean_pending` runs with 1 and 2 extraction workers,
+relevance on one torch thread in this process. Besides wall time it prints the CPU time (user +
+system, this process and its extraction workers): the figure to compare when other jobs share
+the machine. Peak memory: the resident set of this process and of its largest worker process.
 """
 
 from __future__ import annotations
@@ -86,19 +88,28 @@ def peak_rss_mb() -> dict[str, int]:
     return {"main": own, "largest_worker": worker}
 
 
+def cpu_seconds() -> float:
+    """User + system CPU of this process and its finished children (the extraction workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def run(workdir: Path, workers: int) -> dict:
-    embedder = load_embedder("", "torch", 32, 1)
+    embedder = load_embedder("", "torch", 32, 1, 1)
     topic = load_topic(DEFAULT_SEEDS_DIR / "topic.toml")
     with warehouse(workdir / "fw.duckdb") as con:
         con.execute("delete from core.articles")
         con.execute("delete from core.embeddings")
         cache = EmbeddingCache(con, embedder)
         relevance = RelevanceModel(topic, cache.encode)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu_seconds()
         summary = clean_pending(con, workdir / "archive", relevance, workers=workers)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     return {"workers": workers, "pages": summary.pages, "seconds": round(seconds, 1),
-            "pages_per_s": round(summary.pages / seconds, 2), "peak_rss_mb": peak_rss_mb(),
+            "pages_per_s": round(summary.pages / seconds, 2),
+            "cpu_s": round(cpu, 1), "cpu_ms_per_page": round(1000 * cpu / summary.pages, 1),
+            "peak_rss_mb": peak_rss_mb(),
             "ok": summary.ok, "in_scope": summary.in_scope, "duplicates": summary.duplicates}
 
 
