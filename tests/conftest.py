@@ -38,4 +38,5 @@ def embedder():
     """The real bundled all-MiniLM-L6-v2 (checksum verified), loaded once per test session."""
     from pipeline.stages.runs import load_embedder
 
-    return load_embedder("", "torch", 32, 1, 1)
+    # The same arguments as the default settings' embedder_for(), so stage and CLI tests share it.
+    return load_embedder("", "torch", 32, 1, 0)

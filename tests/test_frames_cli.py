@@ -26,7 +26,7 @@ def gold_files(tmp_path_factory):
 def _evaluate(folder, *extra):
     result = CliRunner().invoke(cli, ["frames", "evaluate", "--gold", str(folder / "test.jsonl"), "--json", *extra])
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def test_calibration_improves_on_zero_shot(gold_files, embedder):

@@ -13,10 +13,11 @@ from click.testing import CliRunner
 from pipeline.commands.label import command as label_command
 from pipeline.errors import FramewatchError, ModelIntegrityError, SeedError
 from pipeline.framing import embed
-from pipeline.framing.calibrate import Calibration, evaluate, fit_calibration
+from pipeline.framing.calibrate import Calibration, _best_threshold, evaluate, fit_calibration
 from pipeline.framing.codebook import fold_label, load_codebook
 from pipeline.framing.embed import Embedder
 from pipeline.framing.labeler import calibrate_on_rows, embed_texts
+from pipeline.framing.lexical import Vocabulary
 from pipeline.framing.model import FrameModel
 from pipeline.framing.passages import Passage, sentences, split_passages, split_text
 
@@ -402,6 +403,143 @@ def test_embedding_head_with_enough_rows(tmp_path):
     assert calibration.feature_set == "embedding+similarity"
     predicted = calibration.predict_proba(features).argmax(axis=1)
     assert (predicted == [codebook.frame_ids.index(lab[0]) for lab in labels]).mean() > 0.9
+
+
+def _word_signal_rows(rng: np.random.Generator, n: int) -> tuple[list[list[str]], list[str]]:
+    """Labels and texts whose frame shows only in one cue word among filler words."""
+    cues = {"economy": "tariffs", "health": "vaccine", "sport": "goalkeeper"}
+    filler = [f"word{i}" for i in range(40)]
+    labels, texts = [], []
+    for i in range(n):
+        frame = ("economy", "health", "sport")[i % 3]
+        words = [*rng.choice(filler, size=8), cues[frame]]
+        rng.shuffle(words)
+        labels.append([frame])
+        texts.append(" ".join(words))
+    return labels, texts
+
+
+def test_word_head_learns_cue_words_and_round_trips(tmp_path):
+    codebook = load_codebook(write_codebook(tmp_path, multi_label=False))
+    rng = np.random.default_rng(1)
+    n_sim = 9
+    labels, texts = _word_signal_rows(rng, 90)
+    features = rng.normal(size=(90, 384 + n_sim))  # no signal outside the words
+    calibration = fit_calibration(
+        codebook,
+        "m",
+        features,
+        labels,
+        [lab[0] for lab in labels],
+        n_similarity_features=n_sim,
+        texts=texts,
+    )
+    assert calibration.feature_set == "embedding+similarity+words"
+    assert calibration.uses_texts and calibration.lexical_weight > 0
+    assert {"tariffs", "vaccine", "goalkeeper"} <= set(calibration.lexical_terms)
+    new_labels, new_texts = _word_signal_rows(rng, 30)
+    new_features = rng.normal(size=(30, 384 + n_sim))
+    predicted = calibration.predict_proba(new_features, new_texts).argmax(axis=1)
+    gold = [codebook.frame_ids.index(lab[0]) for lab in new_labels]
+    assert (predicted == gold).mean() > 0.9
+    with pytest.raises(FramewatchError, match="word head"):
+        calibration.predict_proba(new_features)
+
+    path = tmp_path / "cal.json"
+    calibration.save(path)
+    loaded = Calibration.load(path)
+    assert loaded.version == calibration.version
+    assert np.allclose(
+        loaded.predict_proba(new_features, new_texts),
+        calibration.predict_proba(new_features, new_texts),
+        atol=1e-6,
+    )
+
+
+def test_frame_model_feeds_passage_texts_to_a_word_head(tmp_path, embedder):
+    # The path `frames relabel` takes: passages (with their texts) and stored vectors, no re-embedding.
+    codebook = load_codebook(write_codebook(tmp_path, multi_label=False))
+    model = FrameModel(codebook, embedder)
+    rng = np.random.default_rng(2)
+    labels, texts = _word_signal_rows(rng, 90)
+    n_features = len(model.article_features(embedder.encode(["any text"])))
+    calibration = fit_calibration(  # features without signal: the words must carry the frame
+        codebook,
+        embedder.model_id,
+        rng.normal(size=(90, n_features)),
+        labels,
+        [lab[0] for lab in labels],
+        n_similarity_features=model.n_similarity_features,
+        texts=texts,
+    )
+    assert calibration.uses_texts
+    model.use_calibration(calibration)
+    passages = split_text("Word1 word2", "word3 vaccine word4\n\nword5 word6")
+    result = model.score(passages, embedder.encode([p.text for p in passages]))
+    assert result.primary == "health"
+    assert result.evidence["health"][0][0] == 1  # the passage with the cue word
+
+
+def test_calibration_without_word_head_saves_no_terms(tmp_path):
+    codebook = load_codebook(write_codebook(tmp_path, multi_label=False))
+    rng = np.random.default_rng(0)
+    labels = [["economy"], ["health"], ["sport"]] * 30
+    features = rng.normal(size=(90, 393))
+    for i, lab in enumerate(labels):
+        features[i, codebook.frame_ids.index(lab[0])] += 3.0
+    texts = ["the same words in every text"] * 90  # nothing to learn from the words
+    calibration = fit_calibration(
+        codebook,
+        "m",
+        features,
+        labels,
+        [lab[0] for lab in labels],
+        n_similarity_features=9,
+        texts=texts,
+    )
+    assert calibration.feature_set == "embedding+similarity"
+    assert not calibration.uses_texts and calibration.lexical_terms == []
+    path = tmp_path / "cal.json"
+    calibration.save(path)
+    assert Calibration.load(path).predict_proba(features).shape == (90, 3)
+
+
+def test_calibration_of_an_older_format_asks_to_recalibrate(tmp_path):
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"format": "framewatch-calibration/1", "coef": []}))
+    with pytest.raises(FramewatchError, match="framewatch-calibration/1 .*recalibrate"):
+        Calibration.load(path)
+    path.write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(FramewatchError, match="not a calibration file"):
+        Calibration.load(path)
+
+
+def test_word_vocabulary_counts_unigrams_and_bigrams():
+    vocabulary = Vocabulary.fit(
+        ["Gun control bill passes", "gun control vote fails", "A poll on guns"], min_df=2
+    )
+    assert vocabulary.terms == ("control", "gun", "gun control")
+    rows = vocabulary.transform(["GUN control, gun control!", "nothing known here"]).toarray()
+    assert np.isclose(np.linalg.norm(rows[0]), 1.0)
+    assert rows[0][vocabulary.terms.index("gun")] > 0
+    assert not rows[1].any()  # no known term: an all-zero row, not a division by zero
+
+
+def test_best_threshold_matches_exhaustive_search():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        scores = np.round(rng.random(40), 2)
+        gold = rng.random(40) < 0.3
+        cut, f1 = _best_threshold(scores, gold)
+        exhaustive = max(
+            (
+                2 * (gold & (scores >= t)).sum() / ((scores >= t).sum() + gold.sum()),
+                -abs(t - 0.5),
+                t,
+            )
+            for t in np.unique(scores)
+        )
+        assert f1 == pytest.approx(exhaustive[0]) and cut == pytest.approx(exhaustive[2])
 
 
 def test_evaluate_counts():

@@ -1,13 +1,15 @@
-"""Calibrate a FrameModel on labelled texts: per-frame thresholds, a linear head, and scores against gold.
+"""Calibrate a FrameModel on labelled texts: per-frame thresholds, linear heads, and scores against gold.
 
 Labelled rows look like {"id", "text", "title"?, "labels": [...], "primary"?}. With few labels
-only a small head over the zero-shot similarity features is trained; with enough, a class-
-balanced logistic head over the mean passage embedding plus those features (one-vs-rest for
-multi-label codebooks, multinomial for single-label ones), whose probabilities are blended
-with the zero-shot model's, so the codebook keeps its say where labels are thin. Regularisation
-strength, the blend weight and per-frame thresholds are chosen by cross-validation inside the
-training rows only. The result is a plain
-JSON file (no pickles) with a content hash used as the calibration version.
+only a small head over the zero-shot similarity features is trained. With enough, two class-
+balanced logistic heads are trained (one-vs-rest for multi-label codebooks, multinomial for
+single-label ones): one over the mean passage embedding plus those features, one over TF-IDF
+word unigrams and bigrams of the passages' texts (cue words an embedding blurs). Their
+probabilities are mixed, then blended with the zero-shot model's, so the codebook keeps its say
+where labels are thin. Each head's regularisation, the word head's share, the prior's weight and
+per-frame thresholds are chosen together on out-of-fold predictions inside the training rows
+only; a word head that does not help gets no share and is not stored. The result is a plain JSON
+file (no pickles) with a content hash used as the calibration version.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +27,27 @@ from threadpoolctl import threadpool_limits
 
 from pipeline.errors import FramewatchError
 from pipeline.framing.codebook import Codebook, fold_label
+from pipeline.framing.lexical import Vocabulary
 from pipeline.framing.model import zero_shot_scores
 
 logger = logging.getLogger(__name__)
 
-FORMAT = "framewatch-calibration/1"
-C_GRID = (0.03, 0.1, 0.3, 1.0)
+FORMAT = "framewatch-calibration/2"
+# On standardised features of a few hundred dimensions and a few hundred rows the best C sits
+# low (0.003-0.03); the grid spans three decades so other data can pick its own.
+C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+DEFAULT_C = 0.03  # when there are too few rows per frame to cross-validate
+# TF-IDF rows have unit length, so useful C values are larger than for standardised features.
+LEXICAL_C_GRID = (1.0, 3.0, 10.0, 30.0)
+LEXICAL_WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.65)  # the word head's share of the supervised mix
 INNER_FOLDS = 4
+INNER_REPEATS = 3  # inner cross-validation repeated with other splits: steadier choices
 # Below these counts a head over 384+ embedding dimensions overfits; use similarity features only.
 MIN_ROWS_PER_FRAME_FOR_EMBEDDING_HEAD = 8
 MIN_POSITIVES = 3
 PRIOR_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
 SINGLE_LABEL_TEMPERATURE = 0.02
+UNTRAINED_INTERCEPT = -50.0  # a frame without training rows: the head says no, the prior decides
 
 
 @dataclass
@@ -45,7 +56,7 @@ class Calibration:
     encoder_model_id: str
     frame_ids: list[str]
     multi_label: bool
-    feature_set: str  # "embedding+similarity" | "similarity"
+    feature_set: str  # "embedding+similarity[+words]" | "similarity"
     n_features: int  # length of FrameModel.article_features()
     feature_start: int  # first column of article_features() the head uses
     mean: np.ndarray
@@ -54,27 +65,46 @@ class Calibration:
     intercept: np.ndarray  # (frames,)
     thresholds: np.ndarray  # (frames,) on predict_proba's scale
     regularisation: float
-    prior_weight: float  # weight of the zero-shot prior blended into the head's probabilities
+    prior_weight: float  # weight of the zero-shot prior blended into the heads' probabilities
     n_train: int
+    # The word head (lexical.py); lexical_weight 0 means none, and the arrays are empty.
+    lexical_weight: float = 0.0  # its share of the supervised mix
+    lexical_regularisation: float = 0.0
+    lexical_terms: list[str] = field(default_factory=list)
+    lexical_idf: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    lexical_coef: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (frames, terms)
+    lexical_intercept: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (frames,)
 
     @property
     def version(self) -> str:
         return hashlib.sha256(json.dumps(self._payload(), sort_keys=True).encode()).hexdigest()[:16]
 
-    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+    @property
+    def uses_texts(self) -> bool:
+        """Whether predict_proba needs the articles' passage texts as well as their features."""
+        return self.lexical_weight > 0
+
+    def predict_proba(self, features: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        """(articles, frames) probabilities from article_features() rows and, when the
+        calibration has a word head, each article's text (lexical.article_text of its passages)."""
         features = np.atleast_2d(np.asarray(features, dtype=np.float64))
         if features.shape[1] != self.n_features:
             raise FramewatchError(
                 f"calibration expects {self.n_features} features per article, got {features.shape[1]}"
             )
         x = (features[:, self.feature_start :] - self.mean) / self.scale
-        logits = x @ self.coef.T + self.intercept
-        if self.multi_label:
-            head = 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
-        else:
-            logits -= logits.max(axis=1, keepdims=True)
-            exp = np.exp(logits)
-            head = exp / exp.sum(axis=1, keepdims=True)
+        head = _probabilities(x @ self.coef.T + self.intercept, self.multi_label)
+        if self.uses_texts:
+            if texts is None or len(texts) != len(features):
+                raise FramewatchError(
+                    "this calibration has a word head: pass one text per article "
+                    f"({len(features)}) along with the features"
+                )
+            vocabulary = Vocabulary(tuple(self.lexical_terms), self.lexical_idf)
+            words = vocabulary.transform(list(texts)) @ self.lexical_coef.T + self.lexical_intercept
+            head = _mix(
+                head, _probabilities(np.asarray(words), self.multi_label), self.lexical_weight
+            )
         prior = _zero_shot_prior(features[:, -len(self.frame_ids) :], self.multi_label)
         return _blend(head, prior, self.prior_weight)
 
@@ -107,13 +137,33 @@ class Calibration:
             raise FramewatchError(f"{path}: no such calibration file") from None
         except json.JSONDecodeError as exc:
             raise FramewatchError(f"{path}: not a calibration file (bad JSON: {exc})") from None
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        if not isinstance(payload, dict) or not str(payload.get("format", "")).startswith(
+            "framewatch-calibration/"
+        ):
             raise FramewatchError(f"{path}: not a calibration file (format is not {FORMAT})")
+        if payload["format"] != FORMAT:
+            raise FramewatchError(
+                f"{path}: calibration format {payload['format']} is not this version's {FORMAT}: "
+                "recalibrate (framewatch frames calibrate, or label --train)"
+            )
         try:
+            n_frames = len(payload["frame_ids"])
             arrays = {
                 k: np.asarray(payload[k], dtype=np.float64)
-                for k in ("mean", "scale", "coef", "intercept", "thresholds")
+                for k in (
+                    "mean",
+                    "scale",
+                    "coef",
+                    "intercept",
+                    "thresholds",
+                    "lexical_idf",
+                    "lexical_intercept",
+                )
             }
+            # An empty word head is saved as one empty list per frame.
+            arrays["lexical_coef"] = np.asarray(payload["lexical_coef"], dtype=np.float64).reshape(
+                n_frames, len(payload["lexical_terms"])
+            )
             cal = cls(
                 codebook_fingerprint=payload["codebook_fingerprint"],
                 encoder_model_id=payload["encoder_model_id"],
@@ -125,6 +175,9 @@ class Calibration:
                 regularisation=float(payload["regularisation"]),
                 prior_weight=float(payload["prior_weight"]),
                 n_train=int(payload["n_train"]),
+                lexical_weight=float(payload["lexical_weight"]),
+                lexical_regularisation=float(payload["lexical_regularisation"]),
+                lexical_terms=[str(t) for t in payload["lexical_terms"]],
                 **arrays,
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -142,6 +195,8 @@ class Calibration:
         for key, value in out.items():
             if isinstance(value, np.ndarray):
                 out[key] = np.round(value, 8).tolist()
+        if not self.lexical_terms:
+            out["lexical_coef"] = [[] for _ in self.frame_ids]
         return {"format": FORMAT} | out
 
 
@@ -179,6 +234,16 @@ def gold_frames(
 # -- fitting ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Choice:
+    score: float
+    c: float
+    lexical_c: float
+    lexical_weight: float
+    prior_weight: float
+    thresholds: np.ndarray
+
+
 def fit_calibration(
     codebook: Codebook,
     encoder_model_id: str,
@@ -187,18 +252,20 @@ def fit_calibration(
     primaries: Sequence[str | None],
     *,
     n_similarity_features: int,
+    texts: Sequence[str] | None = None,
     seed: int = 0,
 ) -> Calibration:
-    """Train the head on article features (FrameModel.article_features rows) and gold frame ids.
+    """Train the heads on article features (FrameModel.article_features rows), the articles'
+    texts (lexical.article_text of their passages; None: no word head) and gold frame ids.
 
-    Regularisation, the weight of the zero-shot prior and (multi-label) per-frame thresholds
-    are chosen on out-of-fold predictions within these rows.
+    Regularisation, the word head's share, the weight of the zero-shot prior and (multi-label)
+    per-frame thresholds are chosen on out-of-fold predictions within these rows.
     """
     features = np.asarray(features, dtype=np.float64)
     ids = codebook.frame_ids
     n = len(features)
-    if n != len(labels) or n != len(primaries):
-        raise ValueError("features, labels and primaries must have one row per article")
+    if n != len(labels) or n != len(primaries) or (texts is not None and n != len(texts)):
+        raise ValueError("features, labels, primaries and texts must have one row per article")
     if n < 2 * len(ids):
         raise FramewatchError(
             f"{n} labelled rows are too few to calibrate {len(ids)} frames (need {2 * len(ids)}+)"
@@ -212,27 +279,38 @@ def fit_calibration(
     # file (8 decimals) and divide by zero when the calibration is loaded.
     scale[scale < 1e-6] = 1.0
     Xs = (X - mean) / scale
-    relative = features[:, -len(ids) :]
+    vocabulary = Vocabulary.fit(texts) if enough and texts is not None else None
+    if vocabulary is not None and not vocabulary.terms:
+        vocabulary = None
+    W = vocabulary.transform(texts) if vocabulary is not None else None
+    prior = _zero_shot_prior(features[:, -len(ids) :], codebook.multi_label)
+    target, trainable = _targets(codebook, Y, primaries)
+    head = _Head(codebook.multi_label, len(ids), trainable)
     # Many small fits: BLAS threads cost more in start-up than they save (and starve the embedder).
     with threadpool_limits(limits=1):
+        choice = _choose(head, Xs, W, target, prior, seed)
+        thresholds = choice.thresholds.copy()
         if codebook.multi_label:
-            head = _fit_one_vs_rest(Xs, Y, _zero_shot_prior(relative, True), seed)
+            for f in set(range(len(ids))) - set(trainable):
+                # Only the prior speaks for this frame: present when the prior alone says so.
+                w = choice.prior_weight
+                thresholds[f] = 0.5 * w / (1.0 + w) if w else 1.01
+        coef, intercept = head.fit(Xs, target, choice.c)
+        if W is not None and choice.lexical_weight > 0:
+            lexical_coef, lexical_intercept = head.fit(W, target, choice.lexical_c)
         else:
-            if not all(primaries) and Y.sum(axis=1).min() == 0:
-                raise FramewatchError(
-                    "single-label calibration needs a label (or primary) for every row"
-                )
-            target = np.array(
-                [
-                    ids.index(p) if p else int(np.argmax(row))
-                    for p, row in zip(primaries, Y, strict=True)
-                ]
-            )
-            head = _fit_multinomial(Xs, target, len(ids), _zero_shot_prior(relative, False), seed)
-    coef, intercept, thresholds, c, prior_weight = head
+            vocabulary, lexical_coef, lexical_intercept = None, np.zeros((len(ids), 0)), np.zeros(0)
     feature_set = "embedding+similarity" if enough else "similarity"
+    if vocabulary is not None:
+        feature_set += "+words"
     logger.info(
-        "calibrated %s head on %d rows (C=%s, prior weight %s)", feature_set, n, c, prior_weight
+        "calibrated %s head on %d rows (C=%s, word C=%s share %s, prior weight %s)",
+        feature_set,
+        n,
+        choice.c,
+        choice.lexical_c,
+        choice.lexical_weight,
+        choice.prior_weight,
     )
     return Calibration(
         codebook_fingerprint=codebook.fingerprint,
@@ -247,10 +325,185 @@ def fit_calibration(
         coef=coef,
         intercept=intercept,
         thresholds=thresholds,
-        regularisation=c,
-        prior_weight=prior_weight,
+        regularisation=choice.c,
+        prior_weight=choice.prior_weight,
         n_train=n,
+        lexical_weight=choice.lexical_weight if vocabulary is not None else 0.0,
+        lexical_regularisation=choice.lexical_c if vocabulary is not None else 0.0,
+        lexical_terms=list(vocabulary.terms) if vocabulary is not None else [],
+        lexical_idf=vocabulary.idf if vocabulary is not None else np.zeros(0),
+        lexical_coef=lexical_coef,
+        lexical_intercept=lexical_intercept,
     )
+
+
+def _targets(
+    codebook: Codebook, Y: np.ndarray, primaries: Sequence[str | None]
+) -> tuple[np.ndarray, list[int]]:
+    """What the heads learn (the label matrix, or each row's primary frame index) and which
+    frames have enough rows to learn from."""
+    ids = codebook.frame_ids
+    n = len(Y)
+    if codebook.multi_label:
+        trainable = [
+            f for f in range(len(ids)) if MIN_POSITIVES <= Y[:, f].sum() <= n - MIN_POSITIVES
+        ]
+        for f in sorted(set(range(len(ids))) - set(trainable)):
+            logger.warning(
+                "frame %s has %d of %d positive rows: left to the zero-shot prior",
+                ids[f],
+                Y[:, f].sum(),
+                n,
+            )
+        return Y, trainable
+    if not all(primaries) and Y.sum(axis=1).min() == 0:
+        raise FramewatchError("single-label calibration needs a label (or primary) for every row")
+    target = np.array(
+        [ids.index(p) if p else int(np.argmax(row)) for p, row in zip(primaries, Y, strict=True)]
+    )
+    trainable = sorted(set(target.tolist()))
+    for f in sorted(set(range(len(ids))) - set(trainable)):
+        logger.warning("frame %s has no training rows: left to the zero-shot prior", ids[f])
+    return target, trainable
+
+
+class _Head:
+    """Class-balanced logistic regression: one-vs-rest over trainable frames, or multinomial."""
+
+    def __init__(self, multi_label: bool, n_frames: int, trainable: list[int]) -> None:
+        self.multi_label = multi_label
+        self.n_frames = n_frames
+        self.trainable = trainable
+
+    def fit(self, X, target: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:
+        """(coef, intercept) for all frames; untrainable frames get a head that says no."""
+        from sklearn.linear_model import LogisticRegression
+
+        coef = np.zeros((self.n_frames, X.shape[1]))
+        intercept = np.full(self.n_frames, UNTRAINED_INTERCEPT)
+        if self.multi_label:
+            for f in self.trainable:
+                y = target[:, f]
+                if y.all() or not y.any():  # possible inside an inner fold
+                    intercept[f] = UNTRAINED_INTERCEPT if not y.any() else -UNTRAINED_INTERCEPT
+                    continue
+                model = _logistic(LogisticRegression, c).fit(X, y)
+                coef[f], intercept[f] = model.coef_[0], model.intercept_[0]
+            return coef, intercept
+        classes_present = np.unique(target)
+        if len(classes_present) == 1:
+            intercept[classes_present[0]] = 0.0
+            return coef, intercept
+        model = _logistic(LogisticRegression, c).fit(X, target)
+        classes = list(model.classes_)
+        if len(classes) == 2:  # sklearn keeps one row for two classes: split it symmetrically
+            coef[classes[1]], intercept[classes[1]] = model.coef_[0] / 2, model.intercept_[0] / 2
+            coef[classes[0]], intercept[classes[0]] = -model.coef_[0] / 2, -model.intercept_[0] / 2
+        else:
+            for row, cls in enumerate(classes):
+                coef[cls], intercept[cls] = model.coef_[row], model.intercept_[row]
+        return coef, intercept
+
+    def out_of_fold(self, X, target: np.ndarray, c: float, folds) -> np.ndarray:
+        oof = np.zeros((X.shape[0], self.n_frames))
+        for train, test in folds:
+            coef, intercept = self.fit(X[train], target[train], c)
+            oof[test] = _probabilities(np.asarray(X[test] @ coef.T) + intercept, self.multi_label)
+        return oof
+
+
+def _logistic(cls, c: float):
+    return cls(C=c, class_weight="balanced", max_iter=3000)
+
+
+def _choose(head: _Head, X: np.ndarray, W, target: np.ndarray, prior: np.ndarray, seed: int):
+    """Pick C, the word head's C and share, and the prior weight on inner out-of-fold predictions.
+
+    Each head's C is chosen on its own first, then the mix: fewer combinations leave less to
+    luck, and repeating the inner cross-validation with other splits steadies every choice.
+    """
+    splits = [_inner_folds(target, head.multi_label, seed + r) for r in range(INNER_REPEATS)]
+    if splits[0] is None:  # a frame with a single row: nothing to hold out
+        return _Choice(0.0, DEFAULT_C, LEXICAL_C_GRID[0], 0.0, 0.0, np.zeros(head.n_frames))
+    scorer = _scorer(head, target)
+
+    def score(oofs: list[np.ndarray]) -> tuple[float, np.ndarray]:
+        results = [scorer(oof) for oof in oofs]
+        return float(np.mean([s for s, _ in results])), np.mean([t for _, t in results], axis=0)
+
+    def best_c(data, grid: Sequence[float]) -> tuple[float, list[np.ndarray]]:
+        oofs = {c: [head.out_of_fold(data, target, c, folds) for folds in splits] for c in grid}
+        c = max(grid, key=lambda c: score(oofs[c])[0])
+        return c, oofs[c]
+
+    c, from_embedding = best_c(X, C_GRID)
+    mixes = [(LEXICAL_C_GRID[0], 0.0, from_embedding)]
+    if W is not None:
+        lexical_c, from_words = best_c(W, LEXICAL_C_GRID)
+        mixes += [
+            (
+                lexical_c,
+                share,
+                [_mix(e, w, share) for e, w in zip(from_embedding, from_words, strict=True)],
+            )
+            for share in LEXICAL_WEIGHTS
+            if share > 0
+        ]
+    best: _Choice | None = None
+    for lexical_c, share, mixed in mixes:
+        for weight in PRIOR_WEIGHTS:
+            value, thresholds = score([_blend(m, prior, weight) for m in mixed])
+            if best is None or value > best.score + 1e-9:
+                best = _Choice(value, c, lexical_c, share, weight, thresholds)
+    assert best is not None
+    return best
+
+
+def _inner_folds(target: np.ndarray, multi_label: bool, seed: int) -> list | None:
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    if multi_label:
+        return list(KFold(INNER_FOLDS, shuffle=True, random_state=seed).split(target))
+    counts = np.bincount(target)
+    k = min(INNER_FOLDS, int(counts[counts > 0].min()))
+    if k < 2 or len(np.unique(target)) < 2:
+        return None
+    return list(StratifiedKFold(k, shuffle=True, random_state=seed).split(target, target))
+
+
+def _scorer(head: _Head, target: np.ndarray) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """What the inner search maximises, with the thresholds that go with it.
+
+    Multi-label: mean over trained frames of the best F1 each frame's threshold reaches.
+    Single-label: accuracy plus macro-F1 of the argmax (a frame is always given, no threshold).
+    """
+    n_frames = head.n_frames
+    if not head.multi_label:
+
+        def single(proba: np.ndarray) -> tuple[float, np.ndarray]:
+            pred = proba.argmax(axis=1)
+            return float((pred == target).mean()) + _macro_f1(target, pred), np.zeros(n_frames)
+
+        return single
+    trainable = head.trainable
+
+    def multi(proba: np.ndarray) -> tuple[float, np.ndarray]:
+        cuts = [_best_threshold(proba[:, f], target[:, f]) for f in range(n_frames)]
+        thresholds = np.array([t for t, _ in cuts])
+        score = float(np.mean([cuts[f][1] for f in trainable])) if trainable else 0.0
+        return score, thresholds
+
+    return multi
+
+
+def _macro_f1(target: np.ndarray, pred: np.ndarray) -> float:
+    """Macro-F1 over the classes that occur in target or pred (as sklearn's average='macro')."""
+    classes = np.union1d(target, pred)
+    scores = []
+    for c in classes:
+        tp = float(np.sum((pred == c) & (target == c)))
+        scores.append(2 * tp / (np.sum(pred == c) + np.sum(target == c)) if tp else 0.0)
+    return float(np.mean(scores))
 
 
 def _zero_shot_prior(relative: np.ndarray, multi_label: bool) -> np.ndarray:
@@ -263,115 +516,42 @@ def _zero_shot_prior(relative: np.ndarray, multi_label: bool) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
+def _probabilities(logits: np.ndarray, multi_label: bool) -> np.ndarray:
+    if multi_label:
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
+    logits = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def _mix(embedding: np.ndarray, words: np.ndarray, share: float) -> np.ndarray:
+    return (1.0 - share) * embedding + share * words
+
+
 def _blend(head: np.ndarray, prior: np.ndarray, weight: float) -> np.ndarray:
     return (head + weight * prior) / (1.0 + weight)
 
 
-def _fit_one_vs_rest(X: np.ndarray, Y: np.ndarray, prior: np.ndarray, seed: int):
-    from sklearn.linear_model import LogisticRegression
-
-    n_frames = Y.shape[1]
-    trainable = [
-        f for f in range(n_frames) if MIN_POSITIVES <= Y[:, f].sum() <= len(Y) - MIN_POSITIVES
-    ]
-    for f in sorted(set(range(n_frames)) - set(trainable)):
-        logger.warning(
-            "frame %d has %d of %d positive rows: left to the zero-shot prior",
-            f,
-            Y[:, f].sum(),
-            len(Y),
-        )
-    best = (-1.0, C_GRID[0], PRIOR_WEIGHTS[0], np.full(n_frames, 0.5))
-    for c in C_GRID:
-        oof = _out_of_fold_ovr(X, Y, trainable, c, seed)
-        for weight in PRIOR_WEIGHTS:
-            blended = _blend(oof, prior, weight)
-            cuts = [_best_threshold(blended[:, f], Y[:, f]) for f in range(n_frames)]
-            score = float(np.mean([cuts[f][1] for f in trainable])) if trainable else 0.0
-            if score > best[0] + 1e-9:
-                best = (score, c, weight, np.array([t for t, _ in cuts]))
-    _, c, weight, thresholds = best
-    coef = np.zeros((n_frames, X.shape[1]))
-    intercept = np.full(n_frames, -50.0)  # untrained frames: the head says no, the prior decides
-    for f in trainable:
-        head = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(X, Y[:, f])
-        coef[f], intercept[f] = head.coef_[0], head.intercept_[0]
-    for f in set(range(n_frames)) - set(trainable):
-        thresholds[f] = 0.5 * weight / (1.0 + weight) if weight else 1.01
-    return coef, intercept, thresholds, c, weight
-
-
-def _out_of_fold_ovr(
-    X: np.ndarray, Y: np.ndarray, trainable: list[int], c: float, seed: int
-) -> np.ndarray:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import KFold
-
-    oof = np.zeros(Y.shape)
-    for train, test in KFold(INNER_FOLDS, shuffle=True, random_state=seed).split(X):
-        for f in trainable:
-            y = Y[train, f]
-            if y.all() or not y.any():
-                oof[test, f] = float(y.mean())
-                continue
-            head = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(X[train], y)
-            oof[test, f] = head.predict_proba(X[test])[:, 1]
-    return oof
-
-
 def _best_threshold(scores: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
-    """The cut on scores that maximises F1 on these rows."""
-    best_t, best_f1 = 0.5, -1.0
-    positives = gold.sum()
-    for t in np.unique(np.round(scores, 4)):
-        pred = scores >= t
-        tp = float((pred & gold).sum())
-        f1 = 2 * tp / (pred.sum() + positives) if tp else 0.0
-        # Among equals prefer the cut nearest 0.5: less fitted to these particular rows.
-        if f1 > best_f1 + 1e-9 or (abs(f1 - best_f1) <= 1e-9 and abs(t - 0.5) < abs(best_t - 0.5)):
-            best_t, best_f1 = float(t), f1
-    return best_t, best_f1
+    """The cut on scores (rounded to 4 decimals) that maximises F1 on these rows.
 
-
-def _fit_multinomial(
-    X: np.ndarray, target: np.ndarray, n_frames: int, prior: np.ndarray, seed: int
-):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import f1_score
-    from sklearn.model_selection import StratifiedKFold
-
-    counts = np.bincount(target, minlength=n_frames)
-    folds = min(INNER_FOLDS, int(counts[counts > 0].min()))
-    best = (-1.0, C_GRID[0], PRIOR_WEIGHTS[0])
-    if folds >= 2 and len(np.unique(target)) > 1:
-        for c in C_GRID:
-            oof = np.zeros((len(target), n_frames))
-            for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(
-                X, target
-            ):
-                head = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(
-                    X[train], target[train]
-                )
-                oof[np.ix_(test, head.classes_)] = head.predict_proba(X[test])
-            for weight in PRIOR_WEIGHTS:
-                pred = _blend(oof, prior, weight).argmax(axis=1)
-                score = (pred == target).mean() + f1_score(target, pred, average="macro")
-                if score > best[0] + 1e-9:
-                    best = (score, c, weight)
-    _, c, weight = best
-    head = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(X, target)
-    coef = np.zeros((n_frames, X.shape[1]))
-    intercept = np.full(n_frames, -50.0)  # frames never seen in training: only the prior speaks
-    classes = list(head.classes_)
-    if len(classes) == 2:  # sklearn keeps one row for two classes: split it symmetrically
-        coef[classes[1]], intercept[classes[1]] = head.coef_[0] / 2, head.intercept_[0] / 2
-        coef[classes[0]], intercept[classes[0]] = -head.coef_[0] / 2, -head.intercept_[0] / 2
-    else:
-        for row, cls in enumerate(classes):
-            coef[cls], intercept[cls] = head.coef_[row], head.intercept_[row]
-    for f in sorted(set(range(n_frames)) - set(classes)):
-        logger.warning("frame %d has no training rows: left to the zero-shot prior", f)
-    return coef, intercept, np.zeros(n_frames), c, weight
+    Among cuts with equal F1 the one nearest 0.5 wins: it is less fitted to these rows.
+    """
+    gold = np.asarray(gold, dtype=bool)
+    if not gold.any():
+        return 0.5, 0.0
+    rounded = np.round(scores, 4)
+    order = np.argsort(-rounded, kind="stable")
+    ranked = rounded[order]
+    true_positives = np.cumsum(gold[order])
+    # A cut at value t keeps every score >= t: the last position of each run of equal values.
+    last = np.r_[ranked[1:] != ranked[:-1], True]
+    cuts, tp, predicted = ranked[last], true_positives[last], np.flatnonzero(last) + 1
+    f1 = 2 * tp / (predicted + gold.sum())
+    best = f1.max()
+    candidates = np.flatnonzero(f1 >= best - 1e-9)
+    pick = candidates[np.argmin(np.abs(cuts[candidates] - 0.5))]
+    return float(cuts[pick]), float(best)
 
 
 # -- evaluation --------------------------------------------------------------------------

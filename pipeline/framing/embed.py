@@ -270,8 +270,11 @@ def _load_sentence_transformer(model: str | Path | None, threads: int):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
     torch.set_num_threads(threads)
+    # transformers draws a "Loading weights" bar on stderr, into our commands' output and logs.
+    transformers_logging.disable_progress_bar()
     if model is None:
         path = default_model_path()
         verify_default_model(path)

@@ -11,6 +11,7 @@ import numpy as np
 
 from pipeline.framing.calibrate import Calibration, fit_calibration, gold_frames
 from pipeline.framing.codebook import Codebook
+from pipeline.framing.lexical import article_text
 from pipeline.framing.model import ArticleFrames, FrameModel, TextEncoder
 from pipeline.framing.passages import Passage, split_text
 
@@ -53,6 +54,7 @@ def calibrate_on_rows(
         [g[0] for g in golds],
         [g[1] for g in golds],
         n_similarity_features=model.n_similarity_features,
+        texts=[article_text(p.text for p in e.passages) for e in embedded],
     )
 
 

@@ -5,9 +5,9 @@ passage's frame score is its cosine to that prototype, lowered when the passage 
 one of the frame's near-miss negatives than to the prototype, and then centred on the passage's
 mean score over all frames: what all frames share is the topic, what is left is the framing. Article scores pool the best
 passages (mean of the top k), so one strongly framed paragraph counts, but a single stray
-sentence in a long article counts less than two. With a calibration (see calibrate.py) a
-trained linear head over pooled embeddings and these similarity features replaces the
-zero-shot scores.
+sentence in a long article counts less than two. With a calibration (see calibrate.py)
+trained linear heads over pooled embeddings and these similarity features (and, if it has one,
+over the words of the passages' texts) replace the zero-shot scores.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy as np
 
 from pipeline.errors import FramewatchError
 from pipeline.framing.codebook import Codebook
+from pipeline.framing.lexical import article_text
 from pipeline.framing.passages import Passage
 
 if TYPE_CHECKING:
@@ -171,7 +172,8 @@ class FrameModel:
             thresholds = np.full(len(self.frame_ids), 0.5)
         else:
             article_scores = self.calibration.predict_proba(
-                np.stack([self.article_features(v) for _, v in articles])
+                np.stack([self.article_features(v) for _, v in articles]),
+                [article_text(p.text for p in passages) for passages, _ in articles],
             )
             thresholds = self.calibration.thresholds
         return [
@@ -179,12 +181,17 @@ class FrameModel:
             for (passages, vectors), scores in zip(articles, article_scores, strict=True)
         ]
 
-    def passage_scores(self, vectors: np.ndarray) -> np.ndarray:
-        """(passages, frames) scores on the article scale, each passage read as an article alone."""
+    def passage_scores(
+        self, vectors: np.ndarray, passages: Sequence[Passage] | None = None
+    ) -> np.ndarray:
+        """(passages, frames) scores on the article scale, each passage read as an article alone.
+
+        A calibration with a word head also needs the passages' texts."""
         if self.calibration is None:
             return zero_shot_scores(self.relative_similarities(vectors))
         feats = np.stack([self.article_features(v[None, :]) for v in vectors])
-        return self.calibration.predict_proba(feats)
+        texts = [p.text for p in passages] if passages is not None else None
+        return self.calibration.predict_proba(feats, texts)
 
     def _decide(
         self,
@@ -205,7 +212,7 @@ class FrameModel:
             present_idx = [primary_idx]
         evidence: dict[str, list[tuple[int, float]]] = {}
         if present_idx and len(passages):
-            per_passage = self.passage_scores(vectors)
+            per_passage = self.passage_scores(vectors, passages)
             for i in present_idx:
                 order = np.argsort(-per_passage[:, i])[:EVIDENCE_PASSAGES]
                 evidence[ids[i]] = [
