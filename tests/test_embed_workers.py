@@ -44,20 +44,30 @@ def test_workers_give_the_same_vectors_as_one_process(embedder):
         vectors = parallel.encode(texts)
         assert parallel._pool is not None, "a job this size should have started a worker"
         again = parallel.encode(list(reversed(texts)))  # the running pool is reused
+        # Once workers run, a job of two batches is shared with them too.
+        small = parallel.encode(texts[:40])
     finally:
         parallel.close()
     assert parallel._pool is None
     single = embedder.encode(texts)
     assert vectors.shape == single.shape and vectors.dtype == np.float32
     assert np.array_equal(vectors, single)
+    assert np.allclose(small, single[:40], atol=1e-5)
     # Reversed, ties in length fall into other batches: equal up to float rounding, not bitwise.
     assert np.allclose(again, single[::-1], atol=1e-5)
 
 
-def test_small_jobs_stay_in_this_process():
-    small = Embedder(threads=1, workers=2)
-    small.encode(varied_texts(10))
-    assert small._pool is None
+def test_small_jobs_stay_in_this_process_until_they_add_up():
+    embedder = Embedder(threads=1, workers=2)
+    try:
+        texts = varied_texts(100)
+        embedder.encode(texts)
+        embedder.encode(texts)
+        assert embedder._pool is None
+        embedder.encode(texts)  # 300 texts asked in all: a long job in small calls
+        assert embedder._pool is not None
+    finally:
+        embedder.close()
 
 
 def test_worker_that_cannot_load_the_same_model_is_an_error(tmp_path, monkeypatch):
@@ -83,11 +93,3 @@ def test_worker_count_is_checked_and_auto_is_bounded():
         Embedder(workers=-1)
     assert 1 <= auto_workers() <= min(os.cpu_count() or 1, embed.MAX_AUTO_WORKERS)
 
-
-def test_limited_embedder_shares_the_model_and_never_starts_workers():
-    parallel = Embedder(threads=1, workers=2)
-    single = parallel.limited_to(1)
-    assert single.workers == 1 and parallel.workers == 2
-    assert single._st is parallel._st and single.model_id == parallel.model_id
-    single.encode(varied_texts(MIN_TEXTS_FOR_WORKERS))
-    assert single._pool is None and parallel._pool is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import logging
 import os
@@ -25,7 +24,7 @@ DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fa
 BACKENDS = ("torch", "onnx", "onnx-int8")
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 # Starting a worker (imports + model load) costs a few seconds, about what one process embeds
-# 100-150 passages in: smaller jobs stay in this process.
+# 100-150 passages in: an embedder asked for fewer texts than this in all keeps to one process.
 MIN_TEXTS_FOR_WORKERS = 256
 MAX_AUTO_WORKERS = 4
 
@@ -112,6 +111,7 @@ class Embedder:
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self._model_arg = model
         self._pool: ProcessPoolExecutor | None = None
+        self._texts_asked = 0
         self._st = _load_sentence_transformer(model, threads)
         self.model_name, self.weights_sha256 = _identify(model, self._st)
         self.dim = int(self._st.get_embedding_dimension())
@@ -141,23 +141,16 @@ class Embedder:
         # Batches of similar length waste little work on padding; sort once, scatter back.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         batches = [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
-        if self.workers > 1 and len(texts) >= MIN_TEXTS_FOR_WORKERS:
+        self._texts_asked += len(texts)
+        # Workers pay for their start-up once this embedder has a big job, whether it comes in
+        # one call or in many small ones (a stage judging batch after batch); once they run,
+        # every call of two batches or more is shared with them.
+        if self.workers > 1 and len(batches) > 1 and self._texts_asked >= MIN_TEXTS_FOR_WORKERS:
             self._encode_in_parallel(texts, batches, out)
         else:
             for idx in batches:
                 out[idx] = self._encode_batch([texts[i] for i in idx])
         return out
-
-    def limited_to(self, workers: int) -> Embedder:
-        """This embedder, sharing its loaded model, with at most `workers` processes.
-
-        For a stage whose other processes already keep the CPUs busy (the clean stage's
-        extraction pool), where an embedding worker would only compete with them.
-        """
-        limited = copy.copy(self)
-        limited.workers = max(1, min(self.workers, workers))
-        limited._pool = None
-        return limited
 
     def close(self) -> None:
         """Stop the worker processes, if any were started (encode() starts them again if needed)."""

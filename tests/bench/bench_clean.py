@@ -7,9 +7,10 @@ Run by hand (not collected by pytest):
 
 Pages are written to a WARC archive and indexed in a fresh warehouse exactly as the crawl stores
 them (core.pages + core.warc_records), then `clean_pending` runs with 1 and 2 extraction workers,
-relevance on one torch thread in this process. Besides wall time it prints the CPU time (user +
-system, this process and its extraction workers): the figure to compare when other jobs share
-the machine. Peak memory: the resident set of this process and of its largest worker process.
+relevance on single-threaded torch in this process and `--embed-workers` - 1 more (the pipeline's
+default settings use one embedding process per CPU). Besides wall time it prints the CPU time
+(user + system, this process and its worker processes): the figure to compare when other jobs
+share the machine. Peak memory: the resident set of this process and of its largest worker process.
 """
 
 from __future__ import annotations
@@ -95,8 +96,8 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def run(workdir: Path, workers: int) -> dict:
-    embedder = load_embedder("", "torch", 32, 1, 1)
+def run(workdir: Path, workers: int, embed_workers: int) -> dict:
+    embedder = load_embedder("", "torch", 32, 1, embed_workers)
     topic = load_topic(DEFAULT_SEEDS_DIR / "topic.toml")
     with warehouse(workdir / "fw.duckdb") as con:
         con.execute("delete from core.articles")
@@ -105,8 +106,10 @@ def run(workdir: Path, workers: int) -> dict:
         relevance = RelevanceModel(topic, cache.encode)
         started, cpu_started = time.perf_counter(), cpu_seconds()
         summary = clean_pending(con, workdir / "archive", relevance, workers=workers)
-        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
-    return {"workers": workers, "pages": summary.pages, "seconds": round(seconds, 1),
+        seconds = time.perf_counter() - started
+        embedder.close()  # a finished worker's CPU time is counted only once it has exited
+        cpu = cpu_seconds() - cpu_started
+    return {"workers": workers, "embed_workers": embedder.workers, "pages": summary.pages, "seconds": round(seconds, 1),
             "pages_per_s": round(summary.pages / seconds, 2),
             "cpu_s": round(cpu, 1), "cpu_ms_per_page": round(1000 * cpu / summary.pages, 1),
             "peak_rss_mb": peak_rss_mb(),
@@ -119,6 +122,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=5000, help="demo pages to fetch")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/fw-bench-clean"))
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--embed-workers", type=int, default=1,
+        help="relevance embedding processes (0: one per CPU, as the pipeline's default settings)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     workdir = args.workdir / args.pages
@@ -128,7 +135,7 @@ def main() -> None:
         load_warehouse(workdir, pages)
     print(f"load average before: {os.getloadavg()}")
     for workers in args.workers:
-        print(json.dumps(run(workdir, workers)))
+        print(json.dumps(run(workdir, workers, args.embed_workers)))
 
 
 if __name__ == "__main__":
