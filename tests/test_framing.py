@@ -419,21 +419,26 @@ def _word_signal_rows(rng: np.random.Generator, n: int) -> tuple[list[list[str]]
     return labels, texts
 
 
+def _fit_single_label(codebook, features, labels, texts, *, n_similarity: int, model_id: str = "m"):
+    """A calibration fitted on rows whose primary frame is their first label."""
+    return fit_calibration(
+        codebook,
+        model_id,
+        features,
+        labels,
+        [lab[0] for lab in labels],
+        n_similarity_features=n_similarity,
+        texts=texts,
+    )
+
+
 def test_word_head_learns_cue_words_and_round_trips(tmp_path):
     codebook = load_codebook(write_codebook(tmp_path, multi_label=False))
     rng = np.random.default_rng(1)
     n_sim = 9
     labels, texts = _word_signal_rows(rng, 90)
     features = rng.normal(size=(90, 384 + n_sim))  # no signal outside the words
-    calibration = fit_calibration(
-        codebook,
-        "m",
-        features,
-        labels,
-        [lab[0] for lab in labels],
-        n_similarity_features=n_sim,
-        texts=texts,
-    )
+    calibration = _fit_single_label(codebook, features, labels, texts, n_similarity=n_sim)
     assert calibration.feature_set == "embedding+similarity+words"
     assert calibration.uses_texts and calibration.lexical_weight > 0
     assert {"tariffs", "vaccine", "goalkeeper"} <= set(calibration.lexical_terms)
@@ -463,14 +468,13 @@ def test_frame_model_feeds_passage_texts_to_a_word_head(tmp_path, embedder):
     rng = np.random.default_rng(2)
     labels, texts = _word_signal_rows(rng, 90)
     n_features = len(model.article_features(embedder.encode(["any text"])))
-    calibration = fit_calibration(  # features without signal: the words must carry the frame
+    calibration = _fit_single_label(  # features without signal: the words must carry the frame
         codebook,
-        embedder.model_id,
         rng.normal(size=(90, n_features)),
         labels,
-        [lab[0] for lab in labels],
-        n_similarity_features=model.n_similarity_features,
-        texts=texts,
+        texts,
+        n_similarity=model.n_similarity_features,
+        model_id=embedder.model_id,
     )
     assert calibration.uses_texts
     model.use_calibration(calibration)
@@ -488,15 +492,7 @@ def test_calibration_without_word_head_saves_no_terms(tmp_path):
     for i, lab in enumerate(labels):
         features[i, codebook.frame_ids.index(lab[0])] += 3.0
     texts = ["the same words in every text"] * 90  # nothing to learn from the words
-    calibration = fit_calibration(
-        codebook,
-        "m",
-        features,
-        labels,
-        [lab[0] for lab in labels],
-        n_similarity_features=9,
-        texts=texts,
-    )
+    calibration = _fit_single_label(codebook, features, labels, texts, n_similarity=9)
     assert calibration.feature_set == "embedding+similarity"
     assert not calibration.uses_texts and calibration.lexical_terms == []
     path = tmp_path / "cal.json"
