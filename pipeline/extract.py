@@ -179,10 +179,9 @@ def _extract(
         return _failed("no_article", "page has no visible text (only markup or scripts)", url)
     # one parse serves every step: trafilatura copies the tree, the metadata rules only read it
     page = read_page_info(tree, url)
-    title = clean_title(page)
-    body = extract_body(
-        tree, url, titles=[t for t in (title, *title_candidates(page).values()) if t]
-    )
+    declared_titles = title_candidates(page)
+    title = clean_title(page, declared_titles)
+    body = extract_body(tree, url, titles=[t for t in (title, *declared_titles.values()) if t])
     paragraphs = body.paragraphs
     article_text = "\n\n".join(paragraphs)
     n_words = len(_WORD.findall(article_text))

@@ -120,9 +120,12 @@ def title_candidates(page: PageInfo) -> dict[str, str]:
     return found
 
 
-def cleaned_title_candidates(page: PageInfo) -> dict[str, str]:
-    """source -> the headline that source declares, without site-name parts."""
-    raw = title_candidates(page)
+def cleaned_title_candidates(page: PageInfo, raw: dict[str, str] | None = None) -> dict[str, str]:
+    """source -> the headline that source declares, without site-name parts.
+
+    raw: title_candidates(page), when the caller has it already.
+    """
+    raw = title_candidates(page) if raw is None else raw
     cleaned: dict[str, str] = {}
     for source, text in raw.items():
         others = [t for s, t in raw.items() if s != source]
@@ -138,14 +141,15 @@ def typography_key(title: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", title).translate(_TYPOGRAPHY).split())
 
 
-def clean_title(page: PageInfo) -> str | None:
+def clean_title(page: PageInfo, raw: dict[str, str] | None = None) -> str | None:
     """The article's headline without the site name.
 
     The first source in `SOURCE_ORDER` picks the headline; when other sources give the same
     headline with different quotes or dashes, the spelling most of them share is kept (one
-    field typed with straight quotes is usually the odd one out).
+    field typed with straight quotes is usually the odd one out). raw: title_candidates(page),
+    when the caller has it already.
     """
-    candidates = cleaned_title_candidates(page)
+    candidates = cleaned_title_candidates(page, raw)
     chosen = next((s for s in SOURCE_ORDER if s in candidates), None)
     if chosen is None:
         return None
