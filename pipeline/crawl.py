@@ -28,6 +28,7 @@ from pipeline.errors import FramewatchError
 from pipeline.seeds import load_sources
 from pipeline.settings import REPO_ROOT, Settings
 from warehouse.db import connect
+from warehouse.queries import named_queries
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +36,6 @@ __all__ = ["CrawlError", "CrawlHandle", "CrawlSummary", "new_run_id", "run_crawl
 
 ERROR_TAIL_LINES = 30
 # What a run recorded, counted per source, kind and status (the summary of run_crawl).
-RUN_TOTALS_SQL = ("select coalesce(source_id, ''), kind, status, count(*) from core.fetch_log "
-                  "where run_id = ? group by all")
 
 
 class CrawlError(FramewatchError):
@@ -183,7 +182,7 @@ class CrawlHandle:
         try:
             run = con.execute("select status from core.crawl_runs where run_id = ?",
                               [self.run_id]).fetchone()
-            rows = con.execute(RUN_TOTALS_SQL, [self.run_id]).fetchall()
+            rows = con.execute(named_queries("crawl")["run_totals"], [self.run_id]).fetchall()
         finally:
             con.close()
         return (run[0] if run else "unknown"), rows

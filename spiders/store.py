@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy import signals
 from scrapy.utils.asyncio import create_looping_call
 
-from pipeline.crawl import RUN_TOTALS_SQL
 from pipeline.urls import robots_url
 from spiders.items import ARTICLE, DiscoveredLink, FetchOutcome, utc_now
 from warehouse.db import connect
+from warehouse.queries import named_queries
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -172,7 +172,7 @@ class CrawlStore:
         self.pending_variants: dict[str, dict[str, str | None]] = {}
         self.fetch_count: Counter[str] = Counter()
         self.status_count: Counter[str] = Counter()
-        # The run's status and RUN_TOTALS_SQL rows, read just before the warehouse is closed.
+        # The run's status and its run_totals rows (warehouse/queries/crawl.sql), read just before the warehouse is closed.
         self.totals: dict[str, Any] | None = None
         self._start_run()
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
@@ -255,7 +255,8 @@ class CrawlStore:
             "update core.crawl_runs set status = ?, finished_at = ?, message = ? where run_id = ?",
             [status, utc_now(), message, self.run_id])
         self.totals = {"status": status,
-                       "rows": self.con.execute(RUN_TOTALS_SQL, [self.run_id]).fetchall()}
+                       "rows": self.con.execute(named_queries("crawl")["run_totals"],
+                                                 [self.run_id]).fetchall()}
         self.con.execute("checkpoint")
         self.con.close()
         logger.info("run %s %s: %s", self.run_id, status, message)

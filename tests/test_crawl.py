@@ -13,12 +13,13 @@ import pytest
 from fixtures.warehouse import query
 
 from pipeline.archive import read_record, sha256_hex
-from pipeline.crawl import RUN_TOTALS_SQL, CrawlError, run_crawl
+from pipeline.crawl import CrawlError, run_crawl
 from pipeline.demo_site import DemoSite, build_corpus
 from pipeline.errors import SeedError
 from pipeline.settings import CrawlSettings, Settings
 from pipeline.urls import canonical_url
 from spiders.items import STATUSES
+from warehouse.queries import named_queries
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crawl"
 _spec = importlib.util.spec_from_file_location("crawl_minisite", FIXTURES / "minisite.py")
@@ -75,7 +76,8 @@ def test_every_url_gets_exactly_one_known_status(demo_crawls) -> None:
 def test_summary_is_what_the_warehouse_holds_and_no_job_files_stay(demo_crawls) -> None:
     for run in (demo_crawls["first"], demo_crawls["second"]):
         by_source: dict[str, dict[str, int]] = {}
-        for source_id, _, status, count in query(demo_crawls["db"], RUN_TOTALS_SQL, [run.run_id]):
+        totals = query(demo_crawls["db"], named_queries("crawl")["run_totals"], [run.run_id])
+        for source_id, _, status, count in totals:
             per_source = by_source.setdefault(source_id, {})
             per_source[status] = per_source.get(status, 0) + count
         assert run.by_source == by_source
