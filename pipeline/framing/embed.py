@@ -217,7 +217,13 @@ class Embedder:
                 max_workers=self.workers - 1,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(self._model_arg, self.backend, self.cache_dir, self.model_id),
+                initargs=(
+                    self._model_arg,
+                    self.backend,
+                    self.threads,
+                    self.cache_dir,
+                    self.model_id,
+                ),
             )
         return self._pool
 
@@ -241,10 +247,10 @@ _worker_embedder: Embedder | None = None
 
 
 def _start_worker(
-    model: str | Path | None, backend: str, cache_dir: Path, expected_model_id: str
+    model: str | Path | None, backend: str, threads: int, cache_dir: Path, expected_model_id: str
 ) -> None:
     global _worker_embedder
-    embedder = Embedder(model, backend=backend, threads=1, workers=1, cache_dir=cache_dir)
+    embedder = Embedder(model, backend=backend, threads=threads, workers=1, cache_dir=cache_dir)
     if embedder.model_id != expected_model_id:
         # A model directory changed on disk since the parent loaded it: never mix vectors.
         raise FramewatchError(
