@@ -377,8 +377,6 @@ class _Head:
 
     def fit(self, X, target: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:
         """(coef, intercept) for all frames; untrainable frames get a head that says no."""
-        from sklearn.linear_model import LogisticRegression
-
         coef = np.zeros((self.n_frames, X.shape[1]))
         intercept = np.full(self.n_frames, UNTRAINED_INTERCEPT)
         if self.multi_label:
@@ -387,14 +385,14 @@ class _Head:
                 if y.all() or not y.any():  # possible inside an inner fold
                     intercept[f] = UNTRAINED_INTERCEPT if not y.any() else -UNTRAINED_INTERCEPT
                     continue
-                model = _logistic(LogisticRegression, c).fit(X, y)
+                model = _logistic(c).fit(X, y)
                 coef[f], intercept[f] = model.coef_[0], model.intercept_[0]
             return coef, intercept
         classes_present = np.unique(target)
         if len(classes_present) == 1:
             intercept[classes_present[0]] = 0.0
             return coef, intercept
-        model = _logistic(LogisticRegression, c).fit(X, target)
+        model = _logistic(c).fit(X, target)
         classes = list(model.classes_)
         if len(classes) == 2:  # sklearn keeps one row for two classes: split it symmetrically
             coef[classes[1]], intercept[classes[1]] = model.coef_[0] / 2, model.intercept_[0] / 2
@@ -412,8 +410,10 @@ class _Head:
         return oof
 
 
-def _logistic(cls, c: float):
-    return cls(C=c, class_weight="balanced", max_iter=3000)
+def _logistic(c: float):
+    from sklearn.linear_model import LogisticRegression  # scikit-learn loads slowly: only here
+
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
 
 
 def _choose(head: _Head, X: np.ndarray, W, target: np.ndarray, prior: np.ndarray, seed: int):
