@@ -103,7 +103,10 @@ class Embedder:
         if batch_size < 1 or threads < 1:
             raise FramewatchError("batch_size and threads must be at least 1")
         if workers < 0:
-            raise FramewatchError("workers must be 0 (one per CPU) or more")
+            raise FramewatchError(
+                f"embedding workers ([framing] workers, --workers) must be 0 (one per CPU) "
+                f"or more, not {workers}"
+            )
         self.backend = backend
         self.batch_size = batch_size
         self.threads = threads
