@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 
 from lxml import etree
 from lxml import html as lxml_html
-from trafilatura.utils import load_html
 
 from pipeline.extraction.authors import extract_authors
 from pipeline.extraction.body import extract_body
 from pipeline.extraction.dates import find_published
 from pipeline.extraction.decode import decode_html, sniff_binary
 from pipeline.extraction.metadata import canonical_url, detect_language, read_page_info
+from pipeline.extraction.parse import parse_html
 from pipeline.extraction.paywall import detect_truncation
 from pipeline.extraction.title import clean_title, title_candidates
 
@@ -171,7 +171,7 @@ def extract_article(
 def _extract(
     text: str, url: str | None, feed_date: datetime | None, now: datetime
 ) -> ExtractedArticle:
-    tree = load_html(text)
+    tree = parse_html(text)
     if tree is None:
         return _failed("not_html", "content could not be parsed as HTML", url)
     page_text = _visible_text(tree)

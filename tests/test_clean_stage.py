@@ -11,7 +11,13 @@ from pipeline.archive import WarcArchive, sha256_hex
 from pipeline.relevance import RelevanceModel
 from pipeline.seeds import load_topic
 from pipeline.settings import DEFAULT_SEEDS_DIR
-from pipeline.stages.clean import article_id_for, clean_pending
+from pipeline.stages.clean import (
+    BATCH_SIZE,
+    MIN_TAIL_BATCH,
+    _batches,
+    article_id_for,
+    clean_pending,
+)
 from pipeline.stages.embedding_cache import EmbeddingCache
 from warehouse.db import warehouse
 
@@ -155,3 +161,15 @@ def test_relevance_evidence_says_how_each_article_was_judged(stage, tmp_path):
     score, in_scope, evidence = rows[chips]
     assert in_scope and score is not None and evidence["decided_by"] == "embedding"
     assert evidence["term_hits"]["chips"] >= 2 and evidence["passages"]
+
+
+@pytest.mark.parametrize("pages", [1, 7, 64, 130, 218, 5000])
+def test_batches_keep_page_order_and_shrink_towards_the_end(pages):
+    items = list(range(pages))
+    sizes = [len(batch) for batch in _batches(items, BATCH_SIZE)]
+    assert [i for batch in _batches(items, BATCH_SIZE) for i in batch] == items
+    assert max(sizes) <= BATCH_SIZE
+    # the main process's work after the workers are done is one small batch, not a full one
+    if pages > 2 * MIN_TAIL_BATCH:
+        assert MIN_TAIL_BATCH <= sizes[-1] < 2 * MIN_TAIL_BATCH
+    assert sizes == sorted(sizes, reverse=True)

@@ -165,6 +165,9 @@ def strip_leading_titles(blocks: list[Block], titles: Sequence[str]) -> list[Blo
     return out
 
 
+# Pure in the text, and asked again for the same blocks by the agreement test, the vote and
+# the span check of each block: normalising (NFKC, casefold, words) once per text is enough.
+@functools.lru_cache(maxsize=8192)
 def key(text: str) -> str:
     """What two blocks share when they are the same paragraph."""
     return _norm(text)[:200]

@@ -27,6 +27,13 @@ WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 # 100-150 passages in: an embedder asked for fewer texts than this in all keeps to one process.
 MIN_TEXTS_FOR_WORKERS = 256
 MAX_AUTO_WORKERS = 4
+# A batch is padded to its longest text, and padding costs as much as text. Passages vary from
+# 10-token headlines to 250-token paragraphs, so a text joins the current batch only when it is
+# at most this much shorter (share of the longest, or a few tokens for short texts) than the
+# batch's first. Measured on the relevance passages of the development pages: 16,646 padded
+# tokens for 7,236 real ones with plain batches of 32, and half the CPU time with this rule.
+BATCH_LENGTH_SLACK = 0.2
+BATCH_LENGTH_SLACK_TOKENS = 8
 
 
 def auto_workers() -> int:
@@ -117,6 +124,8 @@ class Embedder:
         self._texts_asked = 0
         self._st = _load_sentence_transformer(model, threads)
         self.model_name, self.weights_sha256 = _identify(model, self._st)
+        # Where the weights are on disk (None for an unusual layout): what tuning starts from.
+        self.model_dir = _model_dir(model, self._st)
         self.dim = int(self._st.get_embedding_dimension())
         self.max_seq_length = int(self._st.max_seq_length)
         self._onnx = None
@@ -131,6 +140,10 @@ class Embedder:
             )
 
     @property
+    def tokenizer(self):
+        return self._st.tokenizer
+
+    @property
     def model_id(self) -> str:
         """Model + backend + weights hash prefix: stored with every embedding."""
         return f"{self.model_name}/{self.backend}/{self.weights_sha256[:12]}"
@@ -141,9 +154,7 @@ class Embedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        # Batches of similar length waste little work on padding; sort once, scatter back.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        batches = [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+        batches = self.plan_batches(texts)
         self._texts_asked += len(texts)
         # Workers pay for their start-up once this embedder has a big job, whether it comes in
         # one call or in many small ones (a stage judging batch after batch); once they run,
@@ -154,6 +165,31 @@ class Embedder:
             for idx in batches:
                 out[idx] = self._encode_batch([texts[i] for i in idx])
         return out
+
+    def plan_batches(self, texts: Sequence[str]) -> list[list[int]]:
+        """Indices of `texts` grouped into the batches they are encoded in, longest first.
+
+        Batches hold texts of about the same length in tokens (see BATCH_LENGTH_SLACK), at most
+        `batch_size` of them. The plan depends on the texts alone, so a text's vector is the same
+        in whichever process its batch runs.
+        """
+        lengths = [
+            len(ids)
+            for ids in self._st.tokenizer(
+                list(texts), truncation=True, max_length=self.max_seq_length
+            )["input_ids"]
+        ]
+        order = sorted(range(len(texts)), key=lambda i: (-lengths[i], i))
+        batches: list[list[int]] = []
+        for i in order:
+            if batches and len(batches[-1]) < self.batch_size:
+                longest = lengths[batches[-1][0]]
+                slack = max(BATCH_LENGTH_SLACK * longest, BATCH_LENGTH_SLACK_TOKENS)
+                if longest - lengths[i] <= slack:
+                    batches[-1].append(i)
+                    continue
+            batches.append([i])
+        return batches
 
     def close(self) -> None:
         """Stop the worker processes, if any were started (encode() starts them again if needed)."""
@@ -295,13 +331,20 @@ def _load_sentence_transformer(model: str | Path | None, threads: int):
         ) from None
 
 
+def _model_dir(model: str | Path | None, st) -> Path | None:
+    if model is None:
+        return default_model_path()
+    path = Path(str(model)).expanduser()
+    return path if path.is_dir() else _resolved_dir(st)
+
+
 def _identify(model: str | Path | None, st) -> tuple[str, str]:
     """A readable model name and the sha256 of its weights (content-addressed, path-independent)."""
     if model is None:
         return DEFAULT_MODEL_NAME, DEFAULT_MODEL_SHA256
     path = Path(str(model))
     name = path.name if path.exists() else str(model).replace("/", "--")
-    model_dir = path if path.is_dir() else _resolved_dir(st)
+    model_dir = _model_dir(model, st)
     for weights_name in WEIGHT_FILES:
         if model_dir is not None and (model_dir / weights_name).is_file():
             return name, file_sha256(model_dir / weights_name)

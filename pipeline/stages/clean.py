@@ -36,6 +36,10 @@ EXTRACTOR_VERSION = "framewatch-extract/2"
 # workers too little to share per call (measured: 32 pages a batch, 26 pages/s; 64, 29).
 BATCH_SIZE = 64
 BATCHES_AHEAD = 2
+# The last batch's relevance and writes run in the main process after the workers have
+# finished, with one core idle. Batches halve towards the end (never below this many pages),
+# so that this tail is a few pages rather than up to a full batch.
+MIN_TAIL_BATCH = 8
 
 PENDING_PAGES_SQL = """
 select
@@ -324,8 +328,15 @@ def pending_pages(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -
 
 
 def _batches(items: Sequence[PendingPage], size: int) -> Iterable[Sequence[PendingPage]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    """Consecutive batches of at most `size` pages, halving towards the end (see MIN_TAIL_BATCH)."""
+    start = 0
+    while start < len(items):
+        remaining = len(items) - start
+        step = min(size, max((remaining + 1) // 2, MIN_TAIL_BATCH))
+        if remaining - step < MIN_TAIL_BATCH:  # no batch of a few pages left over at the end
+            step = min(size, remaining)
+        yield items[start : start + step]
+        start += step
 
 
 def clean_pending(

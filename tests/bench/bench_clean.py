@@ -25,12 +25,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.archive import WarcArchive, sha256_hex
+from pipeline.framing.embed import Embedder
 from pipeline.relevance import RelevanceModel
 from pipeline.seeds import load_topic
 from pipeline.settings import DEFAULT_SEEDS_DIR
 from pipeline.stages.clean import clean_pending
 from pipeline.stages.embedding_cache import EmbeddingCache
-from pipeline.stages.runs import load_embedder
 from pipeline.urls import canonical_url
 from warehouse.db import warehouse
 
@@ -89,15 +89,18 @@ def peak_rss_mb() -> dict[str, int]:
     return {"main": own, "largest_worker": worker}
 
 
-def cpu_seconds() -> float:
-    """User + system CPU of this process and its finished children (the extraction workers)."""
+def cpu_seconds() -> tuple[float, float]:
+    """User + system CPU of this process and of its finished children (the worker processes)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def run(workdir: Path, workers: int, embed_workers: int) -> dict:
-    embedder = load_embedder("", "torch", 32, 1, embed_workers)
+    # A fresh embedder for every run, as a `framewatch clean` process has: the cached one of
+    # load_embedder would carry the texts it was asked for into the next run, which then starts
+    # embedding workers that a single run of this size does not (seconds of CPU loading the model).
+    embedder = Embedder(None, backend="torch", batch_size=32, threads=1, workers=embed_workers)
     topic = load_topic(DEFAULT_SEEDS_DIR / "topic.toml")
     with warehouse(workdir / "fw.duckdb") as con:
         con.execute("delete from core.articles")
@@ -108,10 +111,13 @@ def run(workdir: Path, workers: int, embed_workers: int) -> dict:
         summary = clean_pending(con, workdir / "archive", relevance, workers=workers)
         seconds = time.perf_counter() - started
         embedder.close()  # a finished worker's CPU time is counted only once it has exited
-        cpu = cpu_seconds() - cpu_started
+        main_cpu, workers_cpu = (end - start for end, start in zip(cpu_seconds(), cpu_started, strict=True))
+    cpu = main_cpu + workers_cpu
     return {"workers": workers, "embed_workers": embedder.workers, "pages": summary.pages, "seconds": round(seconds, 1),
             "pages_per_s": round(summary.pages / seconds, 2),
             "cpu_s": round(cpu, 1), "cpu_ms_per_page": round(1000 * cpu / summary.pages, 1),
+            "main_cpu_s": round(main_cpu, 1), "workers_cpu_s": round(workers_cpu, 1),
+            "cores_busy": round(cpu / seconds, 2),
             "peak_rss_mb": peak_rss_mb(),
             "ok": summary.ok, "in_scope": summary.in_scope, "duplicates": summary.duplicates}
 
