@@ -3,8 +3,10 @@
 Protocol (the same as tests/quality/framing_baseline.json was measured with): each development
 file of ../shared/eval/frames is cut into K folds by a hash of the row id; for each fold a
 calibration is trained on the other folds and the fold is labelled with it, so no row is ever
-scored by a model that saw its label. Zero-shot labels use the codebook only. Predictions are
-scored by the evaluation's own scorer (../shared/eval/score_frames.py).
+scored by a model that saw its label. Zero-shot labels use the codebook only; "calibrated" is
+the head over frozen embeddings (`frames calibrate`'s default), "tuned" the encoder tuned on
+the training folds (what `framewatch label --train` does by default on the short-text sets).
+Predictions are scored by the evaluation's own scorer (../shared/eval/score_frames.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,9 @@ FRAMES_DIR = SHARED / "eval" / "frames"
 SCORER = SHARED / "eval" / "score_frames.py"
 BASELINE = REPO / "tests" / "quality" / "framing_baseline.json"
 DATASETS = ("gvfc", "frac", "frermann")
+# The sets `label --train` tunes the encoder on by default (single-label, short texts, enough
+# rows per frame); tuning takes about 2 minutes per fold on 2 cores.
+TUNED_DATASETS = ("gvfc",)
 FOLDS = 5
 NOISE_MARGIN = 0.03  # the README: with a few hundred items, differences under ~0.03 are noise
 METRICS = ("macro_f1", "micro_f1", "primary_accuracy", "primary_macro_f1")
@@ -66,6 +72,35 @@ def label_dataset(
         ):
             calibrated[i] = _pred(rows[i], result)
     return {"zero_shot": zero_shot, "calibrated": calibrated}
+
+
+def label_tuned(dataset: str, embedder, folds: int = FOLDS) -> list[dict]:
+    """Cross-fitted predictions of encoders tuned on the other folds (as `label --train` does)."""
+    from pipeline.framing.codebook import load_codebook
+    from pipeline.framing.embed import Embedder, auto_workers
+    from pipeline.framing.labeler import embed_texts, label_embedded, should_tune, tune_on_rows
+    from pipeline.framing.model import FrameModel
+
+    rows = load_rows(dataset)
+    model = FrameModel(load_codebook(REPO / "seeds" / "codebooks" / f"{dataset}.toml"), embedder)
+    assignment = [fold_of(dataset, r["id"], folds) for r in rows]
+    predicted: list[dict | None] = [None] * len(rows)
+    for k in range(folds):
+        train = [rows[i] for i, f in enumerate(assignment) if f != k]
+        test = [i for i, f in enumerate(assignment) if f == k]
+        assert should_tune(model, train, embedder.tokenizer, "auto"), dataset
+        with tempfile.TemporaryDirectory(prefix="framewatch-quality-") as work:
+            tuned = tune_on_rows(
+                model, train, embedder.model_dir, Path(work), lambda path: Embedder(path),
+                threads=auto_workers(),
+            )
+            try:
+                labels = label_embedded(tuned.model, embed_texts([rows[i] for i in test], tuned.embedder))
+            finally:
+                tuned.embedder.close()
+        for i, result in zip(test, labels, strict=True):
+            predicted[i] = _pred(rows[i], result)
+    return predicted
 
 
 def cached_embeddings(dataset: str, embedder, cache_dir: Path | None) -> list:
@@ -147,20 +182,25 @@ def predictions(embedder, request):
         config_cache.mkdir("framewatch-eval-embeddings") if config_cache is not None else None
     )
 
-    def get(dataset: str) -> dict[str, list[dict]]:
+    def get(dataset: str, mode: str) -> list[dict]:
         if dataset not in cache:
             embedded = cached_embeddings(dataset, embedder, cache_dir)
             cache[dataset] = label_dataset(dataset, embedder, embedded)
-        return cache[dataset]
+        if mode == "tuned" and mode not in cache[dataset]:
+            cache[dataset]["tuned"] = label_tuned(dataset, embedder)
+        return cache[dataset][mode]
 
     return get
 
 
-@pytest.mark.parametrize("mode", ["zero_shot", "calibrated"])
-@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize(
+    ("dataset", "mode"),
+    [(d, m) for d in DATASETS for m in ("zero_shot", "calibrated")]
+    + [(d, "tuned") for d in TUNED_DATASETS],
+)
 def test_framing_quality_holds(dataset, mode, predictions, tmp_path):
     baseline = json.loads(BASELINE.read_text(encoding="utf8"))[dataset][mode]
-    measured = score(dataset, predictions(dataset)[mode], tmp_path)
+    measured = score(dataset, predictions(dataset, mode), tmp_path)
     drops = {
         metric: (baseline[metric], measured[metric])
         for metric in METRICS
@@ -173,7 +213,14 @@ def test_framing_quality_holds(dataset, mode, predictions, tmp_path):
 
 def test_calibration_beats_zero_shot_where_labels_help(predictions, tmp_path):
     # Calibration must earn its keep on the set whose headlines the zero-shot codebook reads worst.
-    preds = predictions("gvfc")
-    zero_shot = score("gvfc", preds["zero_shot"], tmp_path)
-    calibrated = score("gvfc", preds["calibrated"], tmp_path)
+    zero_shot = score("gvfc", predictions("gvfc", "zero_shot"), tmp_path)
+    calibrated = score("gvfc", predictions("gvfc", "calibrated"), tmp_path)
     assert calibrated["primary_accuracy"] > zero_shot["primary_accuracy"] + 0.1
+
+
+def test_tuning_the_encoder_beats_the_frozen_head_on_headlines(predictions, tmp_path):
+    # Measured 2026-11-26: primary accuracy 0.742 -> 0.797, macro-F1 0.688 -> 0.736.
+    calibrated = score("gvfc", predictions("gvfc", "calibrated"), tmp_path)
+    tuned = score("gvfc", predictions("gvfc", "tuned"), tmp_path)
+    assert tuned["primary_accuracy"] >= calibrated["primary_accuracy"] + 0.02
+    assert tuned["primary_macro_f1"] >= calibrated["primary_macro_f1"] + 0.02

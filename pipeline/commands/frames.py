@@ -28,11 +28,9 @@ def _with_framing(settings: Settings, codebook: str | None, calibration: str | N
 
 
 def _model(settings: Settings, codebook: str | None, calibration: str | None):
-    from pipeline.stages.runs import embedder_for, frame_model_for
+    from pipeline.stages.runs import framing_for
 
-    settings = _with_framing(settings, codebook, calibration)
-    embedder = embedder_for(settings)
-    return frame_model_for(settings, embedder), embedder
+    return framing_for(_with_framing(settings, codebook, calibration))
 
 
 @click.group("frames")
@@ -45,15 +43,32 @@ def command() -> None:
 @codebook_option
 @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
               help="Calibration file to write; use it with FRAMEWATCH_FRAMING__CALIBRATION or --calibration.")
+@click.option("--tune-encoder", "tune", type=click.Choice(["auto", "always", "never"]), default="never",
+              show_default=True,
+              help="Also fine-tune the embedding model on the gold rows (minutes of CPU; auto: a "
+                   "single-label codebook, 30+ rows per frame, short texts). The tuned model is saved next to --out, and the "
+                   "corpus's passages are embedded again with it on the next frame run or relabel.")
 @click.pass_context
-def calibrate_command(ctx: click.Context, gold: str, codebook: str | None, out: str) -> None:
+def calibrate_command(ctx: click.Context, gold: str, codebook: str | None, out: str, tune: str) -> None:
     """Learn per-frame thresholds (and a supervised head when there are enough labels) from gold rows."""
-    from pipeline.framing.labeler import calibrate_on_rows, embed_texts
+    from pipeline.framing.embed import auto_workers
+    from pipeline.framing.labeler import calibrate_on_rows, embed_texts, should_tune, tune_on_rows
+    from pipeline.stages.runs import load_embedder
 
     settings = settings_from(ctx)
     model, embedder = _model(settings, codebook, "")
     rows = read_rows(Path(gold), labelled=True)
-    calibration = calibrate_on_rows(model, rows, embed_texts(rows, embedder), where=gold)
+    if should_tune(model, rows, embedder.tokenizer, tune):
+        click.echo(f"tuning the encoder on {len(rows)} labelled rows", err=True)
+        framing = settings.framing
+        tuned = tune_on_rows(
+            model, rows, embedder.model_dir, Path(out).resolve().parent,
+            lambda path: load_embedder(str(path), framing.backend, framing.batch_size,
+                                       framing.threads, framing.workers),
+            where=gold, threads=auto_workers())
+        calibration = tuned.model.calibration
+    else:
+        calibration = calibrate_on_rows(model, rows, embed_texts(rows, embedder), where=gold)
     calibration.save(out)
     click.echo(f"calibrated {calibration.feature_set} head on {len(rows)} rows "
                f"(codebook {model.codebook.id} {model.codebook.version}); wrote {out} "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,16 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
     help="Write the calibration made from --train to this JSON file.",
 )
 @click.option(
+    "--tune-encoder",
+    "tune",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="With --train: also fine-tune the embedding model on the labelled rows (minutes of "
+    "CPU). auto: for a single-label codebook with at least 30 rows per frame of short texts "
+    "(headlines, sentences). The tuned model is saved next to --save-calibration's file.",
+)
+@click.option(
     "--model",
     "model_name",
     default=None,
@@ -144,6 +155,7 @@ def command(
     train_path: Path | None,
     calibration_path: Path | None,
     save_path: Path | None,
+    tune: str,
     model_name: str | None,
     backend: str,
     threads: int,
@@ -153,40 +165,64 @@ def command(
     """Label texts with the frames of a codebook, with the passages that justify each frame.
 
     Zero-shot by default (the codebook's definitions, exemplars and negatives); with --train,
-    first calibrates on labelled rows (per-frame thresholds and a trained head), and with
-    --calibration, reuses a saved calibration. Every text gets a primary frame.
+    first calibrates on labelled rows (per-frame thresholds and a trained head, or a tuned
+    embedding model, see --tune-encoder), and with --calibration, reuses a saved calibration.
+    Every text gets a primary frame.
     """
     from pipeline.framing.calibrate import Calibration
     from pipeline.framing.codebook import load_codebook
-    from pipeline.framing.embed import Embedder
-    from pipeline.framing.labeler import calibrate_on_rows, embed_texts, label_embedded, output_row
+    from pipeline.framing.embed import Embedder, auto_workers
+    from pipeline.framing.labeler import (
+        calibrate_on_rows,
+        embed_texts,
+        label_embedded,
+        output_row,
+        should_tune,
+        tune_on_rows,
+    )
     from pipeline.framing.model import FrameModel
 
     if train_path and calibration_path:
         raise click.UsageError("give --train or --calibration, not both")
     if save_path and not train_path:
         raise click.UsageError("--save-calibration needs --train")
+
+    def load_embedder(model: str | Path | None) -> Embedder:
+        return Embedder(
+            model, backend=backend, batch_size=batch_size, threads=threads, workers=workers
+        )
+
     embedder = None
     try:
-        codebook = load_codebook(codebook_path or DEFAULT_CODEBOOK)
-        rows = read_rows(input_path)
-        train_rows = read_rows(train_path, labelled=True) if train_path else []
-        embedder = Embedder(
-            model_name, backend=backend, batch_size=batch_size, threads=threads, workers=workers
-        )
-        model = FrameModel(codebook, embedder)
-        if calibration_path:
-            model.use_calibration(Calibration.load(calibration_path))
-        if train_rows:
-            calibration = calibrate_on_rows(
-                model, train_rows, embed_texts(train_rows, embedder), where=str(train_path)
-            )
-            model.use_calibration(calibration)
-            if save_path:
-                calibration.save(save_path)
-                click.echo(f"calibration {calibration.version} saved to {save_path}", err=True)
-        embedded = embed_texts(rows, embedder)
-        labels = label_embedded(model, embedded)
+        with tempfile.TemporaryDirectory(prefix="framewatch-tune-") as work_dir:
+            codebook = load_codebook(codebook_path or DEFAULT_CODEBOOK)
+            rows = read_rows(input_path)
+            train_rows = read_rows(train_path, labelled=True) if train_path else []
+            calibration = Calibration.load(calibration_path) if calibration_path else None
+            # A tuned calibration embeds with its own encoder, whatever --model says.
+            tuned_encoder = calibration.encoder_dir if calibration and calibration.tuned else None
+            embedder = load_embedder(tuned_encoder or model_name)
+            model = FrameModel(codebook, embedder, calibration=calibration)
+            if train_rows:
+                if should_tune(model, train_rows, embedder.tokenizer, tune):
+                    click.echo(f"tuning the encoder on {len(train_rows)} labelled rows", err=True)
+                    tuned = tune_on_rows(
+                        model, train_rows, embedder.model_dir, Path(work_dir), load_embedder,
+                        where=str(train_path), threads=auto_workers(),
+                    )
+                    embedder.close()
+                    embedder, model = tuned.embedder, tuned.model
+                else:
+                    model.use_calibration(calibrate_on_rows(
+                        model, train_rows, embed_texts(train_rows, embedder), where=str(train_path)
+                    ))
+                calibration = model.calibration
+                if save_path:
+                    calibration.save(save_path)
+                    click.echo(f"calibration {calibration.version} saved to {save_path}", err=True)
+            embedded = embed_texts(rows, embedder)
+            labels = label_embedded(model, embedded)
+            embedder.close()
     except FramewatchError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

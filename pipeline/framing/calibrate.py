@@ -10,6 +10,10 @@ where labels are thin. Each head's regularisation, the word head's share, the pr
 per-frame thresholds are chosen together on out-of-fold predictions inside the training rows
 only; a word head that does not help gets no share and is not stored. The result is a plain JSON
 file (no pickles) with a content hash used as the calibration version.
+
+A tuned calibration (tune.py) is the other kind: the head trained together with a fine-tuned
+copy of the encoder, which is saved as a folder next to the JSON file and checked by the sha256
+of its weights whenever the calibration is loaded.
 """
 
 from __future__ import annotations
@@ -74,6 +78,15 @@ class Calibration:
     lexical_idf: np.ndarray = field(default_factory=lambda: np.zeros(0))
     lexical_coef: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (frames, terms)
     lexical_intercept: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (frames,)
+    # A tuned calibration (tune.py) brings its own encoder: the sha256 of its weights, and the
+    # directory it is in (next to the calibration file once saved; not part of the version).
+    encoder_sha256: str = ""
+    encoder_dir: Path | None = None
+
+    @property
+    def tuned(self) -> bool:
+        """Whether the passages must be embedded with this calibration's own (tuned) encoder."""
+        return bool(self.encoder_sha256)
 
     @property
     def version(self) -> str:
@@ -125,8 +138,12 @@ class Calibration:
             )
 
     def save(self, path: str | Path) -> None:
+        """Write the calibration as JSON; a tuned encoder is copied into the same folder."""
+        path = Path(path)
         payload = self._payload() | {"version": self.version}
-        Path(path).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf8")
+        if self.tuned:
+            payload["encoder_dir"] = _place_encoder(self.encoder_dir, path.parent).name
+        path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf8")
 
     @classmethod
     def load(cls, path: str | Path) -> Calibration:
@@ -178,6 +195,7 @@ class Calibration:
                 lexical_weight=float(payload["lexical_weight"]),
                 lexical_regularisation=float(payload["lexical_regularisation"]),
                 lexical_terms=[str(t) for t in payload["lexical_terms"]],
+                encoder_sha256=str(payload.get("encoder_sha256", "")),
                 **arrays,
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -188,16 +206,66 @@ class Calibration:
             raise FramewatchError(
                 f"{path}: calibration content does not match its version hash (edited?)"
             )
+        if cal.tuned:
+            cal.encoder_dir = _check_encoder(path, payload.get("encoder_dir"), cal.encoder_sha256)
         return cal
 
     def _payload(self) -> dict[str, Any]:
         out = asdict(self)
+        out.pop("encoder_dir")
+        if not self.tuned:  # calibrations without a tuned encoder keep their version hashes
+            out.pop("encoder_sha256")
         for key, value in out.items():
             if isinstance(value, np.ndarray):
                 out[key] = np.round(value, 8).tolist()
         if not self.lexical_terms:
             out["lexical_coef"] = [[] for _ in self.frame_ids]
         return {"format": FORMAT} | out
+
+
+def _place_encoder(encoder_dir: Path | None, folder: Path) -> Path:
+    """The tuned encoder's directory inside folder, copied there unless it already is."""
+    import shutil
+
+    if encoder_dir is None or not encoder_dir.is_dir():
+        raise FramewatchError(f"the tuned encoder {encoder_dir} is gone: recalibrate")
+    target = folder / encoder_dir.name
+    if target.resolve() == encoder_dir.resolve():
+        return target
+    if not target.exists():
+        # Copied under a temporary name, then renamed: a full disk leaves no half encoder behind.
+        partial = folder / f".{encoder_dir.name}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        try:
+            shutil.copytree(encoder_dir, partial)
+            partial.rename(target)
+        except OSError as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise FramewatchError(
+                f"could not copy the tuned encoder to {target} ({exc.strerror or exc})"
+            ) from None
+    return target
+
+
+def _check_encoder(path: Path, name: Any, sha256: str) -> Path:
+    """The tuned encoder a calibration file names, after checking its weights are the tuned ones."""
+    from pipeline.framing.embed import file_sha256
+
+    if not isinstance(name, str) or not name or Path(name).name != name:
+        raise FramewatchError(f"{path}: damaged calibration file (bad encoder_dir {name!r})")
+    encoder_dir = path.parent / name
+    weights = encoder_dir / "model.safetensors"
+    if not weights.is_file():
+        raise FramewatchError(
+            f"{path}: its tuned encoder {encoder_dir} is missing: keep the folder next to the "
+            "calibration file (copy both), or recalibrate"
+        )
+    if file_sha256(weights) != sha256:
+        raise FramewatchError(
+            f"{path}: the weights in {encoder_dir} are not the ones this calibration was tuned "
+            "with (changed or damaged): recalibrate"
+        )
+    return encoder_dir
 
 
 # -- gold labels ---------------------------------------------------------------------------
@@ -335,6 +403,58 @@ def fit_calibration(
         lexical_coef=lexical_coef,
         lexical_intercept=lexical_intercept,
     )
+
+
+def tuned_calibration(
+    codebook: Codebook,
+    encoder_model_id: str,
+    encoder_dir: Path,
+    coef: np.ndarray,
+    intercept: np.ndarray,
+    *,
+    n_features: int,
+    n_train: int,
+) -> Calibration:
+    """The calibration of a tuned encoder: the head trained with it, over the mean passage vector.
+
+    Nothing is chosen on the training rows afterwards (the tuned vectors of those rows are fitted
+    to them, so inner cross-validation would be blind): the head is used as trained, multi-label
+    frames are present at probability 0.5, and the zero-shot prior has no weight.
+    """
+    from pipeline.framing.embed import file_sha256
+
+    n_frames, dim = coef.shape
+    full = np.zeros((n_frames, n_features))
+    full[:, :dim] = coef
+    return Calibration(
+        codebook_fingerprint=codebook.fingerprint,
+        encoder_model_id=encoder_model_id,
+        frame_ids=list(codebook.frame_ids),
+        multi_label=codebook.multi_label,
+        feature_set="tuned-encoder",
+        n_features=n_features,
+        feature_start=0,
+        mean=np.zeros(n_features),
+        scale=np.ones(n_features),
+        coef=full,
+        intercept=np.asarray(intercept, dtype=np.float64),
+        thresholds=np.full(n_frames, 0.5 if codebook.multi_label else 0.0),
+        regularisation=0.0,
+        prior_weight=0.0,
+        n_train=n_train,
+        encoder_sha256=file_sha256(encoder_dir / "model.safetensors"),
+        encoder_dir=encoder_dir,
+    )
+
+
+def training_targets(
+    codebook: Codebook, labels: Sequence[Sequence[str]], primaries: Sequence[str | None]
+) -> np.ndarray:
+    """What a head learns from gold frame ids: a (rows, frames) 0/1 matrix for a multi-label
+    codebook, else each row's primary frame index (without a primary, the first of its labels
+    in codebook order)."""
+    Y = np.array([[fid in row for fid in codebook.frame_ids] for row in labels], dtype=bool)
+    return _targets(codebook, Y, primaries)[0]
 
 
 def _targets(

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import os
+import shutil
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from pipeline.framing.calibrate import Calibration, fit_calibration, gold_frames
+from pipeline.errors import FramewatchError
+from pipeline.framing.calibrate import (
+    Calibration,
+    fit_calibration,
+    gold_frames,
+    training_targets,
+    tuned_calibration,
+)
 from pipeline.framing.codebook import Codebook
 from pipeline.framing.lexical import article_text
 from pipeline.framing.model import ArticleFrames, FrameModel, TextEncoder
@@ -56,6 +66,115 @@ def calibrate_on_rows(
         n_similarity_features=model.n_similarity_features,
         texts=[article_text(p.text for p in e.passages) for e in embedded],
     )
+
+
+TUNE_CHOICES = ("auto", "always", "never")
+
+
+def should_tune(
+    model: FrameModel, rows: Sequence[Mapping[str, Any]], tokenizer, tune: str
+) -> bool:
+    """Whether to tune the encoder on these labelled rows.
+
+    "auto": for a single-label codebook, when there are MIN_ROWS_PER_FRAME_FOR_TUNING labelled
+    rows per frame and the texts are short enough to tune in minutes; "always" and "never"
+    decide alone. Multi-label codebooks are not tuned unless asked: the tuned head has a fixed
+    cut at 0.5 where the frozen heads learn a threshold per frame, and that trade has not been
+    measured on multi-label data.
+    """
+    from pipeline.framing.tune import (
+        AUTO_TOKEN_BUDGET,
+        MIN_ROWS_PER_FRAME_FOR_TUNING,
+        tuning_tokens,
+    )
+
+    if tune not in TUNE_CHOICES:
+        raise FramewatchError(f"tune must be one of {', '.join(TUNE_CHOICES)}, not {tune!r}")
+    if tune != "auto":
+        return tune == "always"
+    if model.codebook.multi_label:
+        return False
+    if len(rows) < MIN_ROWS_PER_FRAME_FOR_TUNING * len(model.frame_ids):
+        return False
+    tokens = tuning_tokens(tokenizer, [_passage_texts(row) for row in rows])
+    if tokens > AUTO_TOKEN_BUDGET:
+        logger.info(
+            "not tuning the encoder: %d tokens x epochs is over the automatic budget of %d "
+            "(ask for it with tune=always)", tokens, AUTO_TOKEN_BUDGET,
+        )
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Tuned:
+    """A FrameModel calibrated with a tuned encoder, and the embedder of that encoder."""
+
+    model: FrameModel
+    embedder: Any
+
+
+def tune_on_rows(
+    model: FrameModel,
+    rows: Sequence[Mapping[str, Any]],
+    base_model_dir: Path | None,
+    work_dir: Path,
+    make_embedder: Callable[[Path], Any],
+    *,
+    where: str = "row",
+    threads: int = 1,
+    epochs: int | None = None,
+) -> Tuned:
+    """Tune the encoder in base_model_dir on labelled rows, into a directory in work_dir.
+
+    make_embedder(directory) loads the tuned encoder as the caller embeds (backend, workers);
+    close the returned embedder when done.
+    """
+    from pipeline.framing.embed import file_sha256
+    from pipeline.framing.tune import tune_encoder
+
+    if base_model_dir is None:
+        raise FramewatchError("the embedding model has no local directory to tune from")
+    codebook = model.codebook
+    golds = [gold_frames(row, codebook, f"{where} {row.get('id')!r}") for row in rows]
+    target = training_targets(codebook, [g[0] for g in golds], [g[1] for g in golds])
+    partial = work_dir / f".tuning-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        head = tune_encoder(
+            base_model_dir,
+            [_passage_texts(row) for row in rows],
+            target,
+            multi_label=codebook.multi_label,
+            n_frames=len(codebook.frame_ids),
+            out_dir=partial,
+            epochs=epochs,
+            threads=threads,
+        )
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)  # no half-saved model left in the user's folder
+        raise
+    # Named by content, so copies next to calibration files keep one model id everywhere.
+    sha256 = file_sha256(partial / "model.safetensors")
+    base_name = model.encoder_model_id.split("/")[0]
+    encoder_dir = work_dir / f"{base_name}-tuned-{sha256[:12]}"
+    shutil.rmtree(encoder_dir, ignore_errors=True)
+    partial.rename(encoder_dir)
+    embedder = make_embedder(encoder_dir)
+    calibration = tuned_calibration(
+        codebook,
+        embedder.model_id,
+        encoder_dir,
+        head.coef,
+        head.intercept,
+        n_features=model.anchors.prototypes.shape[1] + model.n_similarity_features,
+        n_train=len(rows),
+    )
+    return Tuned(FrameModel(codebook, embedder, calibration=calibration), embedder)
+
+
+def _passage_texts(row: Mapping[str, Any]) -> list[str]:
+    return [p.text for p in split_text(row.get("title"), row["text"])]
 
 
 def label_embedded(model: FrameModel, embedded: Sequence[EmbeddedText]) -> list[ArticleFrames]:

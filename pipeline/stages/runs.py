@@ -146,7 +146,12 @@ def clean_stage(
     return summary.as_dict()
 
 
-def frame_model_for(settings: Settings, embedder: Any) -> Any:
+def framing_for(settings: Settings) -> tuple[Any, Any]:
+    """The frame model and the embedder its passages are embedded with.
+
+    That is the settings' model, except for a calibration with a tuned encoder, which brings
+    its own: its vectors are stored under the tuned model's id, beside the others.
+    """
     from pipeline.framing.calibrate import Calibration
     from pipeline.framing.codebook import load_codebook
     from pipeline.framing.model import FrameModel
@@ -154,7 +159,15 @@ def frame_model_for(settings: Settings, embedder: Any) -> Any:
     codebook = load_codebook(settings.codebook_path)
     path = settings.framing.calibration
     calibration = Calibration.load(path) if path else None
-    return FrameModel(codebook, embedder, calibration=calibration)
+    if calibration is not None and calibration.tuned:
+        framing = settings.framing
+        embedder = load_embedder(
+            str(calibration.encoder_dir), framing.backend, framing.batch_size, framing.threads,
+            framing.workers,
+        )
+    else:
+        embedder = embedder_for(settings)
+    return FrameModel(codebook, embedder, calibration=calibration), embedder
 
 
 def frame_stage(
@@ -167,8 +180,7 @@ def frame_stage(
     from pipeline.stages.emerging import update_emerging
     from pipeline.stages.frame import frame_pending
 
-    embedder = embedder_for(settings)
-    frame_model = frame_model_for(settings, embedder)
+    frame_model, embedder = framing_for(settings)
     with warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
         with recorded_stage(con, run_id, "frame") as outcome:
             cache = EmbeddingCache(con, embedder)
