@@ -51,24 +51,17 @@ def command() -> None:
 @click.pass_context
 def calibrate_command(ctx: click.Context, gold: str, codebook: str | None, out: str, tune: str) -> None:
     """Learn per-frame thresholds (and a supervised head when there are enough labels) from gold rows."""
-    from pipeline.framing.embed import auto_workers
-    from pipeline.framing.labeler import calibrate_on_rows, embed_texts, should_tune, tune_on_rows
-    from pipeline.stages.runs import load_embedder
+    from pipeline.framing.labeler import calibrate_or_tune
+    from pipeline.stages.runs import embedder_for
 
     settings = settings_from(ctx)
     model, embedder = _model(settings, codebook, "")
     rows = read_rows(Path(gold), labelled=True)
-    if should_tune(model, rows, embedder.tokenizer, tune):
-        click.echo(f"tuning the encoder on {len(rows)} labelled rows", err=True)
-        framing = settings.framing
-        tuned = tune_on_rows(
-            model, rows, embedder.model_dir, Path(out).resolve().parent,
-            lambda path: load_embedder(str(path), framing.backend, framing.batch_size,
-                                       framing.threads, framing.workers),
-            where=gold, threads=auto_workers())
-        calibration = tuned.model.calibration
-    else:
-        calibration = calibrate_on_rows(model, rows, embed_texts(rows, embedder), where=gold)
+    # A tuned encoder is written straight into the folder the calibration file goes to.
+    calibration = calibrate_or_tune(
+        model, embedder, rows, tune, Path(out).resolve().parent,
+        lambda path: embedder_for(settings, str(path)), where=gold,
+        announce=lambda message: click.echo(message, err=True)).model.calibration
     calibration.save(out)
     click.echo(f"calibrated {calibration.feature_set} head on {len(rows)} rows "
                f"(codebook {model.codebook.id} {model.codebook.version}); wrote {out} "

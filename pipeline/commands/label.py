@@ -171,14 +171,12 @@ def command(
     """
     from pipeline.framing.calibrate import Calibration
     from pipeline.framing.codebook import load_codebook
-    from pipeline.framing.embed import Embedder, auto_workers
+    from pipeline.framing.embed import Embedder
     from pipeline.framing.labeler import (
-        calibrate_on_rows,
+        calibrate_or_tune,
         embed_texts,
         label_embedded,
         output_row,
-        should_tune,
-        tune_on_rows,
     )
     from pipeline.framing.model import FrameModel
 
@@ -204,25 +202,19 @@ def command(
             embedder = load_embedder(tuned_encoder or model_name)
             model = FrameModel(codebook, embedder, calibration=calibration)
             if train_rows:
-                if should_tune(model, train_rows, embedder.tokenizer, tune):
-                    click.echo(f"tuning the encoder on {len(train_rows)} labelled rows", err=True)
-                    tuned = tune_on_rows(
-                        model, train_rows, embedder.model_dir, Path(work_dir), load_embedder,
-                        where=str(train_path), threads=auto_workers(),
-                    )
+                calibrated = calibrate_or_tune(
+                    model, embedder, train_rows, tune, Path(work_dir), load_embedder,
+                    where=str(train_path), announce=lambda message: click.echo(message, err=True),
+                )
+                if calibrated.embedder is not embedder:
                     embedder.close()
-                    embedder, model = tuned.embedder, tuned.model
-                else:
-                    model.use_calibration(calibrate_on_rows(
-                        model, train_rows, embed_texts(train_rows, embedder), where=str(train_path)
-                    ))
+                embedder, model = calibrated.embedder, calibrated.model
                 calibration = model.calibration
                 if save_path:
                     calibration.save(save_path)
                     click.echo(f"calibration {calibration.version} saved to {save_path}", err=True)
             embedded = embed_texts(rows, embedder)
             labels = label_embedded(model, embedded)
-            embedder.close()
     except FramewatchError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

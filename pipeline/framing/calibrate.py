@@ -412,6 +412,7 @@ def tuned_calibration(
     coef: np.ndarray,
     intercept: np.ndarray,
     *,
+    encoder_sha256: str,
     n_features: int,
     n_train: int,
 ) -> Calibration:
@@ -421,8 +422,6 @@ def tuned_calibration(
     to them, so inner cross-validation would be blind): the head is used as trained, multi-label
     frames are present at probability 0.5, and the zero-shot prior has no weight.
     """
-    from pipeline.framing.embed import file_sha256
-
     n_frames, dim = coef.shape
     full = np.zeros((n_frames, n_features))
     full[:, :dim] = coef
@@ -442,7 +441,7 @@ def tuned_calibration(
         regularisation=0.0,
         prior_weight=0.0,
         n_train=n_train,
-        encoder_sha256=file_sha256(encoder_dir / "model.safetensors"),
+        encoder_sha256=encoder_sha256,
         encoder_dir=encoder_dir,
     )
 

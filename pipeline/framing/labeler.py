@@ -108,7 +108,8 @@ def should_tune(
 
 @dataclass(frozen=True)
 class Tuned:
-    """A FrameModel calibrated with a tuned encoder, and the embedder of that encoder."""
+    """A calibrated FrameModel and the embedder its texts are embedded with (for a tuned
+    encoder, that encoder's)."""
 
     model: FrameModel
     embedder: Any
@@ -167,10 +168,37 @@ def tune_on_rows(
         encoder_dir,
         head.coef,
         head.intercept,
+        encoder_sha256=sha256,
         n_features=model.anchors.prototypes.shape[1] + model.n_similarity_features,
         n_train=len(rows),
     )
     return Tuned(FrameModel(codebook, embedder, calibration=calibration), embedder)
+
+
+def calibrate_or_tune(
+    model: FrameModel,
+    embedder: Any,
+    rows: Sequence[Mapping[str, Any]],
+    tune: str,
+    work_dir: Path,
+    make_embedder: Callable[[Path], Any],
+    *,
+    where: str = "row",
+    announce: Callable[[str], None] = logger.info,
+) -> Tuned:
+    """Calibrate model on labelled rows: tune the encoder when should_tune() says so, else fit
+    the heads over embedder's vectors. The result's embedder is the one to label with (the
+    tuned one, or embedder itself). announce() tells the user that minutes of tuning begin."""
+    from pipeline.framing.embed import auto_workers
+
+    if should_tune(model, rows, embedder.tokenizer, tune):
+        announce(f"tuning the encoder on {len(rows)} labelled rows")
+        return tune_on_rows(
+            model, rows, embedder.model_dir, work_dir, make_embedder,
+            where=where, threads=auto_workers(),
+        )
+    model.use_calibration(calibrate_on_rows(model, rows, embed_texts(rows, embedder), where=where))
+    return Tuned(model, embedder)
 
 
 def _passage_texts(row: Mapping[str, Any]) -> list[str]:

@@ -80,10 +80,12 @@ def load_embedder(
     )
 
 
-def embedder_for(settings: Settings) -> Any:
+def embedder_for(settings: Settings, model: str | None = None) -> Any:
+    """The settings' embedder, or with model (a path or name) that model run the same way."""
     framing = settings.framing
     return load_embedder(
-        framing.model, framing.backend, framing.batch_size, framing.threads, framing.workers
+        framing.model if model is None else model, framing.backend, framing.batch_size,
+        framing.threads, framing.workers,
     )
 
 
@@ -159,14 +161,8 @@ def framing_for(settings: Settings) -> tuple[Any, Any]:
     codebook = load_codebook(settings.codebook_path)
     path = settings.framing.calibration
     calibration = Calibration.load(path) if path else None
-    if calibration is not None and calibration.tuned:
-        framing = settings.framing
-        embedder = load_embedder(
-            str(calibration.encoder_dir), framing.backend, framing.batch_size, framing.threads,
-            framing.workers,
-        )
-    else:
-        embedder = embedder_for(settings)
+    tuned = calibration is not None and calibration.tuned
+    embedder = embedder_for(settings, str(calibration.encoder_dir) if tuned else None)
     return FrameModel(codebook, embedder, calibration=calibration), embedder
 
 
