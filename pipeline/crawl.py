@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["CrawlError", "CrawlHandle", "CrawlSummary", "new_run_id", "run_crawl", "start_crawl"]
 
 ERROR_TAIL_LINES = 30
-# What a run recorded, counted per source, kind and status (the summary of run_crawl).
 
 
 class CrawlError(FramewatchError):
@@ -159,11 +158,8 @@ class CrawlHandle:
             logger.warning("could not mark crawl %s failed: warehouse busy", self.run_id)
             return
         try:
-            con.execute(
-                "update core.crawl_runs set status = 'failed', finished_at = ?, "
-                "message = coalesce(message || '; ', '') || ? "
-                "where run_id = ? and status = 'running'",
-                [datetime.now(UTC).replace(tzinfo=None), problem, self.run_id])
+            con.execute(named_queries("crawl")["mark_failed"],
+                        [datetime.now(UTC).replace(tzinfo=None), problem, self.run_id])
         finally:
             con.close()
 
@@ -180,9 +176,9 @@ class CrawlHandle:
     def _warehouse_totals(self) -> tuple[str, list[Any]]:
         con = connect(self.settings.db_path, read_only=True, wait_seconds=10)
         try:
-            run = con.execute("select status from core.crawl_runs where run_id = ?",
-                              [self.run_id]).fetchone()
-            rows = con.execute(named_queries("crawl")["run_totals"], [self.run_id]).fetchall()
+            queries = named_queries("crawl")
+            run = con.execute(queries["run_status"], [self.run_id]).fetchone()
+            rows = con.execute(queries["run_totals"], [self.run_id]).fetchall()
         finally:
             con.close()
         return (run[0] if run else "unknown"), rows

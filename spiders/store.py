@@ -33,43 +33,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+_QUERIES = named_queries("pages")
+
 # Statuses after which a URL's story is held by this run (a later variant is a duplicate).
 HOLDING_STATUSES = ("new", "changed", "unchanged", "not_modified")
 # Outcomes that settle a URL for good: a later run does not retry it from the backlog.
 SETTLED_STATUSES = ("new", "changed", "unchanged", "not_modified", "robots_denied", "not_html",
                     "not_found", "too_large", "redirect_loop")
-
-# Discovered articles never stored whose last attempt may succeed on a retry (a listing that
-# answers 304 would otherwise never offer them again). A URL whose last row points at a stored
-# story (a redirect or variant of it) is settled too.
-_BACKLOG_SQL = f"""
-with recent as (
-    select url, canonical_url, status, fetched_at from core.fetch_log
-    where kind = 'article' and fetched_at >= $since
-),
-by_url as (
-    select url, arg_max(status, fetched_at) as status,
-           arg_max(canonical_url, fetched_at) as canonical_url
-    from recent group by url
-),
-by_canonical as (
-    select canonical_url, arg_max(status, fetched_at) as status from recent
-    where canonical_url is not null and status <> 'duplicate' group by canonical_url
-)
-select d.source_id, d.first_url, d.discovered_via, d.listing_title, d.listing_published,
-       d.listing_updated
-from core.discovered as d
-left join by_url as u on u.url = d.first_url
-left join by_canonical as c on c.canonical_url = d.canonical_url
-where d.last_seen >= $since
-  and d.source_id in (select unnest($sources::varchar[]))
-  and not exists (select 1 from core.pages as p
-                  where p.canonical_url in (d.canonical_url, u.canonical_url))
-  and coalesce(u.status, '') not in {SETTLED_STATUSES}
-  and coalesce(c.status, '') not in {SETTLED_STATUSES}
-order by d.last_seen desc
-limit $limit
-"""
 
 
 @dataclass(frozen=True)
@@ -102,15 +72,6 @@ _DISCOVERED_COLUMNS = ("canonical_url", "source_id", "first_url", "discovered_vi
                        "listing_title", "listing_published", "listing_updated", "first_seen",
                        "last_seen")
 
-# A story listed again keeps its first URL, title and date, and gains its latest update.
-_DISCOVERED_UPSERT = (
-    "insert into core.discovered {select} on conflict (canonical_url) "
-    "do update set last_seen = excluded.last_seen, "
-    "listing_title = coalesce(core.discovered.listing_title, excluded.listing_title), "
-    "listing_published = coalesce(core.discovered.listing_published, excluded.listing_published), "
-    "listing_updated = greatest(core.discovered.listing_updated, excluded.listing_updated)"
-)
-
 _BATCH_TABLES = {"warc_records": _WARC_COLUMNS, "fetch_log": _FETCH_COLUMNS, "pages": _PAGE_COLUMNS,
                  "http_validators": _VALIDATOR_COLUMNS, "discovered": _DISCOVERED_COLUMNS,
                  "sources": _SOURCE_COLUMNS}
@@ -118,10 +79,7 @@ _BATCH_TABLES = {"warc_records": _WARC_COLUMNS, "fetch_log": _FETCH_COLUMNS, "pa
 
 def _column_types(con: Any) -> dict[tuple[str, str], str]:
     """(table, column) -> SQL type of the core tables the store writes in batches."""
-    rows = con.execute(
-        "select table_name, column_name, data_type from duckdb_columns() "
-        "where schema_name = 'core' and table_name in (select unnest(?::varchar[]))",
-        [list(_BATCH_TABLES)]).fetchall()
+    rows = con.execute(_QUERIES["column_types"], [list(_BATCH_TABLES)]).fetchall()
     return {(table, column): data_type for table, column, data_type in rows}
 
 
@@ -129,7 +87,8 @@ def _batch_select(table: str, columns: tuple[str, ...], types: dict[tuple[str, s
     """`(cols) select ...` reading a batch passed as one list parameter per column.
 
     Lists unnested side by side load a batch in one statement without pyarrow (whose import,
-    and the pandas it pulls in, cost more than a whole unchanged re-crawl's writes).
+    and the pandas it pulls in, cost more than a whole unchanged re-crawl's writes). Built here
+    rather than kept in pages.sql: the column types are read from the live schema.
     """
     missing = [column for column in columns if (table, column) not in types]
     if missing:
@@ -186,14 +145,8 @@ class CrawlStore:
 
     def _start_run(self) -> None:
         """Record the run as running and reload what an earlier attempt of it already did."""
-        self.con.execute(
-            "insert into core.crawl_runs (run_id, started_at, status, seeds_path) "
-            "values (?, ?, 'running', ?) on conflict (run_id) do update set "
-            "status = 'running', finished_at = null, message = 'resumed'",
-            [self.run_id, utc_now(), self.seeds_path])
-        rows = self.con.execute(
-            "select url, canonical_url, kind, status, source_id, warc_record_id "
-            "from core.fetch_log where run_id = ?", [self.run_id]).fetchall()
+        self.con.execute(_QUERIES["start_run"], [self.run_id, utc_now(), self.seeds_path])
+        rows = self.con.execute(_QUERIES["run_fetches"], [self.run_id]).fetchall()
         for url, canonical, kind, status, source_id, record_id in rows:
             self.logged[url] = status
             self.status_count[status] += 1
@@ -215,11 +168,8 @@ class CrawlStore:
                  source.kind, now) for source in sources]
         if not rows:
             return
-        self.con.execute(
-            f"insert into core.sources {self._select['sources']} on conflict (source_id) do "
-            "update set name = excluded.name, homepage = excluded.homepage, "
-            "country = excluded.country, language = excluded.language, kind = excluded.kind, "
-            "updated_at = excluded.updated_at", _column_lists(_SOURCE_COLUMNS, rows))
+        self.con.execute(_QUERIES["upsert_sources"].format(select=self._select["sources"]),
+                         _column_lists(_SOURCE_COLUMNS, rows))
 
     def prefetch_validators(self, urls: Iterable[str]) -> None:
         """Read the stored validators of these URLs in one query (see `validators`)."""
@@ -227,9 +177,7 @@ class CrawlStore:
         if not wanted:
             return
         found = {url: Validators(etag, last_modified, sha) for url, etag, last_modified, sha
-                 in self.con.execute(
-                     "select url, etag, last_modified, content_sha256 from core.http_validators "
-                     "where url in (select unnest(?::varchar[]))", [wanted]).fetchall()}
+                 in self.con.execute(_QUERIES["validators_of"], [wanted]).fetchall()}
         for url in wanted:
             self._known_validators[url] = found.get(url)
 
@@ -251,9 +199,7 @@ class CrawlStore:
         message = ", ".join(f"{key}={value}" for key, value in sorted(self.status_count.items()))
         if status == "failed":
             message = f"stopped early ({reason}); {message}"
-        self.con.execute(
-            "update core.crawl_runs set status = ?, finished_at = ?, message = ? where run_id = ?",
-            [status, utc_now(), message, self.run_id])
+        self.con.execute(_QUERIES["finish_run"], [status, utc_now(), message, self.run_id])
         self.totals = {"status": status,
                        "rows": self.con.execute(named_queries("crawl")["run_totals"],
                                                  [self.run_id]).fetchall()}
@@ -267,9 +213,7 @@ class CrawlStore:
         """Stored pages for these canonical URLs (one query for the whole list)."""
         if not canonical_urls:
             return {}
-        rows = self.con.execute(
-            "select canonical_url, fetched_at, content_sha256 from core.pages "
-            "where canonical_url in (select unnest(?::varchar[]))", [canonical_urls]).fetchall()
+        rows = self.con.execute(_QUERIES["known_pages"], [canonical_urls]).fetchall()
         return {url: KnownPage(fetched_at, sha) for url, fetched_at, sha in rows}
 
     def backlog(self, source_ids: list[str], *, days: float, limit: int) -> list[tuple[Any, ...]]:
@@ -278,24 +222,22 @@ class CrawlStore:
         if not source_ids or limit <= 0:
             return []
         since = utc_now() - timedelta(days=days)
-        return self.con.execute(_BACKLOG_SQL, {"since": since, "sources": source_ids,
-                                               "limit": limit}).fetchall()
+        return self.con.execute(_QUERIES["backlog"], {
+            "since": since, "sources": source_ids, "settled": list(SETTLED_STATUSES),
+            "limit": limit}).fetchall()
 
     def page_sha(self, canonical_url: str) -> str | None:
         pending = self._page_rows.get(canonical_url)
         if pending is not None:
             return pending[5]
-        row = self.con.execute("select content_sha256 from core.pages where canonical_url = ?",
-                               [canonical_url]).fetchone()
+        row = self.con.execute(_QUERIES["page_sha"], [canonical_url]).fetchone()
         return row[0] if row else None
 
     def validators(self, url: str) -> Validators | None:
         if url in self._known_validators:
             # Handed out once: a URL looked up again reads what this run has written since.
             return self._known_validators.pop(url)
-        row = self.con.execute(
-            "select etag, last_modified, content_sha256 from core.http_validators where url = ?",
-            [url]).fetchone()
+        row = self.con.execute(_QUERIES["validators"], [url]).fetchone()
         return Validators(*row) if row else None
 
     # -- writes ----------------------------------------------------------------------------
@@ -387,19 +329,17 @@ class CrawlStore:
         for barrier in self._barriers:
             barrier()
         batches = [
-            ("insert or ignore into core.warc_records {select}", "warc_records", self._warc_rows),
-            ("insert or ignore into core.fetch_log {select}", "fetch_log", self._fetch_rows),
-            ("insert or replace into core.pages {select}", "pages",
-             list(self._page_rows.values())),
-            ("insert or replace into core.http_validators {select}", "http_validators",
-             list(self._validator_rows.values())),
-            (_DISCOVERED_UPSERT, "discovered", list(self._discovered.values())),
+            ("insert_warc_records", "warc_records", self._warc_rows),
+            ("insert_fetch_log", "fetch_log", self._fetch_rows),
+            ("upsert_pages", "pages", list(self._page_rows.values())),
+            ("upsert_http_validators", "http_validators", list(self._validator_rows.values())),
+            ("upsert_discovered", "discovered", list(self._discovered.values())),
         ]
         self.con.execute("begin transaction")
         try:
-            for sql, table, rows in batches:
+            for query, table, rows in batches:
                 if rows:
-                    self.con.execute(sql.format(select=self._select[table]),
+                    self.con.execute(_QUERIES[query].format(select=self._select[table]),
                                      _column_lists(_BATCH_TABLES[table], rows))
             self.con.execute("commit")
         except Exception:

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.errors import FramewatchError
+from warehouse.queries import named_queries
 from warehouse.snapshot import open_for_reading
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ class ExportResult:
     views: tuple[ExportedView, ...]
 
 
+# The per-view SQL here stays inline: it names the view (an identifier, checked against
+# user_views first), which a named query could not take as a parameter.
 def _columns(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
     return [row[0] for row in con.execute(f'describe "{view}"').fetchall()]
 
@@ -151,9 +154,7 @@ def export_views(db_path: str | Path, out_dir: str | Path, fmt: str = "parquet",
     out_dir.mkdir(parents=True, exist_ok=True)
     con, source, from_snapshot = open_for_reading(db_path)
     try:
-        known = {row[0] for row in con.execute(
-            "select view_name from duckdb_views() where schema_name = 'main' and not internal"
-        ).fetchall()}
+        known = {row[0] for row in con.execute(named_queries("export")["user_views"]).fetchall()}
         unknown = [view for view in wanted if view not in known]
         if unknown:
             raise ExportError(f"no such view in {source}: {', '.join(unknown)} "

@@ -27,6 +27,7 @@ from pipeline import archive
 from pipeline.dedupe import Copy, DuplicateIndex, IndexRow, choose_original
 from pipeline.extract import ExtractedArticle, extract_article
 from pipeline.relevance import RelevanceModel
+from warehouse.queries import named_queries
 
 logger = logging.getLogger(__name__)
 
@@ -40,20 +41,6 @@ BATCHES_AHEAD = 2
 # finished, with one core idle. Batches halve towards the end (never below this many pages),
 # so that this tail is a few pages rather than up to a full batch.
 MIN_TAIL_BATCH = 8
-
-PENDING_PAGES_SQL = """
-select
-    p.canonical_url, p.source_id, p.url, p.content_type, p.content_sha256,
-    w.warc_file, w.warc_offset,
-    d.listing_published, d.first_seen, p.fetched_at
-from core.pages as p
-join core.warc_records as w on w.record_id = p.warc_record_id
-left join core.discovered as d using (canonical_url)
-left join core.articles as a using (canonical_url)
-where a.canonical_url is null or a.content_sha256 <> p.content_sha256 or ?
-order by coalesce(d.listing_published, p.fetched_at), p.canonical_url
-"""
-
 
 @dataclass(frozen=True)
 class PendingPage:
@@ -153,13 +140,8 @@ class _Stories:
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, exclude: set[str]) -> None:
-        rows = con.execute(
-            "select a.article_id, a.minhash, a.shingle_count, a.text_fingerprint, a.source_id,"
-            " a.wire_credit, a.published_at, a.duplicate_of, s.kind = 'wire' "
-            "from core.articles as a left join core.sources as s using (source_id) "
-            "where a.extraction_status = 'ok' and a.minhash is not null "
-            "order by a.published_at, a.article_id"
-        ).fetchall()
+        queries = named_queries("clean")
+        rows = con.execute(queries["stored_stories"]).fetchall()
         kept = [r for r in rows if r[0] not in exclude]
         self.index = DuplicateIndex.from_rows(
             IndexRow(r[0], np.asarray(r[1], dtype=np.uint64), r[2], r[3], r[4], r[5]) for r in kept
@@ -167,7 +149,7 @@ class _Stories:
         self.copies = {r[0]: Copy(r[0], r[6], bool(r[8])) for r in kept}
         self.root = {r[0]: r[7] or r[0] for r in kept}
         self.wire_sources = {
-            source for source, kind in con.execute("select source_id, kind from core.sources").fetchall()
+            source for source, kind in con.execute(queries["source_kinds"]).fetchall()
             if kind == "wire"
         }
         self.repointed: list[tuple[str, str, str, float]] = []  # (old root, new root, kind, similarity)
@@ -201,11 +183,10 @@ class _Stories:
 
     def apply_repoints(self, con: duckdb.DuckDBPyConnection) -> None:
         """Re-point stored copies whose story got an earlier original (inside the caller's transaction)."""
+        queries = named_queries("clean")
         for old_root, new_root, kind, similarity in self.repointed:
-            con.execute("update core.articles set duplicate_of = ? where duplicate_of = ?", [new_root, old_root])
-            con.execute(
-                "update core.articles set duplicate_of = ?, duplicate_kind = ?, duplicate_similarity = ? "
-                "where article_id = ?", [new_root, kind, similarity, old_root])
+            con.execute(queries["repoint_copies"], [new_root, old_root])
+            con.execute(queries["demote_original"], [new_root, kind, similarity, old_root])
         self.repointed.clear()
 
 
@@ -291,12 +272,9 @@ def write_articles(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]
     columns = ", ".join(_ARTICLE_SCHEMA.names)
     con.register("new_articles", table)
     try:
-        con.execute(
-            "delete from core.articles where canonical_url in (select canonical_url from new_articles)"
-        )
-        con.execute(
-            f"insert into core.articles ({columns}) select {columns} from new_articles"
-        )
+        con.execute(named_queries("clean")["delete_replaced_articles"])
+        # Inline, not in clean.sql: the column list is the Arrow schema's.
+        con.execute(f"insert into core.articles ({columns}) select {columns} from new_articles")
     finally:
         con.unregister("new_articles")
 
@@ -324,7 +302,8 @@ def _judge_relevance(
 
 
 def pending_pages(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> list[PendingPage]:
-    return [PendingPage(*row) for row in con.execute(PENDING_PAGES_SQL, [everything]).fetchall()]
+    rows = con.execute(named_queries("clean")["pending_pages"], [everything]).fetchall()
+    return [PendingPage(*row) for row in rows]
 
 
 def _batches(items: Sequence[PendingPage], size: int) -> Iterable[Sequence[PendingPage]]:

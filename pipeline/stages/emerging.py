@@ -34,15 +34,15 @@ def update_emerging(
     con.execute("begin transaction")
     try:
         # Members are this window's; stored clusters absent now stay, for identity across runs.
-        con.execute("delete from core.emerging_members")
+        con.execute(queries["clear_members"])
         for cluster in clusters:
             con.execute(
-                "insert or replace into core.emerging_clusters values (?, ?, ?, ?, ?, ?, ?, ?)",
+                queries["upsert_cluster"],
                 [cluster.cluster_id, cluster.first_seen_week, cluster.last_seen_week, cluster.keywords,
                  cluster.centroid.tolist(), cluster.size, label_version, now],
             )
             con.executemany(
-                "insert into core.emerging_members values (?, ?, ?, ?, ?)",
+                queries["insert_member"],
                 [[cluster.cluster_id, ref.article_id, ref.passage_idx, ref.week, similarity]
                  for ref, similarity in cluster.members],
             )

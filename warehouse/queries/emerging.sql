@@ -18,3 +18,16 @@ order by a.week, p.article_id, p.idx;
 
 -- name: known_clusters
 select cluster_id, centroid, first_seen_week from core.emerging_clusters;
+
+-- name: clear_members
+delete from core.emerging_members;
+
+-- name: upsert_cluster
+insert or replace into core.emerging_clusters
+    (cluster_id, first_seen_week, last_seen_week, keywords, centroid, size, label_version,
+     updated_at)
+values (?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: insert_member
+insert into core.emerging_members (cluster_id, article_id, passage_idx, week, similarity)
+values (?, ?, ?, ?, ?);

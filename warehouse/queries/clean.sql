@@ -1,0 +1,42 @@
+-- Named queries of the clean stage (pipeline/stages/clean.py); each block starts with
+-- "-- name: <key>".
+
+-- name: pending_pages
+-- Stored pages with no article yet or whose HTML changed (or every page, when the parameter is
+-- true), in rough publication order so that originals tend to be cleaned before their copies.
+select
+    p.canonical_url, p.source_id, p.url, p.content_type, p.content_sha256,
+    w.warc_file, w.warc_offset,
+    d.listing_published, d.first_seen, p.fetched_at
+from core.pages as p
+join core.warc_records as w on w.record_id = p.warc_record_id
+left join core.discovered as d using (canonical_url)
+left join core.articles as a using (canonical_url)
+where a.canonical_url is null or a.content_sha256 <> p.content_sha256 or ?
+order by coalesce(d.listing_published, p.fetched_at), p.canonical_url;
+
+-- name: stored_stories
+-- The articles already cleaned, as the duplicate index needs them, oldest first.
+select a.article_id, a.minhash, a.shingle_count, a.text_fingerprint, a.source_id,
+       a.wire_credit, a.published_at, a.duplicate_of, s.kind = 'wire'
+from core.articles as a
+left join core.sources as s using (source_id)
+where a.extraction_status = 'ok' and a.minhash is not null
+order by a.published_at, a.article_id;
+
+-- name: source_kinds
+select source_id, kind from core.sources;
+
+-- name: repoint_copies
+-- Copies of a story point at its new, earlier original. Parameters: new root, old root.
+update core.articles set duplicate_of = ? where duplicate_of = ?;
+
+-- name: demote_original
+-- The story's former original becomes a copy of the new one.
+-- Parameters: new root, duplicate kind, similarity, old root.
+update core.articles set duplicate_of = ?, duplicate_kind = ?, duplicate_similarity = ?
+where article_id = ?;
+
+-- name: delete_replaced_articles
+-- The stored rows of the pages being written again (read from the registered new_articles).
+delete from core.articles where canonical_url in (select canonical_url from new_articles);

@@ -1,0 +1,111 @@
+-- Named queries of the crawl's warehouse connection (spiders/store.py); each block starts with
+-- "-- name: <key>". The batch writes (insert_*, upsert_*) hold a `{select}` placeholder that
+-- spiders/store.py fills with `(columns) select ... from (select unnest($1::type[]) as column, ...)`
+-- built from the table's column types: one list parameter per column carries a whole batch.
+
+-- name: column_types
+-- The SQL type of each column of the core tables the store writes in batches.
+-- Parameter: the table names.
+select table_name, column_name, data_type
+from duckdb_columns()
+where schema_name = 'core' and table_name in (select unnest(?::varchar[]));
+
+-- name: start_run
+-- Parameters: run_id, started_at, seeds_path. A resumed run keeps its first start time.
+insert into core.crawl_runs (run_id, started_at, status, seeds_path)
+values (?, ?, 'running', ?)
+on conflict (run_id) do update set status = 'running', finished_at = null, message = 'resumed';
+
+-- name: run_fetches
+-- What an earlier attempt of this run already logged. Parameter: run_id.
+select url, canonical_url, kind, status, source_id, warc_record_id
+from core.fetch_log
+where run_id = ?;
+
+-- name: finish_run
+-- Parameters: status, finished_at, message, run_id.
+update core.crawl_runs set status = ?, finished_at = ?, message = ? where run_id = ?;
+
+-- name: validators_of
+-- Parameter: the URLs.
+select url, etag, last_modified, content_sha256
+from core.http_validators
+where url in (select unnest(?::varchar[]));
+
+-- name: validators
+-- Parameter: one URL.
+select etag, last_modified, content_sha256 from core.http_validators where url = ?;
+
+-- name: known_pages
+-- Parameter: the canonical URLs.
+select canonical_url, fetched_at, content_sha256
+from core.pages
+where canonical_url in (select unnest(?::varchar[]));
+
+-- name: page_sha
+-- Parameter: one canonical URL.
+select content_sha256 from core.pages where canonical_url = ?;
+
+-- name: backlog
+-- Discovered articles never stored whose last attempt may succeed on a retry (a listing that
+-- answers 304 would otherwise never offer them again). A URL whose last row points at a stored
+-- story (a redirect or variant of it) is settled too. Named parameters: since (timestamp),
+-- sources (source ids), settled (statuses that settle a URL for good), limit.
+with recent as (
+    select url, canonical_url, status, fetched_at from core.fetch_log
+    where kind = 'article' and fetched_at >= $since
+),
+by_url as (
+    select url, arg_max(status, fetched_at) as status,
+           arg_max(canonical_url, fetched_at) as canonical_url
+    from recent group by url
+),
+by_canonical as (
+    select canonical_url, arg_max(status, fetched_at) as status from recent
+    where canonical_url is not null and status <> 'duplicate' group by canonical_url
+)
+select d.source_id, d.first_url, d.discovered_via, d.listing_title, d.listing_published,
+       d.listing_updated
+from core.discovered as d
+left join by_url as u on u.url = d.first_url
+left join by_canonical as c on c.canonical_url = d.canonical_url
+where d.last_seen >= $since
+  and d.source_id in (select unnest($sources::varchar[]))
+  and not exists (select 1 from core.pages as p
+                  where p.canonical_url in (d.canonical_url, u.canonical_url))
+  and coalesce(u.status, '') not in (select unnest($settled::varchar[]))
+  and coalesce(c.status, '') not in (select unnest($settled::varchar[]))
+order by d.last_seen desc
+limit $limit;
+
+-- name: upsert_sources
+-- The outlets of sources.toml: a source edited there is updated here.
+insert into core.sources {select}
+on conflict (source_id) do update set
+    name = excluded.name,
+    homepage = excluded.homepage,
+    country = excluded.country,
+    language = excluded.language,
+    kind = excluded.kind,
+    updated_at = excluded.updated_at;
+
+-- name: insert_warc_records
+insert or ignore into core.warc_records {select};
+
+-- name: insert_fetch_log
+insert or ignore into core.fetch_log {select};
+
+-- name: upsert_pages
+insert or replace into core.pages {select};
+
+-- name: upsert_http_validators
+insert or replace into core.http_validators {select};
+
+-- name: upsert_discovered
+-- A story listed again keeps its first URL, title and date, and gains its latest update.
+insert into core.discovered {select}
+on conflict (canonical_url) do update set
+    last_seen = excluded.last_seen,
+    listing_title = coalesce(core.discovered.listing_title, excluded.listing_title),
+    listing_published = coalesce(core.discovered.listing_published, excluded.listing_published),
+    listing_updated = greatest(core.discovered.listing_updated, excluded.listing_updated);
