@@ -24,6 +24,9 @@ def fresh_db(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnect
     con = connect(tmp_path_factory.mktemp("queries") / "w.duckdb")
     # What clean.py registers (an Arrow table of new rows) before its delete_replaced_articles.
     con.execute("create temp table new_articles as select * from core.articles limit 0")
+    # What embedding_cache.py registers before its lookup and store.
+    con.execute("create temp table wanted_hashes (text_sha256 varchar)")
+    con.execute("create temp table new_embeddings as select * from core.embeddings limit 0")
     yield con
     con.close()
 
@@ -42,8 +45,8 @@ def _runnable(con: duckdb.DuckDBPyConnection, stem: str, name: str) -> str:
 
 
 def test_every_file_has_unique_named_blocks(fresh_db: duckdb.DuckDBPyConnection) -> None:
-    assert {"annotate", "clean", "crawl", "emerging", "export", "pages", "report",
-            "status"} <= set(QUERY_FILES)
+    assert {"annotate", "clean", "crawl", "embeddings", "emerging", "export", "frame", "pages",
+            "report", "stages", "status"} <= set(QUERY_FILES)
     for stem in QUERY_FILES:
         text = (QUERIES_DIR / f"{stem}.sql").read_text(encoding="utf-8")
         headers = re.findall(r"^-- name: *(\S+) *$", text, flags=re.MULTILINE)

@@ -15,6 +15,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from warehouse.queries import named_queries
+
 logger = logging.getLogger(__name__)
 
 
@@ -46,9 +48,7 @@ class EmbeddingCache:
         self.con.register("wanted_hashes", wanted)
         try:
             rows = self.con.execute(
-                "select e.text_sha256, e.vector from core.embeddings as e "
-                "join wanted_hashes as w using (text_sha256) where e.model_id = ?",
-                [self.model_id],
+                named_queries("embeddings")["lookup"], [self.model_id]
             ).fetchall()
         finally:
             self.con.unregister("wanted_hashes")
@@ -66,10 +66,7 @@ class EmbeddingCache:
         )
         self.con.register("new_embeddings", table)
         try:
-            self.con.execute(
-                "insert into core.embeddings (model_id, text_sha256, vector) "
-                "select model_id, text_sha256, vector from new_embeddings on conflict do nothing"
-            )
+            self.con.execute(named_queries("embeddings")["store"])
         finally:
             self.con.unregister("new_embeddings")
 

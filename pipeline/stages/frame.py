@@ -22,23 +22,12 @@ import pyarrow as pa
 from pipeline.framing.model import FrameModel
 from pipeline.framing.passages import split_passages
 from pipeline.stages.embedding_cache import EmbeddingCache, text_sha256
+from warehouse.queries import named_queries
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 64
 EVIDENCE_PER_FRAME = 3
-
-PENDING_SQL = """
-select a.article_id, a.title, a.text
-from core.articles as a
-left join (
-    select article_id, any_value(label_version) as label_version, min(labelled_at) as labelled_at
-    from core.frame_labels group by article_id
-) as l using (article_id)
-where a.extraction_status = 'ok' and a.in_scope
-  and (? or l.article_id is null or l.label_version <> ? or l.labelled_at < a.cleaned_at)
-order by a.published_at, a.article_id
-"""
 
 
 @dataclass
@@ -67,10 +56,9 @@ def register_label_version(
     calibration = frame_model.calibration.version if frame_model.calibration is not None else None
     source = Path(codebook.source)
     codebook_toml = source.read_text(encoding="utf-8") if source.is_file() else None
+    queries = named_queries("frame")
     con.execute(
-        "insert into core.label_versions (label_version, model_id, codebook_id, codebook_version,"
-        " codebook_fingerprint, calibration_version, codebook_toml) values (?, ?, ?, ?, ?, ?, ?)"
-        " on conflict do nothing",
+        queries["insert_label_version"],
         [
             version, model_id, codebook.id, codebook.version, codebook.fingerprint,
             calibration, codebook_toml,
@@ -78,13 +66,15 @@ def register_label_version(
     )
     for position, frame in enumerate(codebook.frames):
         con.execute(
-            "insert into core.codebook_frames values (?, ?, ?, ?, ?) on conflict do nothing",
+            queries["insert_codebook_frame"],
             [codebook.fingerprint, frame.id, frame.label, frame.definition, position],
         )
     return version
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, ids: list[str], rows: pa.Table) -> None:
+    # Inline, not in frame.sql: the table and its column list are the caller's (one helper for
+    # passages, labels and evidence).
     con.register("batch_ids", pa.table({"article_id": pa.array(ids, pa.string())}))
     con.register("batch_rows", rows)
     try:
@@ -157,17 +147,11 @@ def _label_batch(
 
 def remove_stale_labels(con: duckdb.DuckDBPyConnection) -> int:
     """Drop labels of articles that are no longer in scope (relevance or extraction changed)."""
-    stale = con.execute(
-        "select count(distinct l.article_id) from core.frame_labels as l "
-        "join core.articles as a using (article_id) "
-        "where not coalesce(a.in_scope, false) or a.extraction_status <> 'ok'"
-    ).fetchone()[0]
+    queries = named_queries("frame")
+    stale = con.execute(queries["count_stale_labels"]).fetchone()[0]
     if stale:
-        for table in ("core.frame_labels", "core.frame_evidence"):
-            con.execute(
-                f"delete from {table} where article_id in (select article_id from core.articles "
-                "where not coalesce(in_scope, false) or extraction_status <> 'ok')"
-            )
+        con.execute(queries["delete_stale_labels"])
+        con.execute(queries["delete_stale_evidence"])
     return int(stale)
 
 
@@ -184,7 +168,9 @@ def frame_pending(
     summary = FrameSummary()
     summary.label_version = register_label_version(con, frame_model, cache.model_id)
     summary.stale_removed = remove_stale_labels(con)
-    pending = con.execute(PENDING_SQL, [relabel_all, summary.label_version]).fetchall()
+    pending = con.execute(
+        named_queries("frame")["pending_articles"], [relabel_all, summary.label_version]
+    ).fetchall()
     hits_before, misses_before = cache.hits, cache.misses
     for start in range(0, len(pending), batch_size):
         batch = pending[start : start + batch_size]

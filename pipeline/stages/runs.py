@@ -20,6 +20,7 @@ import duckdb
 
 from pipeline.settings import Settings
 from warehouse.db import warehouse
+from warehouse.queries import named_queries
 
 logger = logging.getLogger(__name__)
 
@@ -43,24 +44,20 @@ def recorded_stage(
     started = time.monotonic()
     # This process can write the warehouse, so no other process is inside a stage: rows still
     # 'running' were left by a killed run.
-    con.execute("update core.stage_runs set status = 'interrupted' where status = 'running'")
-    con.execute(
-        "insert or replace into core.stage_runs (run_id, stage, started_at, status) values (?, ?, ?, 'running')",
-        [run_id, stage, _now()],
-    )
+    queries = named_queries("stages")
+    con.execute(queries["interrupt_running"])
+    con.execute(queries["start_stage"], [run_id, stage, _now()])
     outcome: dict[str, Any] = {}
     try:
         yield outcome
     except BaseException as error:
         con.execute(
-            "update core.stage_runs set finished_at = ?, status = 'failed', seconds = ?, message = ? "
-            "where run_id = ? and stage = ?",
+            queries["fail_stage"],
             [_now(), time.monotonic() - started, f"{type(error).__name__}: {error}"[:2000], run_id, stage],
         )
         raise
     con.execute(
-        "update core.stage_runs set finished_at = ?, status = 'finished', seconds = ?, rows_in = ?, "
-        "rows_out = ?, message = ? where run_id = ? and stage = ?",
+        queries["finish_stage"],
         [
             _now(), time.monotonic() - started, outcome.get("rows_in"), outcome.get("rows_out"),
             outcome.get("message"), run_id, stage,
@@ -115,7 +112,7 @@ def _record_finished(
 ) -> None:
     with warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
         con.execute(
-            "insert or replace into core.stage_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            named_queries("stages")["record_stage"],
             [run_id, stage, started_at, _now(), status, (result or {}).get("urls_seen"),
              (result or {}).get("articles_fetched"), time.monotonic() - started,
              (message or "")[:2000] or None],
