@@ -98,6 +98,8 @@ def find_emerging(
         return []
     texts = [" ".join(refs[i].text for i in np.flatnonzero(labels == g)) for g in groups]
     keywords = cluster_keywords(texts)
+    # A centroid of other dimensions comes from another model's space: it can match nothing.
+    known = [k for k in known if len(k.centroid) == vectors.shape[1]]
     known_matrix = np.stack([k.centroid for k in known]) if known else np.zeros((0, vectors.shape[1]))
     clusters = []
     taken: set[str] = set()

@@ -66,3 +66,71 @@ def test_too_few_passages_give_no_clusters():
 def test_keywords_prefer_words_distinctive_to_a_cluster():
     words = cluster_keywords(["chips chips export controls", "talent visas talent scientists"], top=2)
     assert words[0][0] == "chips" and words[1][0] == "talent"
+
+
+def _warehouse_with_unclaimed_passages(path):
+    """A real warehouse file: 24 in-scope articles over four weeks, each with one long body
+    passage no frame claims; returns the open SyntheticWarehouse and those passages' hashes."""
+    from fixtures.report.synthetic import SyntheticWarehouse
+
+    wh = SyntheticWarehouse(path)
+    wh.add_source("alpha", "Alpha", "US")
+    for k, (name, sentence) in enumerate(
+        (name, sentence) for name, sentence in TOPICS.items() for _ in range(12)
+    ):
+        article_id = wh.add_articles(f"2026-W{40 + k % 4}", "alpha", 1)[0]
+        wh.add_passage(article_id, 9, f"{sentence}, said source number {k} on the record.")
+    wh.flush()
+    hashes = [
+        row[0]
+        for row in wh.con.execute(
+            "select text_sha256 from core.passages where idx = 9 order by text"
+        ).fetchall()
+    ]
+    return wh, hashes
+
+
+def _store_vectors(con, model_id: str, hashes: list[str], dim: int) -> None:
+    """Two tight groups of vectors (the sorted texts: copyright first, then energy)."""
+    rng = np.random.default_rng(dim)
+    rows = []
+    for i, sha in enumerate(hashes):
+        vector = np.zeros(dim)
+        vector[0 if i < len(hashes) // 2 else dim // 2] = 1.0
+        vector += rng.normal(0, 0.03, dim)
+        rows.append([model_id, sha, (vector / np.linalg.norm(vector)).tolist()])
+    con.executemany(
+        "insert into core.embeddings (model_id, text_sha256, vector) values (?, ?, ?)", rows
+    )
+
+
+def test_clusters_of_another_model_are_neither_matched_nor_a_crash(tmp_path):
+    """Switching the embedding model (another size, or a tuned encoder) starts the cluster
+    identities of that model's space; switching back finds the old identities again."""
+    from pipeline.stages.emerging import update_emerging
+
+    wh, hashes = _warehouse_with_unclaimed_passages(tmp_path / "w.duckdb")
+    _store_vectors(wh.con, "model-a", hashes, 32)
+    _store_vectors(wh.con, "model-b", hashes, 16)
+
+    def cluster_models():
+        return dict(
+            wh.con.execute("select cluster_id, model_id from core.emerging_clusters").fetchall()
+        )
+
+    assert update_emerging(wh.con, "model-a", "2026-W43") == 2
+    first = cluster_models()
+    assert set(first.values()) == {"model-a"}
+    assert update_emerging(wh.con, "model-b", "2026-W43") == 2
+    after_switch = cluster_models()
+    model_b = {cid for cid, model in after_switch.items() if model == "model-b"}
+    assert len(model_b) == 2 and not model_b & set(first)
+    assert update_emerging(wh.con, "model-a", "2026-W43") == 2
+    members = {
+        cid
+        for (cid,) in wh.con.execute(
+            "select distinct cluster_id from core.emerging_members"
+        ).fetchall()
+    }
+    assert members == set(first)
+    wh.close()

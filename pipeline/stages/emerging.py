@@ -28,7 +28,7 @@ def update_emerging(
     refs = [PassageRef(r[0], int(r[1]), r[2], r[3]) for r in rows]
     vectors = np.asarray([r[4] for r in rows], dtype=np.float32) if rows else np.zeros((0, 0))
     known = [KnownCluster(r[0], np.asarray(r[1], dtype=np.float32), r[2])
-             for r in con.execute(queries["known_clusters"]).fetchall()]
+             for r in con.execute(queries["known_clusters"], [model_id]).fetchall()]
     clusters = find_emerging(refs, vectors, current_week=current_week, known=known)
     now = datetime.now(UTC).replace(tzinfo=None)
     con.execute("begin transaction")
@@ -39,7 +39,7 @@ def update_emerging(
             con.execute(
                 queries["upsert_cluster"],
                 [cluster.cluster_id, cluster.first_seen_week, cluster.last_seen_week, cluster.keywords,
-                 cluster.centroid.tolist(), cluster.size, label_version, now],
+                 cluster.centroid.tolist(), cluster.size, label_version, now, model_id],
             )
             con.executemany(
                 queries["insert_member"],

@@ -17,7 +17,12 @@ where a.in_scope and not a.is_duplicate and p.kind = 'body'
 order by a.week, p.article_id, p.idx;
 
 -- name: known_clusters
-select cluster_id, centroid, first_seen_week from core.emerging_clusters;
+-- Clusters whose centroid lives in this model's vector space. Those stored before clusters
+-- recorded their model are taken to be the model's too (find_emerging skips any whose centroid
+-- has other dimensions). Parameter: model_id.
+select cluster_id, centroid, first_seen_week
+from core.emerging_clusters
+where model_id = ? or model_id is null;
 
 -- name: clear_members
 delete from core.emerging_members;
@@ -25,8 +30,8 @@ delete from core.emerging_members;
 -- name: upsert_cluster
 insert or replace into core.emerging_clusters
     (cluster_id, first_seen_week, last_seen_week, keywords, centroid, size, label_version,
-     updated_at)
-values (?, ?, ?, ?, ?, ?, ?, ?);
+     updated_at, model_id)
+values (?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: insert_member
 insert into core.emerging_members (cluster_id, article_id, passage_idx, week, similarity)
