@@ -634,6 +634,8 @@ def test_label_cli_end_to_end(tmp_path):
         ('{"id": 1, "text": "fine"}\n{"id": 2, "text": \n', "line 2: not valid JSON"),
         ('{"id": 1, "text": "fine"}\n\n{"text": "no id"}\n', "line 3: missing 'id'"),
         ('{"id": 1, "text": "  "}\n', "line 1: missing 'text'"),
+        ('{"id": 1, "text": "", "title": " "}\n', "line 1: missing 'text'"),
+        ('{"id": 1, "text": ["a", "list"]}\n', "line 1: 'text' must be a string"),
         ('{"id": 1, "text": "a"}\n{"id": 1, "text": "b"}\n', "line 2: duplicate id 1"),
         ('["not", "an", "object"]\n', "line 1: expected a JSON object"),
     ],
@@ -654,6 +656,22 @@ def test_label_cli_bad_input_names_the_line(tmp_path, content, message):
     )
     assert result.exit_code != 0
     assert message in result.output
+
+
+def test_label_cli_labels_a_headline_only_row_by_its_title(tmp_path):
+    rows = [{"id": "h1", "title": SPORT[0]}, {"id": "h2", "title": SPORT[0], "text": ""},
+            {"id": "t", "text": SPORT[0]}]
+    out = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(
+        label_command,
+        ["--codebook", str(write_codebook(tmp_path)), "--input",
+         str(write_jsonl(tmp_path / "in.jsonl", rows)), "--output", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    labelled = {row["id"]: row for row in map(json.loads, out.read_text().splitlines())}
+    assert labelled["h1"]["scores"] == labelled["h2"]["scores"] == labelled["t"]["scores"]
+    assert labelled["h1"]["primary"] == "sport"
+    assert labelled["h1"]["evidence"]["sport"] == [SPORT[0]]
 
 
 def test_label_cli_bad_training_labels(tmp_path):

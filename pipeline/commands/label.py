@@ -20,7 +20,8 @@ DEFAULT_CODEBOOK = Path(pipeline.__file__).resolve().parents[1] / "seeds" / "fra
 
 
 def read_rows(path: Path, *, labelled: bool = False) -> list[dict[str, Any]]:
-    """Rows of a JSONL file; each needs an id and a non-empty text (and labels when labelled)."""
+    """Rows of a JSONL file; each needs an id and a non-empty text or title (and labels when
+    labelled)."""
     rows, seen = [], set()
     for lineno, line in _lines(path):
         where = f"{path}, line {lineno}"
@@ -34,10 +35,12 @@ def read_rows(path: Path, *, labelled: bool = False) -> list[dict[str, Any]]:
             raise click.ClickException(f"{where}: expected a JSON object, got {type(row).__name__}")
         if row.get("id") is None or isinstance(row["id"], (dict, list)):
             raise click.ClickException(f"{where}: missing 'id' (a string or number)")
-        if not isinstance(row.get("text"), str) or not row["text"].strip():
-            raise click.ClickException(f"{where}: missing 'text' (a non-empty string)")
-        if row.get("title") is not None and not isinstance(row["title"], str):
-            raise click.ClickException(f"{where}: 'title' must be a string")
+        for key in ("text", "title"):
+            if row.get(key) is not None and not isinstance(row[key], str):
+                raise click.ClickException(f"{where}: '{key}' must be a string")
+        # A headline-only item ({"id", "title"}) is labelled by its headline.
+        if not (row.get("text") or "").strip() and not (row.get("title") or "").strip():
+            raise click.ClickException(f"{where}: missing 'text' (a non-empty string, or a 'title')")
         if labelled and not isinstance(row.get("labels"), list):
             raise click.ClickException(f"{where}: missing 'labels' (a list of frame names)")
         key = str(row["id"])
@@ -73,7 +76,8 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
     "input_path",
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help='JSONL of texts to label: {"id", "text", "title"?} per line; other keys are ignored.',
+    help='JSONL of texts to label: {"id", "text", "title"?} per line (a title alone will do); '
+    "other keys are ignored.",
 )
 @click.option(
     "--output",

@@ -35,8 +35,9 @@ class EmbeddedText:
 
 
 def embed_texts(rows: Sequence[Mapping[str, Any]], encoder: TextEncoder) -> list[EmbeddedText]:
-    """Split each row ({"text", "title"?}) into passages and embed all passages in one pass."""
-    split = [split_text(row.get("title"), row["text"]) for row in rows]
+    """Split each row ({"text", "title"?}; a title alone will do) into passages and embed all
+    passages in one pass."""
+    split = [split_text(row.get("title"), row.get("text") or "") for row in rows]
     flat = [p.text for passages in split for p in passages]
     vectors = encoder.encode(flat)
     out, start = [], 0
@@ -202,7 +203,7 @@ def calibrate_or_tune(
 
 
 def _passage_texts(row: Mapping[str, Any]) -> list[str]:
-    return [p.text for p in split_text(row.get("title"), row["text"])]
+    return [p.text for p in split_text(row.get("title"), row.get("text") or "")]
 
 
 def label_embedded(model: FrameModel, embedded: Sequence[EmbeddedText]) -> list[ArticleFrames]:
