@@ -133,9 +133,8 @@ def _coerce(value: Any, kind: type, where: str, origin: str) -> Any:
                 return float(value)
             except ValueError:
                 pass
-    elif kind in (str, Path):
-        if isinstance(value, str):
-            return kind(value)
+    elif kind in (str, Path) and isinstance(value, str):
+        return kind(value)
     raise ConfigError(origin, where, f"expected {kind.__name__}, got {value!r}")
 
 

@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from pipeline.annotate import (
-    Annotation, Candidate, SheetError, agreement, merge_gold, read_sheet, stratified_sample, write_sheet,
+    Annotation,
+    Candidate,
+    SheetError,
+    agreement,
+    merge_gold,
+    read_sheet,
+    stratified_sample,
+    write_sheet,
 )
 
 FRAMES = ["regulation", "security", "talent"]

@@ -22,14 +22,14 @@ from pipeline.stages.embedding_cache import EmbeddingCache
 from warehouse.db import warehouse
 
 WIRE_BODY = [
-    "The Commerce Department on Tuesday widened its restrictions on exports of advanced AI chips "
+    ("The Commerce Department on Tuesday widened its restrictions on exports of advanced AI chips "
     "to China, adding twelve Chinese companies to its entity list and closing a loophole that let "
-    "firms buy high-end accelerators through subsidiaries abroad.",
-    "Officials said the rules were needed to stop the chips from reaching military programmes, "
+    "firms buy high-end accelerators through subsidiaries abroad."),
+    ("Officials said the rules were needed to stop the chips from reaching military programmes, "
     "while chipmakers warned that the measures would cost them billions of dollars in lost sales "
-    "and push Chinese buyers towards domestic suppliers.",
-    "Analysts said the curbs would slow but not stop Chinese laboratories, which have learned to "
-    "train large language models with fewer and older processors than their American rivals.",
+    "and push Chinese buyers towards domestic suppliers."),
+    ("Analysts said the curbs would slow but not stop Chinese laboratories, which have learned to "
+    "train large language models with fewer and older processors than their American rivals."),
 ]
 
 
@@ -91,11 +91,11 @@ def test_copy_cleaned_first_still_points_at_the_earlier_original(stage):
                                           "2026-11-18T15:00:00Z"), datetime(2026, 11, 18, 15)),
         ("wire", original, page("US widens chip curbs", WIRE_BODY, "2026-11-18T09:00:00Z"), None),
         ("tech", other, page("Our verdict on the new phone",
-                             ["The new phone has a bright screen and a battery that lasts two days of "
+                             [("The new phone has a bright screen and a battery that lasts two days of "
                               "ordinary use, though the camera struggles in low light and the "
-                              "speakers sound thin at high volume compared with last year's model."] * 1 +
-                             ["It costs less than its rivals and comes in four colours, which makes it an "
-                              "easy recommendation for most people who want a dependable handset."],
+                              "speakers sound thin at high volume compared with last year's model.")] * 1 +
+                             [("It costs less than its rivals and comes in four colours, which makes it an "
+                              "easy recommendation for most people who want a dependable handset.")],
                              "2026-11-18T10:00:00Z"), None),
     ])
     assert summary.pages == 3 and summary.ok == 3

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 QUERIES_DIR = Path(__file__).with_name("queries")
 _HEADER = re.compile(r"^-- name: *(\S+) *$", re.MULTILINE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def named_queries(file_stem: str) -> dict[str, str]:
     """{name: sql} of one queries file."""
     text = (QUERIES_DIR / f"{file_stem}.sql").read_text(encoding="utf-8")

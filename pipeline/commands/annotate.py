@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from pipeline.annotate import Candidate, agreement, merge_gold, read_sheet, stratified_sample, write_sheet
+from pipeline.annotate import (
+    Candidate,
+    agreement,
+    merge_gold,
+    read_sheet,
+    stratified_sample,
+    write_sheet,
+)
 from pipeline.commands._common import settings_from, workdir_option
 from pipeline.framing.codebook import load_codebook
 from warehouse.db import connect
@@ -70,8 +77,7 @@ def import_command(ctx: click.Context, sheets: tuple[str, ...], codebook: str | 
     gold = merge_gold(annotations)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", encoding="utf-8") as handle:
-        for row in gold:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in gold)
     click.echo(f"{len(annotations)} labelled rows from {len(agreed.annotators)} annotator(s); "
                f"{len(gold)} gold items written to {out}")
     if agreed.items_multiply_labelled:

@@ -10,7 +10,6 @@ from pipeline.commands._common import progress_printer, settings_from, workdir_o
 from pipeline.stages import runs
 from warehouse.lock import writer_lock
 
-
 # A stage run by hand waits this long for a scheduled run to release the warehouse.
 LOCK_WAIT_SECONDS = 600.0
 

@@ -112,7 +112,7 @@ def frame_catalogue(data: ReportData, week: str) -> list[dict[str, Any]]:
     for scope in (versions[versions["week"] == week], versions):
         if len(scope):
             totals = scope.groupby("label_version")["n_articles"].sum()
-            chosen = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+            chosen = min(totals.items(), key=lambda kv: (-kv[1], kv[0]))[0]
             break
     if chosen is None and len(frames):
         chosen = frames["label_version"].iloc[-1]

@@ -32,7 +32,7 @@ def pp(value: float | None, digits: int = 1) -> str:
     return f"{value:+.{digits}f} pp".replace("-", "−")
 
 
-def signed(value: float | int | None, digits: int = 0) -> str:
+def signed(value: float | None, digits: int = 0) -> str:
     if value is None:
         return "–"
     return f"{value:+,.{digits}f}".replace("-", "−")

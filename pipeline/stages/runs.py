@@ -133,15 +133,17 @@ def clean_stage(
     # Relevance embedding, not extraction, is most of this stage's work on a corpus of AI
     # coverage: with embedding workers too, both CPUs stay busy (18 -> 29 pages/s, 5,000 pages).
     embedder = embedder_for(settings)
-    with warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
-        with recorded_stage(con, run_id, "clean") as outcome:
-            cache = EmbeddingCache(con, embedder)
-            relevance = RelevanceModel(topic, cache.encode)
-            summary = clean_pending(
-                con, Path(settings.archive_path), relevance, everything=everything, progress=progress
-            )
-            outcome.update(rows_in=summary.pages, rows_out=summary.ok,
-                           message=f"in scope {summary.in_scope}, duplicates {summary.duplicates}")
+    with (
+        warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con,
+        recorded_stage(con, run_id, "clean") as outcome,
+    ):
+        cache = EmbeddingCache(con, embedder)
+        relevance = RelevanceModel(topic, cache.encode)
+        summary = clean_pending(
+            con, Path(settings.archive_path), relevance, everything=everything, progress=progress
+        )
+        outcome.update(rows_in=summary.pages, rows_out=summary.ok,
+                       message=f"in scope {summary.in_scope}, duplicates {summary.duplicates}")
     return summary.as_dict()
 
 
@@ -174,15 +176,17 @@ def frame_stage(
     from pipeline.stages.frame import frame_pending
 
     frame_model, embedder = framing_for(settings)
-    with warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
-        with recorded_stage(con, run_id, "frame") as outcome:
-            cache = EmbeddingCache(con, embedder)
-            summary = frame_pending(con, frame_model, cache, relabel_all=relabel_all, progress=progress)
-            clusters = update_emerging(con, cache.model_id, last_complete_week(),
-                                       label_version=summary.label_version)
-            outcome.update(rows_in=summary.articles, rows_out=summary.passages,
-                           message=f"label version {summary.label_version}, embedded {summary.embedded}, "
-                                   f"emerging clusters {clusters}")
+    with (
+        warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con,
+        recorded_stage(con, run_id, "frame") as outcome,
+    ):
+        cache = EmbeddingCache(con, embedder)
+        summary = frame_pending(con, frame_model, cache, relabel_all=relabel_all, progress=progress)
+        clusters = update_emerging(con, cache.model_id, last_complete_week(),
+                                   label_version=summary.label_version)
+        outcome.update(rows_in=summary.articles, rows_out=summary.passages,
+                       message=f"label version {summary.label_version}, embedded {summary.embedded}, "
+                               f"emerging clusters {clusters}")
     return {**summary.as_dict(), "emerging_clusters": clusters}
 
 
@@ -190,9 +194,11 @@ def report_stage(settings: Settings, run_id: str, *, week: str | None = None) ->
     """Write the weekly framing-trend report from the warehouse views."""
     from pipeline.report import build_report
 
-    with warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
-        with recorded_stage(con, run_id, "report") as outcome:
-            result = build_report(con, week, Path(settings.reports_path))
-            outcome.update(message=str(result.path_html))
+    with (
+        warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con,
+        recorded_stage(con, run_id, "report") as outcome,
+    ):
+        result = build_report(con, week, Path(settings.reports_path))
+        outcome.update(message=str(result.path_html))
     return {"week": result.week, "html": str(result.path_html), "markdown": str(result.path_md),
             "folder": str(result.folder)}
