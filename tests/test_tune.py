@@ -150,6 +150,7 @@ def test_calibration_refuses_a_missing_or_changed_encoder(tuned, tmp_path):
     path = tmp_path / "cal.json"
     result.model.calibration.save(path)
     weights = path.parent / result.model.calibration.encoder_dir.name / "model.safetensors"
+    Calibration.load(path)  # hashed once now: a later change must not pass on this hash
     with open(weights, "r+b") as fh:  # one flipped byte near the end of the weights
         fh.seek(-10, 2)
         byte = fh.read(1)

@@ -60,7 +60,7 @@ def calibrate_command(ctx: click.Context, gold: str, codebook: str | None, out: 
     # A tuned encoder is written straight into the folder the calibration file goes to.
     calibration = calibrate_or_tune(
         model, embedder, rows, tune, Path(out).resolve().parent,
-        lambda path: embedder_for(settings, str(path)), where=gold,
+        lambda path: embedder_for(settings, path), where=gold,
         announce=lambda message: click.echo(message, err=True)).model.calibration
     calibration.save(out)
     click.echo(f"calibrated {calibration.feature_set} head on {len(rows)} rows "

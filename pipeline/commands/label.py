@@ -173,7 +173,7 @@ def command(
     embedding model, see --tune-encoder), and with --calibration, reuses a saved calibration.
     Every text gets a primary frame.
     """
-    from pipeline.framing.calibrate import Calibration
+    from pipeline.framing.calibrate import Calibration, embedding_model
     from pipeline.framing.codebook import load_codebook
     from pipeline.framing.embed import Embedder
     from pipeline.framing.labeler import (
@@ -202,8 +202,7 @@ def command(
             train_rows = read_rows(train_path, labelled=True) if train_path else []
             calibration = Calibration.load(calibration_path) if calibration_path else None
             # A tuned calibration embeds with its own encoder, whatever --model says.
-            tuned_encoder = calibration.encoder_dir if calibration and calibration.tuned else None
-            embedder = load_embedder(tuned_encoder or model_name)
+            embedder = load_embedder(embedding_model(calibration, model_name))
             model = FrameModel(codebook, embedder, calibration=calibration)
             if train_rows:
                 calibrated = calibrate_or_tune(

@@ -223,6 +223,13 @@ class Calibration:
         return {"format": FORMAT} | out
 
 
+def embedding_model(
+    calibration: Calibration | None, default: str | Path | None
+) -> str | Path | None:
+    """The model whose vectors a calibration reads: its own tuned encoder, else `default`."""
+    return calibration.encoder_dir if calibration is not None and calibration.tuned else default
+
+
 def _place_encoder(encoder_dir: Path | None, folder: Path) -> Path:
     """The tuned encoder's directory inside folder, copied there unless it already is."""
     import shutil

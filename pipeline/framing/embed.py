@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -60,6 +61,20 @@ def default_cache_dir() -> Path:
 
 
 def file_sha256(path: Path) -> str:
+    """The file's sha256, hashed once per version of the file in this process.
+
+    Weights are hashed by whoever needs to trust them (a tuned calibration's check, then the
+    embedder's model id), often the same 90 MB twice in a row. A file written, replaced or
+    renamed since changes its inode, size or change time, and is hashed again.
+    """
+    stat = Path(path).stat()
+    identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    return _sha256_of(str(Path(path).resolve()), identity)
+
+
+@functools.lru_cache(maxsize=64)
+def _sha256_of(path: str, identity: tuple[int, ...]) -> str:
+    del identity  # part of the cache key only
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -123,9 +138,9 @@ class Embedder:
         self._pool: ProcessPoolExecutor | None = None
         self._texts_asked = 0
         self._st = _load_sentence_transformer(model, threads)
-        self.model_name, self.weights_sha256 = _identify(model, self._st)
         # Where the weights are on disk (None for an unusual layout): what tuning starts from.
         self.model_dir = _model_dir(model, self._st)
+        self.model_name, self.weights_sha256 = _identify(model, self.model_dir, self._st)
         self.dim = int(self._st.get_embedding_dimension())
         self.max_seq_length = int(self._st.max_seq_length)
         self._onnx = None
@@ -338,13 +353,12 @@ def _model_dir(model: str | Path | None, st) -> Path | None:
     return path if path.is_dir() else _resolved_dir(st)
 
 
-def _identify(model: str | Path | None, st) -> tuple[str, str]:
+def _identify(model: str | Path | None, model_dir: Path | None, st) -> tuple[str, str]:
     """A readable model name and the sha256 of its weights (content-addressed, path-independent)."""
     if model is None:
         return DEFAULT_MODEL_NAME, DEFAULT_MODEL_SHA256
     path = Path(str(model))
     name = path.name if path.exists() else str(model).replace("/", "--")
-    model_dir = _model_dir(model, st)
     for weights_name in WEIGHT_FILES:
         if model_dir is not None and (model_dir / weights_name).is_file():
             return name, file_sha256(model_dir / weights_name)

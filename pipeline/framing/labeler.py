@@ -37,7 +37,7 @@ class EmbeddedText:
 def embed_texts(rows: Sequence[Mapping[str, Any]], encoder: TextEncoder) -> list[EmbeddedText]:
     """Split each row ({"text", "title"?}; a title alone will do) into passages and embed all
     passages in one pass."""
-    split = [split_text(row.get("title"), row.get("text") or "") for row in rows]
+    split = [_row_passages(row) for row in rows]
     flat = [p.text for passages in split for p in passages]
     vectors = encoder.encode(flat)
     out, start = [], 0
@@ -170,7 +170,7 @@ def tune_on_rows(
         head.coef,
         head.intercept,
         encoder_sha256=sha256,
-        n_features=model.anchors.prototypes.shape[1] + model.n_similarity_features,
+        n_features=model.n_features,
         n_train=len(rows),
     )
     return Tuned(FrameModel(codebook, embedder, calibration=calibration), embedder)
@@ -202,8 +202,12 @@ def calibrate_or_tune(
     return Tuned(model, embedder)
 
 
+def _row_passages(row: Mapping[str, Any]) -> list[Passage]:
+    return split_text(row.get("title"), row.get("text") or "")
+
+
 def _passage_texts(row: Mapping[str, Any]) -> list[str]:
-    return [p.text for p in split_text(row.get("title"), row.get("text") or "")]
+    return [p.text for p in _row_passages(row)]
 
 
 def label_embedded(model: FrameModel, embedded: Sequence[EmbeddedText]) -> list[ArticleFrames]:

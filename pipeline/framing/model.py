@@ -111,6 +111,11 @@ class FrameModel:
     def n_similarity_features(self) -> int:
         return 4 * len(self.frame_ids)
 
+    @property
+    def n_features(self) -> int:
+        """Length of article_features(): the embedding, then the similarity features."""
+        return self.anchors.prototypes.shape[1] + self.n_similarity_features
+
     def use_calibration(self, calibration: Calibration) -> None:
         calibration.check_compatible(self.codebook, self.encoder_model_id)
         self.calibration = calibration

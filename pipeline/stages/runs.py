@@ -77,11 +77,11 @@ def load_embedder(
     )
 
 
-def embedder_for(settings: Settings, model: str | None = None) -> Any:
+def embedder_for(settings: Settings, model: str | Path | None = None) -> Any:
     """The settings' embedder, or with model (a path or name) that model run the same way."""
     framing = settings.framing
     return load_embedder(
-        framing.model if model is None else model, framing.backend, framing.batch_size,
+        framing.model if model is None else str(model), framing.backend, framing.batch_size,
         framing.threads, framing.workers,
     )
 
@@ -153,15 +153,14 @@ def framing_for(settings: Settings) -> tuple[Any, Any]:
     That is the settings' model, except for a calibration with a tuned encoder, which brings
     its own: its vectors are stored under the tuned model's id, beside the others.
     """
-    from pipeline.framing.calibrate import Calibration
+    from pipeline.framing.calibrate import Calibration, embedding_model
     from pipeline.framing.codebook import load_codebook
     from pipeline.framing.model import FrameModel
 
     codebook = load_codebook(settings.codebook_path)
     path = settings.framing.calibration
     calibration = Calibration.load(path) if path else None
-    tuned = calibration is not None and calibration.tuned
-    embedder = embedder_for(settings, str(calibration.encoder_dir) if tuned else None)
+    embedder = embedder_for(settings, embedding_model(calibration, None))
     return FrameModel(codebook, embedder, calibration=calibration), embedder
 
 
