@@ -25,7 +25,7 @@ def mixed_passages() -> list[str]:
 
 
 def token_lengths(embedder, texts: list[str]) -> list[int]:
-    ids = embedder._st.tokenizer(texts, truncation=True, max_length=embedder.max_seq_length)
+    ids = embedder.tokenizer(texts, truncation=True, max_length=embedder.max_seq_length)
     return [len(row) for row in ids["input_ids"]]
 
 

@@ -190,7 +190,7 @@ class Embedder:
         """
         lengths = [
             len(ids)
-            for ids in self._st.tokenizer(
+            for ids in self.tokenizer(
                 list(texts), truncation=True, max_length=self.max_seq_length
             )["input_ids"]
         ]
