@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.commands.extract import command
-from pipeline.extract import ExtractedArticle, extract_article
+from pipeline.extraction.article import ExtractedArticle, extract_article
 from pipeline.extraction.authors import clean_author_names
 from pipeline.extraction.title import strip_site_name
 

@@ -16,7 +16,7 @@ from typing import IO
 
 import click
 
-from pipeline.extract import ExtractedArticle, extract_article
+from pipeline.extraction.article import ExtractedArticle, extract_article
 
 logger = logging.getLogger(__name__)
 

@@ -1,3 +1,3 @@
-"""Building blocks of article extraction; the public entry point is `pipeline.extract`."""
+"""Building blocks of article extraction; the public entry point is `pipeline.extraction.article`."""
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from pipeline import archive
 from pipeline.dedupe import Copy, DuplicateIndex, IndexRow, choose_original
-from pipeline.extract import ExtractedArticle, extract_article
+from pipeline.extraction.article import ExtractedArticle, extract_article
 from pipeline.relevance import RelevanceModel
 from warehouse.queries import named_queries
 

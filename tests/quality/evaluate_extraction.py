@@ -37,7 +37,7 @@ def _load(name: str, path: Path):
 
 
 def _predict(gold: list[dict]) -> tuple[dict[str, dict], float]:
-    from pipeline.extract import extract_article
+    from pipeline.extraction.article import extract_article
 
     predictions = {}
     start = time.process_time()
