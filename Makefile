@@ -7,7 +7,7 @@ BIN     = $(VENV)/bin
 # CPU build of torch, installed first: a plain `torch` requirement may pull a CUDA build of GBs.
 TORCH  ?= torch==2.13.0
 
-.PHONY: install demo test browser clean-demo
+.PHONY: install demo test test-fast browser clean-demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ browser:
 
 test: install browser
 	HF_HUB_OFFLINE=1 PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/python -m pytest
+
+# While working: the tests not marked slow (under 3 minutes on 2 cores). CI runs `make test`.
+test-fast: install
+	HF_HUB_OFFLINE=1 PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/python -m pytest -m "not slow"
 
 clean-demo:
 	rm -rf framewatch-demo
