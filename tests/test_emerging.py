@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.emerging import KnownCluster, PassageRef, cluster_keywords, find_emerging
+from pipeline.framing.emerging import KnownCluster, PassageRef, cluster_keywords, find_emerging
 
 TOPICS = {
     "energy": "Data centres for AI strain the power grid and utilities warn of blackouts and electricity prices",

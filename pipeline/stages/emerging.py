@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import duckdb
 import numpy as np
 
-from pipeline.emerging import KnownCluster, PassageRef, find_emerging
+from pipeline.framing.emerging import KnownCluster, PassageRef, find_emerging
 from pipeline.report.weeks import shift_week
 from warehouse.queries import named_queries
 
