@@ -3,12 +3,21 @@
 Pure functions over bytes. XML is parsed without entity expansion, DTD loading, network access
 or huge-tree mode; a document that declares entities is refused outright, so a "billion laughs"
 feed costs nothing.
+
+Real feeds are often not well-formed, most often through a bare `&` in a link
+(`?utm_source=feed&utm_medium=rss`). Listings are read the way feed readers read them: a document
+that fails the strict parse is repaired (bare ampersands and HTML-only entity names escaped,
+control characters dropped, outside CDATA sections and comments) and parsed again; one still
+broken is read with lxml's recovering parser. `Listing.repairs` says what was repaired and
+`Listing.recovered_from` names the XML error a recovered document had, so the caller can log both.
 """
 
 from __future__ import annotations
 
+import html.entities
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
@@ -20,6 +29,15 @@ __all__ = ["Listing", "ListingEntry", "MalformedListing", "parse_date", "parse_f
 # Refuse entity declarations (the billion-laughs and external-entity attacks) before parsing.
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _GZIP_MAGIC = b"\x1f\x8b"
+# An `&` that starts a well-formed reference: `&name;`, `&#123;` or `&#x1F;`.
+_REFERENCE = re.compile(rb"&(?:(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6})|([A-Za-z][A-Za-z0-9._-]{0,31}));")
+_AMPERSAND = re.compile(rb"&")
+# Parts of a document whose `&` are literal text: CDATA sections, comments, processing
+# instructions. They are copied as they are; only the text between them is repaired.
+_VERBATIM = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->|<\?.*?\?>", re.DOTALL)
+# Characters XML 1.0 forbids (C0 controls other than tab, newline and carriage return).
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_XML_ENTITIES = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
 
 
 class MalformedListing(ValueError):
@@ -42,6 +60,8 @@ class Listing:
 
     kind: str
     entries: tuple[ListingEntry, ...]
+    repairs: tuple[str, ...] = ()  # what was escaped or dropped to make the document parse
+    recovered_from: str | None = None  # the XML error of a document read by the recovering parser
 
 
 def parse_date(text: str | None) -> datetime | None:
@@ -62,20 +82,98 @@ def parse_date(text: str | None) -> datetime | None:
     return moment
 
 
-def _parse_xml(body: bytes) -> etree._Element:
+@dataclass(frozen=True)
+class _Parsed:
+    root: etree._Element
+    repairs: tuple[str, ...] = ()
+    recovered_from: str | None = None
+
+
+def _xml_parser(*, recover: bool) -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
+                           load_dtd=False, recover=recover, remove_comments=True)
+
+
+def _repair_text(text: bytes, counts: dict[str, int]) -> bytes:
+    """Escape what makes a stretch of character data ill-formed; count each kind of repair."""
+    out: list[bytes] = []
+    position = 0
+    for ampersand in _AMPERSAND.finditer(text):
+        start = ampersand.start()
+        if start < position:
+            continue
+        out.append(text[position:start])
+        reference = _REFERENCE.match(text, start)
+        if reference is None:
+            out.append(b"&amp;")
+            counts["bare '&' escaped"] = counts.get("bare '&' escaped", 0) + 1
+            position = start + 1
+            continue
+        name = reference.group(2)
+        if name is None or name in _XML_ENTITIES:
+            out.append(reference.group(0))
+        else:
+            # An HTML name (&nbsp;) means nothing in XML without a DTD: its character, by
+            # number; an unknown name was never a reference, so its `&` is text.
+            codepoints = html.entities.html5.get(name.decode("ascii") + ";")
+            if codepoints is not None:
+                out.append("".join(f"&#{ord(c)};" for c in codepoints).encode("ascii"))
+                counts["HTML entity made numeric"] = counts.get("HTML entity made numeric", 0) + 1
+            else:
+                out.append(b"&amp;" + reference.group(0)[1:])
+                counts["bare '&' escaped"] = counts.get("bare '&' escaped", 0) + 1
+        position = reference.end()
+    out.append(text[position:])
+    repaired, dropped = _CONTROL.subn(b"", b"".join(out))
+    if dropped:
+        counts["control character dropped"] = counts.get("control character dropped", 0) + dropped
+    return repaired
+
+
+def _repair(body: bytes) -> tuple[bytes, tuple[str, ...]]:
+    """The document with the common lexical faults of feeds fixed, and what was fixed."""
+    counts: dict[str, int] = {}
+    out: list[bytes] = []
+    position = 0
+    for verbatim in _VERBATIM.finditer(body):
+        out.append(_repair_text(body[position:verbatim.start()], counts))
+        out.append(verbatim.group(0))
+        position = verbatim.end()
+    out.append(_repair_text(body[position:], counts))
+    return b"".join(out), tuple(f"{count} {kind}" for kind, count in counts.items())
+
+
+def _parse_xml(body: bytes) -> _Parsed:
+    """The document's root; repaired, or read by the recovering parser, when not well-formed."""
     if not body or not body.strip():
         raise MalformedListing("empty document")
     if _ENTITY_DECLARATION.search(body[:1_000_000]):
         raise MalformedListing("declares XML entities (refused: possible entity-expansion attack)")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
-                             load_dtd=False, recover=False, remove_comments=True)
+    body = body.lstrip()
     try:
-        root = etree.fromstring(body.lstrip(), parser=parser)
+        root = etree.fromstring(body, parser=_xml_parser(recover=False))
     except etree.XMLSyntaxError as error:
-        raise MalformedListing(f"not well-formed XML: {error}") from error
+        strict_error = error
+    else:
+        if root is None:
+            raise MalformedListing("no root element")
+        return _Parsed(root)
+    repaired, repairs = _repair(body)
+    if repairs:
+        try:
+            root = etree.fromstring(repaired, parser=_xml_parser(recover=False))
+        except etree.XMLSyntaxError as error:
+            strict_error = error
+        else:
+            if root is not None:
+                return _Parsed(root, repairs)
+    try:
+        root = etree.fromstring(repaired, parser=_xml_parser(recover=True))
+    except etree.XMLSyntaxError:
+        root = None
     if root is None:
-        raise MalformedListing("no root element")
-    return root
+        raise MalformedListing(f"not well-formed XML: {strict_error}") from strict_error
+    return _Parsed(root, repairs, f"not well-formed XML: {strict_error}")
 
 
 def _local(element: etree._Element) -> str:
@@ -131,9 +229,29 @@ def _atom_entry(entry: etree._Element, base_url: str) -> ListingEntry | None:
     return ListingEntry(url, _text(entry, "title"), published or updated, updated)
 
 
+def _listing(parsed: _Parsed, read: Callable[[etree._Element], Listing]) -> Listing:
+    """What `read` finds in a parsed document, with the document's repairs.
+
+    A document only the recovering parser could read must still yield entries; otherwise its
+    XML error is the problem to report (not what the recovered fragment looks like).
+    """
+    try:
+        listing = read(parsed.root)
+    except MalformedListing:
+        if parsed.recovered_from:
+            raise MalformedListing(parsed.recovered_from) from None
+        raise
+    if parsed.recovered_from and not listing.entries:
+        raise MalformedListing(parsed.recovered_from)
+    return replace(listing, repairs=parsed.repairs, recovered_from=parsed.recovered_from)
+
+
 def parse_feed(body: bytes, base_url: str) -> Listing:
     """Entries of an RSS 2.0, RSS 1.0 (RDF) or Atom feed; MalformedListing if it is none of them."""
-    root = _parse_xml(body)
+    return _listing(_parse_xml(body), lambda root: _feed_listing(root, base_url))
+
+
+def _feed_listing(root: etree._Element, base_url: str) -> Listing:
     kind = _local(root)
     if kind == "rss":
         channel = next(iter(_children(root, "channel")), None)
@@ -168,7 +286,10 @@ def parse_sitemap(body: bytes, base_url: str, *, max_bytes: int = 50_000_000) ->
             body = gunzip(body, max_size=max_bytes)
         except (OSError, ValueError) as error:
             raise MalformedListing(f"bad or oversized gzip sitemap: {error}") from error
-    root = _parse_xml(body)
+    return _listing(_parse_xml(body), lambda root: _sitemap_listing(root, base_url))
+
+
+def _sitemap_listing(root: etree._Element, base_url: str) -> Listing:
     kind = _local(root)
     if kind == "sitemapindex":
         entries = []

@@ -28,7 +28,7 @@ from spiders.items import (
     request_context,
 )
 from spiders.links import article_links, date_from_url
-from spiders.listings import ListingEntry, MalformedListing, parse_feed, parse_sitemap
+from spiders.listings import Listing, ListingEntry, MalformedListing, parse_feed, parse_sitemap
 from spiders.outcomes import (
     exchange_from_response,
     is_html,
@@ -183,10 +183,24 @@ class NewsSpider(Spider):
                                  f"body cut short at {len(response.body)} bytes")
         return None
 
-    def _listing_outcome(self, response: Response, count: int, kind: str) -> FetchOutcome:
+    def _listing_outcome(self, response: Response, count: int, kind: str,
+                         listing: Listing | None = None) -> FetchOutcome:
         context = request_context(response.meta)
         checked = bool(context.get("validators_checked"))
-        return self._outcome(response, None, f"{count} entries ({kind})",
+        reason = f"{count} entries ({kind})"
+        if listing is not None and (listing.repairs or listing.recovered_from):
+            repaired = "; ".join(listing.repairs)
+            logger.warning("%s: %s%s%s", response.url, listing.recovered_from or "",
+                           "; " if listing.recovered_from and repaired else "",
+                           f"repaired {repaired}" if repaired else "")
+            if repaired:
+                reason += f"; repaired {repaired}"
+            if listing.recovered_from:
+                # Broken beyond lexical repair: its entries are followed, and the listing is
+                # logged as malformed so that source_health shows the outlet's feed is broken.
+                return self._outcome(response, "malformed_feed",
+                                     f"{listing.recovered_from[:300]}; recovered {reason}")
+        return self._outcome(response, None, reason,
                              known_sha256=context.get("prev_sha"), known_checked=checked)
 
     # -- callbacks -------------------------------------------------------------------------
@@ -202,7 +216,7 @@ class NewsSpider(Spider):
             yield self._outcome(response, "malformed_feed", str(error)[:500])
             return
         source_id = request_context(response.meta)["source"]
-        yield self._listing_outcome(response, len(listing.entries), listing.kind)
+        yield self._listing_outcome(response, len(listing.entries), listing.kind, listing)
         for entry in listing.entries:
             yield from self._discovered(source_id, entry, listing.kind)
 
@@ -219,7 +233,7 @@ class NewsSpider(Spider):
             yield self._outcome(response, "malformed_feed", str(error)[:500])
             return
         source_id = context["source"]
-        yield self._listing_outcome(response, len(listing.entries), listing.kind)
+        yield self._listing_outcome(response, len(listing.entries), listing.kind, listing)
         if listing.kind == "sitemap_index":
             yield from self._child_sitemaps(source_id, listing.entries, context.get("via"))
             return

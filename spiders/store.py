@@ -144,7 +144,12 @@ class CrawlStore:
     # -- run lifecycle -------------------------------------------------------------------
 
     def _start_run(self) -> None:
-        """Record the run as running and reload what an earlier attempt of it already did."""
+        """Close runs left running by dead crawls, record this run as running and reload what
+        an earlier attempt of it already did."""
+        for run_id, last_seen in self.con.execute(_QUERIES["interrupt_dead_runs"],
+                                                  {"run": self.run_id}).fetchall():
+            logger.warning("crawl run %s was left running by a crawl that died (last write %s): "
+                           "closed as interrupted", run_id, f"{last_seen:%Y-%m-%d %H:%M:%S}")
         self.con.execute(_QUERIES["start_run"], [self.run_id, utc_now(), self.seeds_path])
         rows = self.con.execute(_QUERIES["run_fetches"], [self.run_id]).fetchall()
         for url, canonical, kind, status, source_id, record_id in rows:

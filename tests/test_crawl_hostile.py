@@ -166,3 +166,51 @@ def test_politeness_crawl_delay_retry_after_and_failing_hosts(tmp_path: Path) ->
 
     assert away.requests_for(away_paths[0]) == [429]  # not retried: the wait is too long
     assert status[away.url(away_paths[0])].startswith("rate_limited: HTTP 429; Retry-After 86400s")
+
+
+# -- listings as real outlets write them ----------------------------------------------------------
+
+
+def test_bare_ampersands_in_a_feed_and_a_sitemap_lose_no_link(tmp_path: Path) -> None:
+    """`?utm_source=feed&utm_medium=rss` unescaped in every link: a strict XML parser rejects
+    both listings and finds nothing; every article must still be found, and the repair logged."""
+    with minisite.MiniSite() as site:
+        feed_paths = [f"/news/2026/03/0{i % 9 + 1}/feed-story-about-chips-{i}" for i in range(12)]
+        sitemap_paths = [f"/news/2026/03/0{i % 9 + 1}/sitemap-story-about-chips-{i}"
+                         for i in range(12)]
+        for path in feed_paths + sitemap_paths:
+            site.routes[path] = minisite.Page(minisite.article_html(path.rsplit("/", 1)[-1]))
+        site.routes["/robots.txt"] = minisite.Page(b"User-agent: *\nAllow: /\n", "text/plain")
+        items = "".join(
+            f"<item><title>Story {i} & more</title><link>{site.url(p)}?utm_source=feed&utm_medium=rss"
+            f"</link><pubDate>Mon, 02 Mar 2026 10:00:00 GMT</pubDate></item>"
+            for i, p in enumerate(feed_paths))
+        site.routes["/feed.xml"] = minisite.Page(
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>Chips & Co</title>{items}'
+            f"</channel></rss>".encode(), "application/rss+xml")
+        urls = "".join(f"<url><loc>{site.url(p)}?utm_source=sitemap&utm_medium=xml</loc>"
+                       f"<lastmod>2026-03-02</lastmod></url>" for p in sitemap_paths)
+        site.routes["/sitemap.xml"] = minisite.Page(
+            f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"{urls}</urlset>".encode(), "application/xml")
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            f'[[sources]]\nid = "amp"\nname = "Ampersand Daily"\nhomepage = "{site.base}/"\n'
+            f'country = "GB"\nlanguage = "en"\nkind = "outlet"\nfeeds = ["{site.url("/feed.xml")}"]\n'
+            f'sitemaps = ["{site.url("/sitemap.xml")}"]\n', encoding="utf-8")
+        settings = Settings(workdir=tmp_path, crawl=HOSTILE)
+        summary = run_crawl(settings, sources_path=sources, timeout=120, scrapy_overrides=OVERRIDES)
+        requested = {path for _, path, _, _ in site.log}
+    assert set(feed_paths + sitemap_paths) <= requested
+    stored = {url for (url,) in query(settings.db_path, "select url from core.pages")}
+    assert stored == {site.url(p) for p in feed_paths + sitemap_paths}
+    listings = dict(query(settings.db_path, "select url, status || ': ' || reason from "
+                                            "core.fetch_log where run_id = ? and kind <> 'article'"
+                                            " and kind <> 'robots'", [summary.run_id]))
+    assert listings[site.url("/feed.xml")] == ("new: 12 entries (rss); "
+                                               "repaired 25 bare '&' escaped")
+    assert listings[site.url("/sitemap.xml")] == ("new: 12 entries (sitemap); "
+                                                  "repaired 12 bare '&' escaped")
+    titles = {t for (t,) in query(settings.db_path, "select listing_title from core.discovered")}
+    assert "Story 3 & more" in titles
+    assert "repaired 25 bare '&' escaped" in summary.log_path.read_text(encoding="utf-8")

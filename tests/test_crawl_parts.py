@@ -125,6 +125,60 @@ def test_malformed_feeds_say_why(body: bytes, problem: str) -> None:
         parse_feed(body, "https://a.com/feed")
 
 
+# A feed as real outlets publish it: tracking parameters joined by bare `&`, an HTML entity, a
+# CDATA link whose `&` is already literal text, an escaped link, and a control character.
+BARE_AMPERSAND_FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Chips & power&nbsp;desk</title>
+<item><title>One</title><link>https://a.com/news/one?utm_source=feed&utm_medium=rss</link></item>
+<item><title>Two</title><link><![CDATA[https://a.com/news/two?utm_source=feed&utm_medium=rss]]></link></item>
+<item><title>Three\x01</title><link>https://a.com/news/three?id=3&amp;page=1&ref</link></item>
+<!-- a comment with a bare & stays a comment -->
+</channel></rss>"""
+
+
+def test_bare_ampersands_are_repaired_not_fatal() -> None:
+    listing = parse_feed(BARE_AMPERSAND_FEED, "https://a.com/feed")
+    assert [e.url for e in listing.entries] == [
+        "https://a.com/news/one?utm_source=feed&utm_medium=rss",
+        "https://a.com/news/two?utm_source=feed&utm_medium=rss",
+        "https://a.com/news/three?id=3&page=1&ref"]
+    assert listing.entries[2].title == "Three"
+    assert listing.recovered_from is None
+    assert listing.repairs == ("3 bare '&' escaped", "1 HTML entity made numeric",
+                               "1 control character dropped")
+
+
+def test_bare_ampersands_in_a_sitemap_are_repaired() -> None:
+    urls = "".join(f"<url><loc>https://a.com/news/{i}?utm_source=sitemap&utm_medium=xml&x={i}"
+                   f"</loc><lastmod>2026-03-0{i}</lastmod></url>" for i in range(1, 8))
+    listing = parse_sitemap(('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                             f"{urls}</urlset>").encode(), "https://a.com/sitemap.xml")
+    assert [e.url for e in listing.entries] == [
+        f"https://a.com/news/{i}?utm_source=sitemap&utm_medium=xml&x={i}" for i in range(1, 8)]
+    assert listing.repairs == ("14 bare '&' escaped",)
+
+
+def test_a_well_formed_listing_is_not_touched() -> None:
+    listing = parse_feed(RSS, "https://a.com/feed")
+    assert (listing.repairs, listing.recovered_from) == ((), None)
+
+
+def test_a_structurally_broken_feed_is_recovered_and_says_so() -> None:
+    body = (b"<rss><channel><item><title>One</title><link>https://a.com/news/one?a=1&b=2</link>"
+            b"</item><item><title>Two</title><link>https://a.com/news/two</link></channel>")
+    listing = parse_feed(body, "https://a.com/feed")
+    assert [e.url for e in listing.entries] == ["https://a.com/news/one?a=1&b=2",
+                                                "https://a.com/news/two"]
+    assert listing.recovered_from.startswith("not well-formed XML: ")
+    assert listing.repairs == ("1 bare '&' escaped",)
+
+
+def test_broken_entity_declarations_are_still_refused() -> None:
+    # malformed as well as hostile: the refusal comes before any repair or recovery
+    with pytest.raises(MalformedListing, match="entities"):
+        parse_feed(BILLION_LAUGHS.replace(b"</channel>", b"& </chan"), "https://a.com/feed")
+
+
 def test_sitemap_index_news_sitemap_and_gzip() -> None:
     index = parse_sitemap(
         b'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap>'

@@ -3,6 +3,8 @@ uninterrupted crawl: nothing lost, nothing twice, no index row pointing at a tor
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -81,3 +83,35 @@ def test_killed_crawl_resumes_to_the_same_pages(tmp_path: Path, demo) -> None:
     for warc_file, offset in query(settings.db_path,
                                    "select warc_file, warc_offset from core.warc_records"):
         read_record(settings.archive_path, warc_file, offset)
+
+
+@pytest.mark.slow
+def test_a_run_left_running_by_a_dead_crawl_is_closed_by_the_next(tmp_path: Path, demo) -> None:
+    """The crawl process and its parent both die (SIGKILL, nobody left to record the end): the
+    run row says 'running' until the next crawl opens the warehouse and closes it."""
+    site, sources = demo
+    article_paths = {a.path for a in site.corpus.articles}
+    settings = Settings(workdir=tmp_path, crawl=PACED)
+    before = _article_requests(site, article_paths)
+    handle = start_crawl(settings, sources_path=sources, scrapy_overrides=OVERRIDES)
+    deadline = time.monotonic() + 120
+    while _article_requests(site, article_paths) - before < 10:
+        assert handle.process.poll() is None, "the crawl ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    os.kill(handle.pid, signal.SIGKILL)
+    handle.process.wait(30)  # reaped without CrawlHandle.wait: no parent left to mark it failed
+    assert query(settings.db_path, "select status, finished_at from core.crawl_runs") == [
+        ("running", None)]
+    last_write = query(settings.db_path, "select max(fetched_at) from core.fetch_log")[0][0]
+
+    after = run_crawl(settings, sources_path=sources, timeout=240, scrapy_overrides=OVERRIDES)
+    rows = {run: (status, finished, message) for run, status, finished, message in query(
+        settings.db_path, "select run_id, status, finished_at, message from crawl_runs")}
+    status, finished, message = rows[handle.run_id]
+    assert status == "interrupted"
+    assert finished == last_write  # the last moment the dead crawl recorded anything
+    assert f"closed by run {after.run_id}" in message
+    assert rows[after.run_id][0] == "finished"
+    log = after.log_path.read_text(encoding="utf-8")
+    assert f"crawl run {handle.run_id} was left running" in log

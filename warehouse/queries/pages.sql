@@ -10,6 +10,22 @@ select table_name, column_name, data_type
 from duckdb_columns()
 where schema_name = 'core' and table_name in (select unnest(?::varchar[]));
 
+-- name: interrupt_dead_runs
+-- Crawl runs other than this one still 'running' when a crawl opens the warehouse for writing
+-- were left by a crawl process that died without recording its end (SIGKILL, out of memory, a
+-- power cut, its parent killed too): only one process writes the warehouse, so none of them is
+-- alive. They are closed as 'interrupted' at the last moment they recorded anything.
+-- Named parameter: run (this run's id). Returns the runs closed.
+update core.crawl_runs as r
+set status = 'interrupted',
+    finished_at = coalesce((select max(f.fetched_at) from core.fetch_log as f
+                            where f.run_id = r.run_id), r.started_at),
+    message = coalesce(r.message || '; ', '')
+              || 'interrupted: the crawl process ended without recording its end; closed by run '
+              || $run
+where r.status = 'running' and r.run_id <> $run
+returning r.run_id, r.finished_at;
+
 -- name: start_run
 -- Parameters: run_id, started_at, seeds_path. A resumed run keeps its first start time.
 insert into core.crawl_runs (run_id, started_at, status, seeds_path)
