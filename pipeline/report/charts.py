@@ -6,7 +6,9 @@ Ids inside an SVG carry the chart id, so many charts can sit inline in one page.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 from xml.sax.saxutils import escape
@@ -21,6 +23,20 @@ THIN = "#9ca3af"
 BAR = "#94a3b8"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def chart_key(frame_id: str) -> str:
+    """A frame id as it may appear in an SVG id, a `url(#...)` reference and a file name.
+
+    Codebook slugs stay as they are; anything else (the warehouse holds whatever a codebook file
+    said) has its other characters replaced and gains a hash, so two ids cannot collide and no
+    id can leave its attribute or its folder.
+    """
+    if _SAFE_ID.fullmatch(frame_id):
+        return frame_id
+    digest = hashlib.sha1(frame_id.encode("utf-8")).hexdigest()[:8]
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '-', frame_id)[:40]}-{digest}"
 
 
 def _n(value: float) -> str:
@@ -136,6 +152,8 @@ def _svg(
     body: list[str],
     css_class: str = "chart",
 ) -> str:
+    if not _SAFE_ID.fullmatch(chart_id):
+        raise ValueError(f"unsafe chart id {chart_id!r}: build it with chart_key()")
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" id="{chart_id}" '
         f'viewBox="0 0 {_n(width)} {_n(height)}" width="{_n(width)}" height="{_n(height)}" '

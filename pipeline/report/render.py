@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from pipeline.report import charts
@@ -51,16 +53,89 @@ def heat(value: float | None) -> str:
     return f"background: rgba(29, 78, 216, {0.06 + 0.5 * value:.3f})"
 
 
-def _environment(autoescape: bool) -> Environment:
+# Markdown punctuation that would turn crawled text into emphasis, links, images, code, table
+# cells or headings; each is shown literally when preceded by a backslash (CommonMark 2.4).
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]#!|~])")
+
+
+def markdown_text(value: Any) -> Markup:
+    """Any text as inert Markdown: HTML-significant characters become entities (`&lt;` shows as
+    `<`, never as a tag), Markdown punctuation is backslash-escaped, and line breaks become spaces
+    so a value cannot end a table row or a quote, or start a heading or list of its own."""
+    text = " ".join(str(value).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return Markup(_MARKDOWN_PUNCTUATION.sub(r"\\\1", text))
+
+
+def _markdown_finalize(value: Any) -> Any:
+    """Every `{{ value }}` of the Markdown template is escaped unless already safe (our numbers,
+    macro output): the Markdown counterpart of HTML autoescaping."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return markdown_text(value)
+
+
+# Characters left as they are in a Markdown link destination: RFC 3986 reserved characters and
+# `%` (already-encoded URLs stay as they are), minus the ones Markdown reads: ( ) < > ` \\ space.
+_URL_SAFE = ":/?#[]@!$&'*+,;=%~"
+
+
+def http_url(value: Any) -> str | None:
+    """The URL if it is http(s), else None: a crawled `javascript:` or `data:` URL never becomes
+    a link."""
+    if not isinstance(value, str):
+        return None
+    scheme = urlsplit(value.strip()).scheme.lower()
+    return value if scheme in ("http", "https") else None
+
+
+def markdown_url(value: Any) -> Markup | None:
+    """An http(s) URL as a Markdown link destination `<...>`, with every character that could
+    end it or start markup percent-encoded; None for any other scheme."""
+    url = http_url(value)
+    if url is None:
+        return None
+    return Markup(f"<{quote(url.strip(), safe=_URL_SAFE)}>")
+
+
+def _safe_number(format_value):
+    """Our number formats contain no markup; marking them safe keeps them out of escaping."""
+
+    def wrapped(*args: Any, **kwargs: Any) -> Markup:
+        return Markup(format_value(*args, **kwargs))
+
+    wrapped.__doc__ = format_value.__doc__
+    return wrapped
+
+
+def _environment(markdown: bool) -> Environment:
+    """Autoescaping is always on: in HTML by Jinja (the template names end in `.j2`, so it is
+    set for every template, not chosen by extension), in Markdown by `_markdown_finalize`."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html"]) if autoescape else False,
+        autoescape=True,
+        finalize=_markdown_finalize if markdown else None,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(pct=pct, spct=spct, pp=pp, signed=signed, p_value=p_value, heat=heat)
+    env.filters.update(
+        {
+            name: _safe_number(function)
+            for name, function in (
+                ("pct", pct),
+                ("spct", spct),
+                ("pp", pp),
+                ("signed", signed),
+                ("p_value", p_value),
+                ("heat", heat),
+            )
+        }
+    )
+    env.filters.update(
+        http_url=http_url, md_url=markdown_url, md=markdown_text, chart_key=charts.chart_key
+    )
     return env
 
 
@@ -76,12 +151,14 @@ def build_charts(model: ReportModel) -> dict[str, str]:
     }
     title_rows = max([len(charts.panel_title_lines(f["label"])) for f in model.frames] or [1])
     for frame in model.frames:
-        fid = frame["frame_id"]
-        out[f"spark-{fid}"] = charts.sparkline(f"spark-{fid}", by_frame[fid], frame["label"])
+        fid = charts.chart_key(frame["frame_id"])
+        out[f"spark-{fid}"] = charts.sparkline(
+            f"spark-{fid}", by_frame[frame["frame_id"]], frame["label"]
+        )
         out[f"trend-{fid}"] = charts.trend_panel(
             f"chart-trend-{fid}",
             frame["label"],
-            by_frame[fid],
+            by_frame[frame["frame_id"]],
             model.volume,
             options.min_articles,
             title_rows=title_rows,
@@ -230,8 +307,8 @@ def _movers(model: ReportModel) -> list[dict[str, Any]]:
 
 
 def render_html(model: ReportModel, svgs: dict[str, str]) -> str:
-    return _environment(True).get_template("report.html.j2").render(**_context(model, svgs, False))
+    return _environment(False).get_template("report.html.j2").render(**_context(model, svgs, False))
 
 
 def render_markdown(model: ReportModel, svgs: dict[str, str]) -> str:
-    return _environment(False).get_template("report.md.j2").render(**_context(model, svgs, True))
+    return _environment(True).get_template("report.md.j2").render(**_context(model, svgs, True))
