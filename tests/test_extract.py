@@ -436,7 +436,8 @@ def test_command_reads_files_folders_gz_and_urls_json(tmp_path: Path, article_ht
     story = rows["story"]
     assert story["url"] == "https://example.com/tech/2024/03/05/chipmakers-race"
     assert story["source"] == str(site / "story.html")
-    assert story["status"] == "ok" and story["date"] == "2024-03-05T08:30:00+00:00"
+    # the page says 09:30 +01:00: the publisher's offset is kept (the instant is 08:30 UTC)
+    assert story["status"] == "ok" and story["date"] == "2024-03-05T09:30:00+01:00"
     assert story["authors"] == ["Jane Doe", "John Roe"] and story["language"] == "en"
     for key in ("title", "text", "reason", "canonical_url", "date_source", "method", "truncated"):
         assert key in story

@@ -1,13 +1,16 @@
-"""Title and author rules: which declaration wins, and what the page's own text credits."""
+"""Title, author and date rules: which declaration wins, what the page's own text credits, and
+whose clock dates a story."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 
 import pytest
 from trafilatura.utils import load_html
 
 from pipeline.extraction.authors import extract_authors
+from pipeline.extraction.dates import find_published, parse_datetime, utc_offset_minutes
 from pipeline.extraction.metadata import PageInfo, read_page_info
 from pipeline.extraction.title import clean_title, typography_key
 
@@ -160,3 +163,68 @@ def test_page_byline_still_names_the_writer_when_only_metadata_credits_the_site(
     head = _meta("og:site_name", "Example News") + _meta("author", "Example News", attr="name")
     body = f"<span class='author'>By John Roe</span><p>{ARTICLE_TEXT}</p>"
     assert extract_authors(_page(head, body)) == ("John Roe",)
+
+
+# --------------------------------------------------------------------------------------------
+# Publication dates: the publisher's clock decides the day and the ISO week
+
+# (page timestamp, its UTC instant, the publisher's day, the publisher's ISO week)
+PUBLISHER_CLOCKS = [
+    # just after midnight in Barcelona: still the previous day in UTC
+    ("2026-07-10T00:50:00+02:00", datetime(2026, 7, 9, 22, 50), date(2026, 7, 10), "2026-W28"),
+    # Monday 01:30 in Moscow is Sunday in UTC: the new week has begun for the publisher
+    ("2026-07-13T01:30:00+03:00", datetime(2026, 7, 12, 22, 30), date(2026, 7, 13), "2026-W29"),
+    # Sunday evening in New York is Monday in UTC: still the old week for the publisher
+    ("2026-07-12T21:00:00-0500", datetime(2026, 7, 13, 2, 0), date(2026, 7, 12), "2026-W28"),
+    # a bare day has no clock: taken as UTC
+    ("2026-07-10", datetime(2026, 7, 10), date(2026, 7, 10), "2026-W28"),
+]
+NOW = datetime(2026, 8, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("stamp", "utc", "day", "week"), PUBLISHER_CLOCKS)
+def test_page_dates_keep_the_publishers_offset(stamp, utc, day, week) -> None:
+    page = _page(_meta("article:published_time", stamp), f"<article><p>{ARTICLE_TEXT}</p></article>",
+                 url="https://www.example-news.com/world/story-1")
+    published, source = find_published(page, None, NOW)
+    assert source == "page"
+    assert published.date() == day  # the publisher's day, not UTC's
+    assert published.astimezone(UTC).replace(tzinfo=None) == utc  # the same instant
+    assert utc_offset_minutes(published) == round((published.utcoffset().total_seconds()) / 60)
+
+
+def test_offsets_are_read_as_written() -> None:
+    assert utc_offset_minutes(parse_datetime("2026-07-10T00:50:00+02:00")) == 120
+    assert utc_offset_minutes(parse_datetime("2026-07-10T00:50:00-0530")) == -330
+    assert utc_offset_minutes(parse_datetime("2026-07-10T00:50:00Z")) == 0
+    assert utc_offset_minutes(parse_datetime("2026-07-10T00:50:00")) == 0  # naive: UTC
+    assert parse_datetime("2026-07-10T00:50:00+23:00") is None  # no clock is that far from UTC
+    assert utc_offset_minutes(None) is None
+
+
+@pytest.mark.slow
+def test_warehouse_dates_stories_on_the_publishers_clock(tmp_path, embedder) -> None:
+    """Through the clean stage into the `articles` view: published_at stays UTC, the day and the
+    week follow the publisher's clock."""
+    from test_clean_stage import WIRE_BODY, page, store_pages
+
+    from pipeline.relevance import RelevanceModel
+    from pipeline.seeds import load_topic
+    from pipeline.settings import DEFAULT_SEEDS_DIR
+    from pipeline.stages.clean import clean_pending
+    from pipeline.stages.embedding_cache import EmbeddingCache
+    from warehouse.db import warehouse
+
+    pages = [("daily", f"https://daily.example/story-{i}",
+              page(f"Story {i} on chips", [f"{p} (story {i})" for p in WIRE_BODY], stamp), None)
+             for i, (stamp, *_rest) in enumerate(PUBLISHER_CLOCKS)]
+    with warehouse(tmp_path / "fw.duckdb") as con:
+        con.execute("insert into core.sources (source_id, name, kind) values ('daily', 'Daily', 'outlet')")
+        store_pages(con, tmp_path / "archive", pages)
+        cache = EmbeddingCache(con, embedder)
+        relevance = RelevanceModel(load_topic(DEFAULT_SEEDS_DIR / "topic.toml"), cache.encode)
+        clean_pending(con, tmp_path / "archive", relevance, workers=1)
+        rows = con.execute("select published_at, published_offset_minutes, published_day, week "
+                           "from articles order by canonical_url").fetchall()
+    assert rows == [(utc, offset, day, week) for (_, utc, day, week), offset
+                    in zip(PUBLISHER_CLOCKS, (120, 180, -300, 0), strict=True)]

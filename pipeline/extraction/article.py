@@ -49,7 +49,7 @@ class ExtractedArticle:
     text: str  # paragraphs joined with "\n\n"
     paragraphs: tuple[str, ...]
     authors: tuple[str, ...]
-    published: datetime | None  # aware UTC
+    published: datetime | None  # aware, at the UTC offset the publisher stated
     date_source: str  # page | feed | url | none
     language: str | None  # ISO 639-1
     method: str  # which extractor/settings produced the text

@@ -1,4 +1,9 @@
-"""When the article was first published: the page's own timestamps, then htmldate, the feed, the URL."""
+"""When the article was first published: the page's own timestamps, then htmldate, the feed, the URL.
+
+A timestamp keeps the UTC offset the publisher wrote (`2026-07-10T00:50:00+02:00` stays at
++02:00): the day and ISO week of a story are those of the publisher's clock, so converting to
+UTC first would date a story published at 00:50 in Barcelona on the previous day.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from pipeline.extraction.metadata import PageInfo, first_meta
 logger = logging.getLogger(__name__)
 
 OLDEST_PLAUSIBLE = datetime(1995, 1, 1, tzinfo=UTC)  # the web press barely existed before
+_LARGEST_OFFSET = timedelta(hours=14)  # Kiribati (+14:00) and Baker Island (-12:00)
 _URL_DATE = re.compile(
     r"/((?:19|20)\d{2})[/\-_]?(0[1-9]|1[0-2])[/\-_]?(0[1-9]|[12]\d|3[01])(?:/|[-_]|\b)"
 )
@@ -24,7 +30,7 @@ _PUBLISHED_META = (
 
 
 def parse_datetime(value: str) -> datetime | None:
-    """An ISO-8601-ish timestamp as aware UTC; naive times are taken as UTC."""
+    """An ISO-8601-ish timestamp, aware, at the offset it states; naive times are taken as UTC."""
     value = value.strip()
     if not value:
         return None
@@ -36,8 +42,17 @@ def parse_datetime(value: str) -> datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        return parsed.replace(tzinfo=UTC)
+    offset = parsed.utcoffset()
+    if offset is None or abs(offset) > _LARGEST_OFFSET:
+        return None  # no clock on Earth is this far from UTC: a garbled value
+    return parsed
+
+
+def utc_offset_minutes(moment: datetime | None) -> int | None:
+    """The UTC offset a timestamp states, in minutes east of UTC (+120 for +02:00)."""
+    offset = moment.utcoffset() if moment is not None else None
+    return None if offset is None else int(offset.total_seconds() // 60)
 
 
 def plausible(moment: datetime | None, now: datetime) -> bool:
@@ -98,7 +113,6 @@ def find_published(
     # page's text (htmldate), which can be a copyright year or an "updated" line.
     if feed_date is not None:
         stamp = feed_date if feed_date.tzinfo else feed_date.replace(tzinfo=UTC)
-        stamp = stamp.astimezone(UTC)
         if plausible(stamp, now):
             return stamp, "feed"
     url_day = _url_date(page.url)

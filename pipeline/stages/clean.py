@@ -26,6 +26,7 @@ import pyarrow as pa
 from pipeline import archive
 from pipeline.dedupe import Copy, DuplicateIndex, IndexRow, choose_original
 from pipeline.extraction.article import ExtractedArticle, extract_article
+from pipeline.extraction.dates import utc_offset_minutes
 from pipeline.relevance import RelevanceModel
 from warehouse.queries import named_queries
 
@@ -125,8 +126,8 @@ class _Extractor:
 
 def _published(page: PendingPage, extracted: ExtractedArticle) -> tuple[datetime | None, str]:
     """The article's date and where it came from; the crawl date when nothing else says."""
-    if extracted.published is not None:
-        return _as_utc(extracted.published), extracted.date_source
+    if extracted.published is not None:  # aware, at the publisher's offset
+        return extracted.published, extracted.date_source
     first_seen = page.first_seen or page.fetched_at
     return _as_utc(first_seen), "crawl"
 
@@ -222,6 +223,8 @@ def _article_row(page: PendingPage, extracted: ExtractedArticle, stories: _Stori
         "title": extracted.title,
         "authors": list(extracted.authors),
         "published_at": _naive_utc(published),
+        # the publisher's clock: the day and week of the story are taken in it
+        "published_offset_minutes": utc_offset_minutes(published) if date_source != "crawl" else None,
         "date_source": date_source,
         "language": extracted.language,
         "text": extracted.text if extracted.status == "ok" else None,
@@ -251,7 +254,8 @@ _ARTICLE_SCHEMA = pa.schema(
         ("url", pa.string()), ("content_sha256", pa.string()), ("extraction_status", pa.string()),
         ("extraction_reason", pa.string()), ("extraction_method", pa.string()),
         ("title", pa.string()), ("authors", pa.list_(pa.string())),
-        ("published_at", pa.timestamp("us")), ("date_source", pa.string()),
+        ("published_at", pa.timestamp("us")), ("published_offset_minutes", pa.int32()),
+        ("date_source", pa.string()),
         ("language", pa.string()), ("text", pa.string()), ("n_words", pa.int32()),
         ("truncated", pa.bool_()), ("text_fingerprint", pa.string()),
         ("minhash", pa.list_(pa.uint64())), ("shingle_count", pa.int32()),

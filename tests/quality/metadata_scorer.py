@@ -1,7 +1,8 @@
 """Score extracted title, publication day and authors against the fundus gold rows.
 
 title: share of pages whose title equals the gold title (Unicode NFKC, whitespace collapsed).
-date: share of pages whose publication day (in UTC) equals the gold's.
+date: share of pages whose publication day equals the gold's, each on the clock of the offset it
+states (a story at 00:50 +02:00 on 10 July is dated 10 July; a time without an offset is UTC).
 authors: mean per-page F1 of the author name sets (case-folded), over pages whose gold has authors.
 """
 
@@ -9,23 +10,20 @@ from __future__ import annotations
 
 import statistics
 import unicodedata
-from datetime import UTC, datetime
+from datetime import datetime
 
 
 def _norm(text: str | None) -> str:
     return " ".join(unicodedata.normalize("NFKC", text or "").split())
 
 
-def _utc_day(value: str | None) -> str | None:
+def _publisher_day(value: str | None) -> str | None:
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        return datetime.fromisoformat(value).date().isoformat()
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).date().isoformat()
 
 
 def _set_f1(gold: set[str], pred: set[str]) -> float:
@@ -46,7 +44,7 @@ def score_metadata(gold_rows: list[dict], predictions: dict[str, dict]) -> dict[
         if row.get("title"):
             titles.append(float(_norm(row["title"]) == _norm(pred.get("title"))))
         if row.get("date"):
-            dates.append(float(_utc_day(row["date"]) == _utc_day(pred.get("date"))))
+            dates.append(float(_publisher_day(row["date"]) == _publisher_day(pred.get("date"))))
         if row.get("authors"):
             gold_names = {_norm(a).casefold() for a in row["authors"]}
             pred_names = {_norm(a).casefold() for a in pred.get("authors") or []}

@@ -1,6 +1,15 @@
 -- articles: one row per stored article whose text was extracted, with its outlet and ISO week.
+-- The day and week are the publisher's: published_at (UTC) on the clock of the offset the
+-- publisher stated (published_offset_minutes; none stated: UTC).
 create or replace view articles as
-with final as (
+with local_time as (
+    select
+        *,
+        published_at + to_minutes(coalesce(published_offset_minutes, 0)) as published_local
+    from core.articles
+),
+
+final as (
     select
         a.article_id,
         a.source_id,
@@ -12,7 +21,9 @@ with final as (
         a.title,
         a.authors,
         a.published_at,
-        strftime(a.published_at, '%G-W%V')       as week,
+        a.published_offset_minutes,
+        cast(a.published_local as date)          as published_day,
+        strftime(a.published_local, '%G-W%V')    as week,
         a.date_source,
         a.language,
         a.n_words,
@@ -26,7 +37,7 @@ with final as (
         a.extraction_method,
         a.cleaned_at,
         a.text
-    from core.articles as a
+    from local_time as a
     left join core.sources as s using (source_id)
     where a.extraction_status = 'ok'
 )
