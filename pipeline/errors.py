@@ -27,5 +27,18 @@ class WarehouseBusyError(FramewatchError):
     """Another process holds the warehouse for writing."""
 
 
+class WarehouseMissingError(FramewatchError, FileNotFoundError):
+    """No usable warehouse where the settings (or --workdir) say: missing, not DuckDB, or not ours."""
+
+
+class WarehouseConfigError(FramewatchError):
+    """The [warehouse] settings name a lake that cannot be used: its PostgreSQL catalog is
+    unreachable or refuses the credentials, or a setting is missing. Names the setting."""
+
+
+class QueryError(FramewatchError):
+    """A user's SQL was refused or failed; the message carries DuckDB's own words."""
+
+
 class ModelIntegrityError(FramewatchError):
     """Model weights do not match the checksum they must have."""

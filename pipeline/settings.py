@@ -65,6 +65,22 @@ class FramingSettings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """What the weekly report shows; `framewatch report` and `framewatch run` both read it."""
+
+    weeks: int = 12  # weeks in the trend charts, ending with the reported week
+    min_articles: int = 10  # weeks with fewer labelled stories are flagged, not plotted, not tested
+    min_effect: float = 5.0  # smallest change in a frame's share, in percentage points, reported as moved
+    quality_file: str = ""  # JSON of framing quality measured on labelled data; empty: no quality box
+
+    def build_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of `pipeline.report.build_report` for these settings."""
+        return {"weeks": self.weeks, "min_articles": self.min_articles,
+                "min_effect": self.min_effect / 100,
+                "quality_path": Path(self.quality_file) if self.quality_file else None}
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where framewatch reads its seeds and writes its warehouse, archive and reports."""
 
@@ -76,6 +92,7 @@ class Settings:
     sources_file: str = ""  # empty: <seeds_dir>/sources.toml
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     framing: FramingSettings = field(default_factory=FramingSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
 
     @property
     def db_path(self) -> Path:
@@ -107,7 +124,7 @@ class Settings:
 
 
 _PATH_KEYS = {"workdir", "seeds_dir", "database", "archive_dir", "reports_dir", "sources_file",
-              "codebook", "calibration"}
+              "codebook", "calibration", "quality_file"}
 
 
 def _coerce(value: Any, kind: type, where: str, origin: str) -> Any:

@@ -151,7 +151,7 @@ def export_views(db_path: str | Path, out_dir: str | Path, fmt: str = "parquet",
         raise ExportError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})")
     wanted = tuple(views) if views else EXPORT_VIEWS
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    # Open and check first: a missing warehouse or a wrong view must leave no empty folder behind.
     con, source, from_snapshot = open_for_reading(db_path)
     try:
         known = {row[0] for row in con.execute(named_queries("export")["user_views"]).fetchall()}
@@ -159,6 +159,7 @@ def export_views(db_path: str | Path, out_dir: str | Path, fmt: str = "parquet",
         if unknown:
             raise ExportError(f"no such view in {source}: {', '.join(unknown)} "
                               f"(views: {', '.join(sorted(known))})")
+        out_dir.mkdir(parents=True, exist_ok=True)
         exported = []
         for view in wanted:
             written = _export_view(con, view, fmt, out_dir)

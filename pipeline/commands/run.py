@@ -7,7 +7,7 @@ import os
 
 import click
 
-from pipeline.commands._common import workdir_option
+from pipeline.commands._common import settings_from, workdir_option
 
 
 def print_outcome(result: dict) -> None:
@@ -30,6 +30,8 @@ def print_outcome(result: dict) -> None:
 def command(ctx: click.Context, workdir: str | None, sources_file: str | None, week: str | None) -> None:
     """Run crawl -> clean -> frame -> report once, as a Prefect flow."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # A wrong settings file is reported now, not after the flow's server has started.
+    settings_from(ctx, workdir)
     from flows.pipeline import pipeline_flow
 
     config = (ctx.find_root().obj or {}).get("config")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from pipeline.commands._common import settings_from
 from pipeline.seeds import validate_seeds
 
 
@@ -18,17 +19,20 @@ def command() -> None:
 @click.argument(
     "directory",
     metavar="[DIR]",
-    default="seeds",
+    required=False,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
 )
-def check(directory: Path) -> None:
-    """Validate the seed files in DIR (default: ./seeds) and summarise what they hold.
+@click.pass_context
+def check(ctx: click.Context, directory: Path | None) -> None:
+    """Validate the seed files in DIR and summarise what they hold.
 
-    Checks sources.toml, topic.toml, frames.toml and every codebooks/*.toml against the formats
-    in docs/architecture.md. Every problem is listed as FILE: KEY: PROBLEM, with key paths
-    counted from 0 (sources[3].feeds[1] is the second feed of the fourth source). Exits with
-    status 1 if any file has a problem.
+    DIR defaults to the settings' seeds_dir: the seeds bundled with framewatch unless
+    framewatch.toml (or --config) names another folder. Checks sources.toml, topic.toml,
+    frames.toml and every codebooks/*.toml against the formats in docs/architecture.md. Every
+    problem is listed as FILE: KEY: PROBLEM, with key paths counted from 0 (sources[3].feeds[1]
+    is the second feed of the fourth source). Exits with status 1 if any file has a problem.
     """
+    directory = directory or settings_from(ctx).seeds_dir
     result = validate_seeds(directory)
     for file_check in result.files:
         if file_check.ok:

@@ -3,10 +3,42 @@
 from __future__ import annotations
 
 import click
+import duckdb
 
 from pipeline.commands._common import settings_from, workdir_option
+from pipeline.errors import QueryError
 from warehouse.db import connect
 from warehouse.snapshot import open_for_reading, snapshot_path
+
+# Statements that only read. Anything else (create, insert, copy ... to, attach, export, set)
+# would change the warehouse or write files, which is the stages' job, not a query's.
+READ_STATEMENTS = frozenset({
+    duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN,
+    duckdb.StatementType.PRAGMA, duckdb.StatementType.CALL,
+})
+
+
+def duckdb_message(error: duckdb.Error) -> str:
+    """DuckDB's message on one line: its first paragraph (the LINE/caret drawing is dropped)."""
+    paragraph = str(error).strip().split("\n\n", 1)[0]
+    return " ".join(line.strip() for line in paragraph.splitlines() if line.strip())
+
+
+def check_read_only(con: duckdb.DuckDBPyConnection, query: str) -> None:
+    """Raise QueryError unless every statement in `query` parses and only reads."""
+    try:
+        statements = con.extract_statements(query)
+    except duckdb.Error as error:
+        raise QueryError(f"SQL error: {duckdb_message(error)}") from error
+    if not statements:
+        raise QueryError("SQL error: the query is empty")
+    for statement in statements:
+        if statement.type not in READ_STATEMENTS:
+            kind = statement.type.name.lower()
+            raise QueryError(
+                f"`framewatch sql` runs read-only queries (select, explain, pragma, call); "
+                f"this is a {kind} statement. The warehouse is changed only by framewatch's "
+                "stages; use `framewatch export` to write files")
 
 
 @click.command("sql")
@@ -15,10 +47,15 @@ from warehouse.snapshot import open_for_reading, snapshot_path
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]),
               default="table", show_default=True, help="How to print the result.")
 @click.option("--snapshot", is_flag=True,
-              help="Query the read-only snapshot (refreshed after each run) instead of the live file.")
+              help="Always query the read-only snapshot (refreshed after each run). Without it, "
+                   "the live file is queried, or the snapshot while a run is writing.")
 @click.pass_context
 def command(ctx: click.Context, query: str, workdir: str | None, output_format: str, snapshot: bool) -> None:
-    """Run a read-only SQL query against the warehouse (views: articles, weekly_frame_share, ...)."""
+    """Run a read-only SQL query against the warehouse (views: articles, weekly_frame_share, ...).
+
+    While a run writes the warehouse, the query is answered from the snapshot of the last run
+    (a note on stderr says so). SQL errors print DuckDB's message on one line.
+    """
     settings = settings_from(ctx, workdir)
     if snapshot:
         con = connect(snapshot_path(settings.db_path), read_only=True)
@@ -27,14 +64,18 @@ def command(ctx: click.Context, query: str, workdir: str | None, output_format: 
         if from_snapshot:
             click.echo(f"(the warehouse is being written; answering from the snapshot {source})", err=True)
     try:
-        relation = con.sql(query)
-        if relation is None:
-            return
-        if output_format == "table":
-            relation.show(max_rows=10_000, max_width=200)
-        elif output_format == "csv":
-            click.echo(relation.df().to_csv(index=False), nl=False)
-        else:
-            click.echo(relation.df().to_json(orient="records", date_format="iso", indent=2))
+        check_read_only(con, query)
+        try:
+            relation = con.sql(query)
+            if relation is None:
+                return
+            if output_format == "table":
+                relation.show(max_rows=10_000, max_width=200)
+            elif output_format == "csv":
+                click.echo(relation.df().to_csv(index=False), nl=False)
+            else:
+                click.echo(relation.df().to_json(orient="records", date_format="iso", indent=2))
+        except duckdb.Error as error:
+            raise QueryError(f"SQL error: {duckdb_message(error)}") from error
     finally:
         con.close()

@@ -197,7 +197,7 @@ def report_stage(settings: Settings, run_id: str, *, week: str | None = None) ->
         warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con,
         recorded_stage(con, run_id, "report") as outcome,
     ):
-        result = build_report(con, week, Path(settings.reports_path))
+        result = build_report(con, week, Path(settings.reports_path), **settings.report.build_arguments())
         outcome.update(message=str(result.path_html))
     return {"week": result.week, "html": str(result.path_html), "markdown": str(result.path_md),
             "folder": str(result.folder)}
