@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.framing.emerging import KnownCluster, PassageRef, cluster_keywords, find_emerging
+from pipeline.furniture import strip_page_furniture
 
 TOPICS = {
     "energy": "Data centres for AI strain the power grid and utilities warn of blackouts and electricity prices",
@@ -23,7 +24,11 @@ def _passages(seed: int = 0) -> tuple[list[PassageRef], np.ndarray]:
             refs.append(PassageRef(f"{name}-{k}", 1, week, f"{sentence} (case {k})."))
             vectors.append(center + rng.normal(0, 0.03, 32))
     for k in range(6):  # scattered noise that belongs to no cluster
-        refs.append(PassageRef(f"noise-{k}", 2, "2026-W43", f"Unrelated remark number {k} about the weather."))
+        refs.append(
+            PassageRef(
+                f"noise-{k}", 2, "2026-W43", f"Unrelated remark number {k} about the weather."
+            )
+        )
         scattered = np.zeros(32)
         scattered[16 + 2 * k] = 1.0  # far from both topics and from each other
         vectors.append(scattered + rng.normal(0, 0.03, 32))
@@ -64,7 +69,9 @@ def test_too_few_passages_give_no_clusters():
 
 
 def test_keywords_prefer_words_distinctive_to_a_cluster():
-    words = cluster_keywords(["chips chips export controls", "talent visas talent scientists"], top=2)
+    words = cluster_keywords(
+        ["chips chips export controls", "talent visas talent scientists"], top=2
+    )
     assert words[0][0] == "chips" and words[1][0] == "talent"
 
 
@@ -79,7 +86,9 @@ def _warehouse_with_unclaimed_passages(path):
         (name, sentence) for name, sentence in TOPICS.items() for _ in range(12)
     ):
         article_id = wh.add_articles(f"2026-W{40 + k % 4}", "alpha", 1)[0]
-        wh.add_passage(article_id, 9, f"{sentence}, said source number {k} on the record.")
+        wh.add_passage(
+            article_id, 9, f"{sentence}, Alpha said, quoting source number {k} on the wire."
+        )
     wh.flush()
     hashes = [
         row[0]
@@ -119,6 +128,13 @@ def test_clusters_of_another_model_are_neither_matched_nor_a_crash(tmp_path):
         )
 
     assert update_emerging(wh.con, "model-a", "2026-W43") == 2
+    keywords = {
+        w
+        for (ws,) in wh.con.execute("select keywords from core.emerging_clusters").fetchall()
+        for w in ws
+    }
+    assert keywords and not {"alpha", "said", "wire", "quoting source"} & keywords
+    assert not any("alpha" in w or "said" in w for w in keywords)
     first = cluster_models()
     assert set(first.values()) == {"model-a"}
     assert update_emerging(wh.con, "model-b", "2026-W43") == 2
@@ -134,3 +150,69 @@ def test_clusters_of_another_model_are_neither_matched_nor_a_crash(tmp_path):
     }
     assert members == set(first)
     wh.close()
+
+
+OUTLETS = ["xinhua", "Xinhua", "nyt", "The New York Times", "scmp", "South China Morning Post"]
+
+
+def _newsy_clusters() -> list[str]:
+    """Two clusters' text written the way news is: reporting verbs, wire credits, outlet names,
+    an editor's note; what they are about is chips in China and the power grid."""
+    chips = (
+        "Xinhua said Chinese chip makers doubled output, the wire reported. The New York Times "
+        "said export controls on chips failed, according to the South China Morning Post. "
+        "[Editor: Zhang Wei] "
+    )
+    grid = (
+        "Utilities said the power grid cannot feed data centres, the wire reported. Xinhua said "
+        "blackouts loom, told the New York Times. (Reporting by Jane Doe; Editing by Tom Roe) "
+    )
+    return [chips * 6, grid * 6]
+
+
+def test_keywords_leave_out_news_words_outlet_names_and_furniture():
+    chips, grid = cluster_keywords(_newsy_clusters(), outlets=OUTLETS)
+    words = {w for keyword in chips + grid for w in keyword.split()}
+    banned = {"said", "wire", "reported", "told", "according", "xinhua", "york", "times", "nyt"}
+    banned |= {"morning", "post", "scmp", "editor", "zhang", "wei", "reporting", "editing", "jane"}
+    assert not words & banned, words & banned
+    assert "chips" in chips or "chip" in chips, chips
+    assert {"grid", "power", "blackouts"} & set(grid), grid
+    # "China" is a word of the story, not only of an outlet's name
+    assert any("chin" in k for k in chips), chips
+
+
+def test_news_words_are_left_out_even_without_outlet_names():
+    """The same texts without outlet names given still drop reporting verbs and furniture."""
+    chips, grid = cluster_keywords(_newsy_clusters())
+    words = {w for keyword in chips + grid for w in keyword.split()}
+    assert not words & {"said", "wire", "reported", "editor", "reporting", "editing"}
+
+
+def test_page_furniture_is_cut_from_passages():
+    assert strip_page_furniture("Chips are scarce. [Editor: Zhang Wei]") == "Chips are scarce."
+    assert (
+        strip_page_furniture("Grid strain rises (Reporting by Jane Doe; Editing by Tom Roe) today.")
+        == "Grid strain rises today."
+    )
+    assert strip_page_furniture("Read more: Why chips matter. The grid is full.") == (
+        "The grid is full."
+    )
+    kept = "AI-related risks grew as officials related that talks stalled."
+    assert strip_page_furniture(kept + " Subscribe to our newsletter.") == kept
+    assert strip_page_furniture("© 2026 Xinhua. All rights reserved.") == ""
+
+
+def test_clusters_quote_passages_without_furniture():
+    refs, vectors = _passages()
+    refs = [
+        PassageRef(r.article_id, r.passage_idx, r.week, r.text + " [Editor: Li Na]") for r in refs
+    ]
+    refs.append(PassageRef("furniture-only", 3, "2026-W43", "[Editor: Li Na] Read more: chips."))
+    vectors = np.vstack([vectors, vectors[:1]])
+    clusters = find_emerging(refs, vectors, current_week="2026-W43")
+    assert len(clusters) == 2
+    for cluster in clusters:
+        assert all("Editor" not in text for text in cluster.examples())
+        assert not {"editor", "li", "na"} & set(cluster.keywords)
+        assert "furniture-only" not in {ref.article_id for ref, _ in cluster.members}

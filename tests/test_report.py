@@ -393,3 +393,25 @@ def test_cli(planted, tmp_path: Path) -> None:
     )
     assert missing.exit_code != 0 and "no warehouse" in missing.output
     assert "Wilson" in runner.invoke(command, ["--help"]).output
+
+
+def test_emerging_examples_are_quoted_without_page_furniture(tmp_path: Path, open_db) -> None:
+    db = tmp_path / "furniture.duckdb"
+    wh = SyntheticWarehouse(db)
+    wh.add_source("xinhua", "Xinhua", "CN")
+    now = wh.add_articles(WEEK, "xinhua", 12, {"cooperation": 3})
+    for article_id in now[:3]:
+        wh.add_passage(
+            article_id,
+            90,
+            "Data centres strain the grid, utilities warn. [Editor: Zhang Wei] "
+            "(Reporting by Jane Doe; Editing by Tom Roe)",
+        )
+    wh.add_emerging_cluster("c1", ["grid"], [(WEEK, a, 90, 0.9) for a in now[:3]])
+    wh.close()
+    result = build_report(open_db(db), WEEK, tmp_path / "out")
+    examples = read_json(result.folder, "emerging_examples")
+    assert [e["passage"] for e in examples] == ["Data centres strain the grid, utilities warn."] * 3
+    for text in (result.path_html.read_text(), result.path_md.read_text()):
+        assert "Data centres strain the grid, utilities warn." in text
+        assert "Editor: Zhang" not in text and "Reporting by" not in text

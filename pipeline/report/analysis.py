@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline.furniture import strip_page_furniture
 from pipeline.report.data import ReportData
 from pipeline.report.quality import corrected_share
 from pipeline.report.stats import (
@@ -621,15 +622,11 @@ def build_emerging(data: ReportData, options: ReportOptions) -> list[dict[str, A
                 "n_window": len(rows),
                 "examples": [
                     {
-                        k: r[k]
-                        for k in (
-                            "week",
-                            "outlet",
-                            "title",
-                            "canonical_url",
-                            "passage",
-                            "similarity",
-                        )
+                        **{
+                            k: r[k]
+                            for k in ("week", "outlet", "title", "canonical_url", "similarity")
+                        },
+                        "passage": strip_page_furniture(r["passage"]) if r["passage"] else None,
                     }
                     for r in _records(examples)
                 ],

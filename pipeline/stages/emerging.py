@@ -29,7 +29,8 @@ def update_emerging(
     vectors = np.asarray([r[4] for r in rows], dtype=np.float32) if rows else np.zeros((0, 0))
     known = [KnownCluster(r[0], np.asarray(r[1], dtype=np.float32), r[2])
              for r in con.execute(queries["known_clusters"], [model_id]).fetchall()]
-    clusters = find_emerging(refs, vectors, current_week=current_week, known=known)
+    outlets = [name for row in con.execute(queries["outlet_names"]).fetchall() for name in row]
+    clusters = find_emerging(refs, vectors, current_week=current_week, known=known, outlets=outlets)
     now = datetime.now(UTC).replace(tzinfo=None)
     con.execute("begin transaction")
     try:

@@ -24,6 +24,12 @@ select cluster_id, centroid, first_seen_week
 from core.emerging_clusters
 where model_id = ? or model_id is null;
 
+-- name: outlet_names
+-- Every followed outlet's id and name: words that must never label a cluster.
+select source_id, name
+from core.sources
+order by source_id;
+
 -- name: clear_members
 delete from core.emerging_members;
 
