@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "schedule": "pipeline.commands.schedule:command",
     "export": "pipeline.commands.export:command",
     "report": "pipeline.commands.report:command",
+    "import": "pipeline.commands.imports:command",
     "sql": "pipeline.commands.sql:command",
     "status": "pipeline.commands.status:command",
     "seeds": "pipeline.commands.seeds:command",

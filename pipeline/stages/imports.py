@@ -1,0 +1,607 @@
+"""Import stage: back-fill the warehouse from WARC archives, URL lists and text exports.
+
+- WARC: each on-topic HTML response is copied into framewatch's own archive (so `reprocess`
+  keeps working when the imported file moves) and stored as a page with its provenance; the
+  clean and frame stages then treat it like a crawled page.
+- URL lists: the listed stories of followed sources are fetched by the crawler (politeness,
+  robots.txt, WARC archive) and nothing else; the list's dates are a fallback date source.
+- Texts: articles without HTML go straight through de-duplication and relevance (the clean
+  stage's own code) into core.articles, marked as imported; framing picks them up.
+
+Every record or row that is not imported is counted under a named reason in
+core.import_counts; bad input is also listed, with its position, in core.import_problems.
+Writes are keyed by canonical URL (and WARC-Record-ID), so importing a file again adds nothing,
+and a URL the warehouse already holds is never replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.archive import WarcArchive, sha256_hex
+from pipeline.imports import (
+    DateRange,
+    HostMap,
+    ListedUrl,
+    Skipped,
+    TextColumns,
+    TextRow,
+    TopicPrefilter,
+    WarcPage,
+    derived_source_id,
+    read_texts,
+    read_url_list,
+    read_warc,
+)
+from pipeline.imports.sources import host_homepage
+from pipeline.seeds import Source
+from pipeline.urls import canonical_url, site_key
+from warehouse.queries import named_queries
+
+logger = logging.getLogger(__name__)
+
+_QUERIES = named_queries("imports")
+WARC_BATCH = 200
+TEXT_BATCH = 64
+# Problems listed per input file and reason; the counts stay exact beyond it.
+MAX_PROBLEM_ROWS = 1000
+IMPORTED = "imported"
+UNKNOWN_HOSTS = ("keep", "skip")
+
+
+def new_import_run_id(kind: str) -> str:
+    return datetime.now(UTC).strftime(f"import-{kind}-%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class ImportSummary:
+    """What one import run did: per input file, how many records ended how; the first problems."""
+
+    import_run_id: str
+    kind: str
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def imported(self) -> int:
+        return sum(c[IMPORTED] for c in self.counts.values())
+
+    def totals(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for counter in self.counts.values():
+            total.update(counter)
+        return dict(sorted(total.items()))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "import_run_id": self.import_run_id, "kind": self.kind, "imported": self.imported,
+            "totals": self.totals(),
+            "files": {name: dict(sorted(c.items())) for name, c in self.counts.items()},
+            "problems": self.problems, **self.extra,
+        }
+
+
+class _Ledger:
+    """Counts and problem rows of one import run, written with each batch's transaction."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, summary: ImportSummary) -> None:
+        self.con = con
+        self.summary = summary
+        self._counts: Counter[tuple[str, str]] = Counter()
+        self._problems: list[tuple[Any, ...]] = []
+        self._listed: Counter[tuple[str, str]] = Counter()
+
+    def count(self, input_file: str, outcome: str, n: int = 1) -> None:
+        self._counts[(input_file, outcome)] += n
+        self.summary.counts.setdefault(input_file, Counter())[outcome] += n
+
+    def skip(self, input_file: str, skipped: Skipped, position_kind: str) -> None:
+        self.count(input_file, skipped.reason)
+        if skipped.is_problem:
+            self.problem(input_file, skipped, position_kind)
+
+    def problem(self, input_file: str, skipped: Skipped, position_kind: str) -> None:
+        key = (input_file, skipped.reason)
+        self._listed[key] += 1
+        if self._listed[key] > MAX_PROBLEM_ROWS:
+            return
+        self._problems.append((self.summary.import_run_id, input_file, position_kind,
+                               skipped.position, skipped.reason, skipped.detail))
+        if len(self.summary.problems) < 50:
+            self.summary.problems.append({"file": input_file, position_kind: skipped.position,
+                                          "reason": skipped.reason, "detail": skipped.detail})
+
+    def write(self) -> None:
+        """Insert the pending counts and problems (inside the caller's transaction)."""
+        run_id = self.summary.import_run_id
+        if self._counts:
+            self.con.executemany(_QUERIES["add_count"], [
+                (run_id, input_file, outcome, n) for (input_file, outcome), n in self._counts.items()])
+        if self._problems:
+            self.con.executemany(_QUERIES["add_problem"], self._problems)
+        self._counts.clear()
+        self._problems.clear()
+
+
+@dataclass(frozen=True)
+class ResolvedSource:
+    source_id: str
+    derived: tuple[str, str, str] | None = None  # (source_id, name, homepage) to insert
+
+
+class _Sources:
+    """Which source each story belongs to; sources derived for unfollowed hosts/outlets."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) -> None:
+        self.con = con
+        self.map = HostMap(sources)
+        self._written: set[str] = set()
+        now = _now()
+        if sources:
+            con.executemany(_QUERIES["upsert_followed_source"], [
+                (s.id, s.name, s.homepage, s.country, s.language, s.kind, now) for s in sources])
+
+    def for_url(self, url: str, keep_unknown: bool) -> ResolvedSource | None:
+        source = self.map.by_url(url)
+        if source is not None:
+            return ResolvedSource(source.id)
+        if not keep_unknown or not site_key(url):
+            return None
+        site = site_key(url)
+        return ResolvedSource(derived_source_id("web", site), (derived_source_id("web", site), site,
+                                                                host_homepage(url)))
+
+    def for_text(self, row: TextRow) -> ResolvedSource:
+        if row.outlet:
+            source = self.map.by_outlet(row.outlet)
+            if source is not None:
+                return ResolvedSource(source.id)
+        if row.url:
+            source = self.map.by_url(row.url)
+            if source is not None:
+                return ResolvedSource(source.id)
+        if row.outlet:
+            sid = derived_source_id("text", row.outlet)
+            return ResolvedSource(sid, (sid, row.outlet, None))  # type: ignore[arg-type]
+        resolved = self.for_url(row.url or "", keep_unknown=True)
+        assert resolved is not None  # read_texts requires an outlet or an http(s) URL
+        return resolved
+
+    def write(self, resolved: Iterable[ResolvedSource]) -> None:
+        """Insert derived sources not yet written (inside the caller's transaction)."""
+        now = _now()
+        for item in resolved:
+            if item.derived and item.source_id not in self._written:
+                sid, name, homepage = item.derived
+                self.con.execute(_QUERIES["insert_derived_source"], [sid, name, homepage, now])
+                self._written.add(item.source_id)
+
+
+def _stored(con: duckdb.DuckDBPyConnection, canonicals: list[str]) -> dict[str, tuple[str | None, str | None]]:
+    """canonical URL -> (WARC record id, import path) for those the warehouse already holds."""
+    if not canonicals:
+        return {}
+    rows = con.execute(_QUERIES["stored_urls"], [canonicals]).fetchall()
+    return {url: (record_id, path) for url, record_id, path in rows}
+
+
+class _Run:
+    """core.import_runs bookkeeping: a row at the start, its outcome at the end."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, summary: ImportSummary, inputs: list[str],
+                 options: dict[str, Any]) -> None:
+        self.con = con
+        self.summary = summary
+        con.execute(_QUERIES["start_import_run"], [summary.import_run_id, summary.kind, _now(),
+                                                    inputs, json.dumps(options, default=str)])
+
+    def finish(self, status: str, message: str) -> None:
+        self.con.execute(_QUERIES["finish_import_run"],
+                         [status, _now(), message[:2000], self.summary.import_run_id])
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection, write: Callable[[], None]) -> None:
+    con.execute("begin transaction")
+    try:
+        write()
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def _message(summary: ImportSummary) -> str:
+    return ", ".join(f"{k}={v}" for k, v in summary.totals().items())
+
+
+# -- WARC ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    input_file: str
+    page: WarcPage
+    canonical: str
+    source: ResolvedSource
+
+
+def import_warc(
+    con: duckdb.DuckDBPyConnection,
+    paths: Sequence[Path],
+    *,
+    archive_dir: Path,
+    sources: Sequence[Source],
+    topic_terms: Sequence[str],
+    unknown_hosts: str = "keep",
+    warc_max_bytes: int = 500_000_000,
+    dates: DateRange | None = None,
+    run_id: str | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> ImportSummary:
+    """Import the on-topic HTML pages of WARC files as pages (see the module docstring)."""
+    if unknown_hosts not in UNKNOWN_HOSTS:
+        raise ValueError(f"unknown_hosts={unknown_hosts!r}: choose keep or skip")
+    summary = ImportSummary(run_id or new_import_run_id("warc"), "warc")
+    inputs = [str(p) for p in paths]
+    run = _Run(con, summary, inputs, {"unknown_hosts": unknown_hosts})
+    ledger = _Ledger(con, summary)
+    known = _Sources(con, sources)
+    prefilter = TopicPrefilter(topic_terms)
+    archive = WarcArchive(archive_dir, summary.import_run_id, max_bytes=warc_max_bytes,
+                          software="framewatch import warc")
+    try:
+        for path in paths:
+            name = str(path)
+            batch: list[_Candidate] = []
+            seen = 0
+            try:
+                for item in read_warc(path, prefilter, dates):
+                    seen += 1
+                    if isinstance(item, Skipped):
+                        ledger.skip(name, item, "offset")
+                    else:
+                        candidate = _candidate(name, item, known, unknown_hosts == "keep", ledger)
+                        if candidate is not None:
+                            batch.append(candidate)
+                    if len(batch) >= WARC_BATCH:
+                        _store_warc_batch(con, archive, batch, ledger, known)
+                        batch = []
+                    if progress and seen % 5000 == 0:
+                        progress(name, seen)
+            except OSError as error:
+                ledger.skip(name, Skipped("unreadable_file", 0, f"{type(error).__name__}: {error}"),
+                            "offset")
+            _store_warc_batch(con, archive, batch, ledger, known)
+            if progress:
+                progress(name, seen)
+    except BaseException as error:
+        archive.close()
+        run.finish("failed", f"{type(error).__name__}: {error}; {_message(summary)}")
+        raise
+    archive.close()
+    run.finish("finished", _message(summary))
+    return summary
+
+
+def _candidate(input_file: str, page: WarcPage, known: _Sources, keep_unknown: bool,
+               ledger: _Ledger) -> _Candidate | None:
+    source = known.for_url(page.url, keep_unknown)
+    if source is None:
+        ledger.count(input_file, "unknown_host")
+        return None
+    try:
+        canonical = canonical_url(page.url)
+    except ValueError as error:
+        ledger.skip(input_file, Skipped("bad_target_uri", page.offset, str(error)), "offset")
+        return None
+    return _Candidate(input_file, page, canonical, source)
+
+
+def _store_warc_batch(con: duckdb.DuckDBPyConnection, archive: WarcArchive,
+                      batch: list[_Candidate], ledger: _Ledger, known: _Sources) -> None:
+    """Archive and store the new pages of a batch, in one transaction with the batch's counts."""
+    fresh: list[_Candidate] = []
+    if batch:
+        earlier = {row[0] for row in con.execute(
+            _QUERIES["imported_record_ids"], [[c.page.record_id for c in batch]]).fetchall()}
+        stored = _stored(con, sorted({c.canonical for c in batch}))
+        taken: set[str] = set()
+        for candidate in batch:
+            if candidate.page.record_id in earlier:
+                ledger.count(candidate.input_file, "already_imported")
+            elif candidate.canonical in stored:
+                ledger.count(candidate.input_file, "url_already_stored")
+            elif candidate.canonical in taken:
+                ledger.count(candidate.input_file, "repeated_url")
+            else:
+                taken.add(candidate.canonical)
+                fresh.append(candidate)
+    rows = []
+    for candidate in fresh:
+        page = candidate.page
+        record = archive.write_exchange(
+            url=page.url, method="GET", request_headers=[], status=page.http_status,
+            reason=page.reason_phrase, response_headers=page.http_headers, body=page.body,
+            fetched_at=page.captured_at)
+        rows.append((candidate, record))
+    archive.sync()  # the archive's bytes are on disk before any row names them
+    run_id = ledger.summary.import_run_id
+
+    def write() -> None:
+        known.write(c.source for c, _ in rows)
+        now = _now()
+        for candidate, record in rows:
+            page = candidate.page
+            captured = _naive(page.captured_at)
+            con.execute(_QUERIES["insert_warc_record"], [
+                record.record_id, run_id, page.url, record.warc_file, record.offset, record.length,
+                page.http_status, page.content_type, record.payload_digest, captured])
+            con.execute(_QUERIES["insert_page"], [
+                candidate.canonical, candidate.source.source_id, page.url, page.http_status,
+                page.content_type, sha256_hex(page.body), record.record_id, captured, run_id])
+            con.execute(_QUERIES["insert_imported_story"], [
+                candidate.canonical, run_id, "warc", candidate.source.source_id,
+                candidate.input_file, page.record_id, page.offset, captured, None, None, now])
+            ledger.count(candidate.input_file, IMPORTED)
+        ledger.write()
+
+    _in_transaction(con, write)
+
+
+# -- texts -----------------------------------------------------------------------------------
+
+
+def text_canonical_url(row: TextRow, source_id: str) -> str:
+    """The story's identity: its URL, or (without one) a hash of what the row says."""
+    if row.url:
+        return canonical_url(row.url)
+    digest = hashlib.sha256("\x1f".join(
+        [source_id, row.title or "", row.published.isoformat(), row.text]).encode("utf-8")).hexdigest()
+    return f"urn:framewatch:text:{digest[:32]}"
+
+
+def _paragraphs(text: str) -> tuple[str, ...]:
+    """Paragraphs of an exported text: blank-line separated, else one per line."""
+    blocks = [" ".join(b.split()) for b in text.replace("\r\n", "\n").split("\n\n")]
+    blocks = [b for b in blocks if b]
+    if len(blocks) <= 1:
+        blocks = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    return tuple(blocks)
+
+
+def import_texts(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    sources: Sequence[Source],
+    relevance: Any,
+    columns: TextColumns | None = None,
+    encoding: str = "utf-8-sig",
+    dates: DateRange | None = None,
+    run_id: str | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> ImportSummary:
+    """Import the articles of a JSONL/CSV text export through de-duplication and relevance."""
+    from pipeline.extraction.article import ExtractedArticle
+    from pipeline.stages.clean import (
+        PendingPage,
+        _article_row,
+        _judge_relevance,
+        _Stories,
+        write_articles,
+    )
+
+    columns = columns or TextColumns()
+    summary = ImportSummary(run_id or new_import_run_id("texts"), "texts")
+    name = str(path)
+    run = _Run(con, summary, [name], {"columns": columns.__dict__, "encoding": encoding})
+    ledger = _Ledger(con, summary)
+    known = _Sources(con, sources)
+    stories = _Stories(con, exclude=set())
+    in_scope = 0
+
+    def store(batch: list[tuple[TextRow, ResolvedSource, str]]) -> None:
+        nonlocal in_scope
+        stored = _stored(con, sorted({canonical for _, _, canonical in batch}))
+        fresh, taken = [], set()
+        for row, source, canonical in batch:
+            if canonical in stored:
+                ledger.count(name, "already_imported" if stored[canonical][1] == "texts"
+                             else "url_already_stored")
+            elif canonical in taken:
+                ledger.count(name, "repeated_url")
+            else:
+                taken.add(canonical)
+                fresh.append((row, source, canonical))
+        pages, extracted = [], []
+        now = _now()
+        for row, source, canonical in fresh:
+            paragraphs = _paragraphs(row.text)
+            text = "\n\n".join(paragraphs)
+            pages.append(PendingPage(canonical, source.source_id, row.url or canonical, None,
+                                     sha256_hex(text.encode("utf-8")), "", 0,
+                                     _naive(row.published), None, now))
+            extracted.append(ExtractedArticle(
+                status="ok", reason=None, url=row.url, canonical_url=None, title=row.title,
+                text=text, paragraphs=paragraphs, authors=(), published=row.published,
+                date_source="import", language=None, method="imported-text",
+                n_words=len(text.split()), truncated=False, truncation_reason=None))
+        article_rows = [_article_row(page, article, stories)
+                        for page, article in zip(pages, extracted, strict=True)]
+        _judge_relevance(article_rows, extracted, relevance)
+
+        def write() -> None:
+            known.write(source for _, source, _ in fresh)
+            write_articles(con, article_rows)
+            stories.apply_repoints(con)
+            for row, source, canonical in fresh:
+                con.execute(_QUERIES["insert_imported_story"], [
+                    canonical, summary.import_run_id, "texts", source.source_id, name, None,
+                    None, None, row.line, _naive(row.published), now])
+                ledger.count(name, IMPORTED)
+            ledger.write()
+
+        _in_transaction(con, write)
+        in_scope += sum(bool(r["in_scope"]) for r in article_rows)
+
+    batch: list[tuple[TextRow, ResolvedSource, str]] = []
+    try:
+        try:
+            for item in read_texts(path, columns, encoding=encoding, dates=dates):
+                if isinstance(item, Skipped):
+                    ledger.skip(name, item, "line")
+                    continue
+                source = known.for_text(item)
+                try:
+                    canonical = text_canonical_url(item, source.source_id)
+                except ValueError as error:
+                    ledger.skip(name, Skipped("not_a_url", item.line, str(error)), "line")
+                    continue
+                batch.append((item, source, canonical))
+                if len(batch) >= TEXT_BATCH:
+                    store(batch)
+                    batch = []
+                    if progress:
+                        progress(name, sum(summary.counts.get(name, Counter()).values()))
+        except (OSError, LookupError) as error:  # LookupError: an unknown --encoding
+            ledger.skip(name, Skipped("unreadable_file", 0, f"{type(error).__name__}: {error}"), "line")
+        store(batch)
+    except BaseException as error:
+        run.finish("failed", f"{type(error).__name__}: {error}; {_message(summary)}")
+        raise
+    summary.extra["in_scope"] = in_scope
+    run.finish("finished", _message(summary))
+    return summary
+
+
+# -- URL lists -------------------------------------------------------------------------------
+
+
+@dataclass
+class UrlJob:
+    """A URL import ready for its crawl: the list the spider fetches and what it came from."""
+
+    summary: ImportSummary
+    list_path: Path
+    listed: dict[str, ListedUrl]  # canonical URL -> list entry
+    input_file: str
+
+
+def prepare_url_import(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    sources: Sequence[Source],
+    work_dir: Path,
+    encoding: str = "utf-8-sig",
+    dates: DateRange | None = None,
+    run_id: str | None = None,
+) -> UrlJob:
+    """Read a URL list, count what cannot be fetched, and write the spider's list (JSON lines)."""
+    summary = ImportSummary(run_id or new_import_run_id("urls"), "urls")
+    name = str(path)
+    _Run(con, summary, [name], {"encoding": encoding})
+    ledger = _Ledger(con, summary)
+    known = _Sources(con, sources)
+    listed: dict[str, ListedUrl] = {}
+    source_of: dict[str, str] = {}
+    try:
+        for item in read_url_list(path, encoding=encoding, dates=dates):
+            if isinstance(item, Skipped):
+                ledger.skip(name, item, "line")
+                continue
+            if item.date_problem is not None:
+                ledger.problem(name, item.date_problem, "line")
+                ledger.count(name, "date_dropped")
+            resolved = known.for_url(item.url, keep_unknown=False)
+            if resolved is None:
+                ledger.count(name, "unknown_host")
+                continue
+            try:
+                canonical = canonical_url(item.url)
+            except ValueError as error:
+                ledger.skip(name, Skipped("not_a_url", item.line, str(error)), "line")
+                continue
+            if canonical in listed:
+                ledger.count(name, "repeated_url")
+                continue
+            listed[canonical] = item
+            source_of[canonical] = resolved.source_id
+    except (OSError, LookupError) as error:
+        ledger.skip(name, Skipped("unreadable_file", 0, f"{type(error).__name__}: {error}"), "line")
+    stored = _stored(con, sorted(listed))
+    for canonical in list(listed):
+        if canonical in stored:
+            ledger.count(name, "already_imported" if stored[canonical][1] == "urls"
+                         else "url_already_stored")
+            del listed[canonical]
+    _in_transaction(con, ledger.write)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, kept for the crawl
+        "w", encoding="utf-8", dir=work_dir, prefix=f"{summary.import_run_id}-", suffix=".jsonl",
+        delete=False)
+    with handle:
+        for canonical, item in listed.items():
+            handle.write(json.dumps({
+                "source_id": source_of[canonical], "url": item.url, "title": item.title,
+                "published": _naive(item.published).isoformat() if item.published else None},
+                ensure_ascii=False) + "\n")
+    return UrlJob(summary, Path(handle.name), listed, name)
+
+
+def finish_url_import(con: duckdb.DuckDBPyConnection, job: UrlJob, crawl_run_id: str | None,
+                      crawl: dict[str, Any] | None, failure: str | None = None) -> ImportSummary:
+    """Record which listed stories the crawl stored (and count the rest as not fetched)."""
+    summary = job.summary
+    ledger = _Ledger(con, summary)
+    fetched = {}
+    if crawl_run_id and job.listed:
+        fetched = dict(con.execute(_QUERIES["url_import_results"],
+                                   [crawl_run_id, sorted(job.listed)]).fetchall())
+    now = _now()
+
+    def write() -> None:
+        for canonical, item in job.listed.items():
+            if canonical in fetched:
+                con.execute(_QUERIES["insert_imported_story"], [
+                    canonical, summary.import_run_id, "urls", fetched[canonical], job.input_file,
+                    None, None, None, item.line, _naive(item.published), now])
+                ledger.count(job.input_file, IMPORTED)
+            else:
+                ledger.count(job.input_file, "not_fetched")
+        ledger.write()
+
+    _in_transaction(con, write)
+    if crawl is not None:
+        summary.extra["crawl"] = crawl
+    status = "failed" if failure else "finished"
+    con.execute(_QUERIES["finish_import_run"],
+                [status, _now(), ((failure + "; ") if failure else "") + _message(summary),
+                 summary.import_run_id])
+    job.list_path.unlink(missing_ok=True)
+    return summary
+
+
+def iter_problems(con: duckdb.DuckDBPyConnection, import_run_id: str, limit: int = 100) -> Iterator[tuple]:
+    yield from con.execute(_QUERIES["run_problems"], [import_run_id, limit]).fetchall()
