@@ -8,6 +8,7 @@ workdir. Each must exit non-zero, print one line on stderr, and create nothing.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -124,3 +125,33 @@ def test_the_installed_console_script_prints_no_traceback(tmp_path):
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert "no warehouse at" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_sql_while_a_run_writes_answers_from_the_snapshot_and_says_so_once(workdir, tmp_path):
+    """A writer in another process holds the warehouse: one note on stderr, then the answer."""
+    from warehouse.snapshot import publish_snapshot
+
+    folder = tmp_path / "busy"
+    folder.mkdir()
+    shutil.copyfile(workdir / "framewatch.duckdb", folder / "framewatch.duckdb")
+    publish_snapshot(folder / "framewatch.duckdb")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         ("import sys, duckdb; con = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+          "sys.stdin.read()"), str(folder / "framewatch.duckdb")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        script = Path(sys.executable).with_name("framewatch")
+        result = subprocess.run(
+            [str(script), "sql", "--workdir", str(folder), "--format", "csv",
+             "select count(*) as n from articles"],
+            check=False, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+        holder.stdout.close()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "n" and int(result.stdout.splitlines()[1]) > 0
+    notes = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(notes) == 1 and "answering from the snapshot" in notes[0], result.stderr

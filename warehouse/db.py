@@ -243,6 +243,12 @@ def _create_lake_views(con: duckdb.DuckDBPyConnection) -> None:
             time.sleep(0.2 * (attempt + 1))
 
 
+def duckdb_message(error: duckdb.Error) -> str:
+    """DuckDB's message on one line: its first paragraph (the LINE/caret drawing is dropped)."""
+    paragraph = str(error).strip().split("\n\n", 1)[0]
+    return " ".join(line.strip() for line in paragraph.splitlines() if line.strip())
+
+
 def _is_lock_error(error: duckdb.Error) -> bool:
     text = str(error).lower()
     return "lock" in text and ("conflicting" in text or "could not set lock" in text)
@@ -270,7 +276,8 @@ def connect(
             break
         except duckdb.IOException as error:
             if not _is_lock_error(error):
-                raise WarehouseMissingError(f"cannot open the warehouse {path}: {error}") from error
+                raise WarehouseMissingError(
+                    f"cannot open the warehouse {path}: {duckdb_message(error)}") from error
             if time.monotonic() >= deadline:
                 raise WarehouseBusyError(
                     f"the warehouse {path} is in use by another framewatch process "

@@ -53,5 +53,6 @@ def open_for_reading(db_path: str | Path) -> tuple[duckdb.DuckDBPyConnection, Pa
             raise WarehouseBusyError(
                 f"{db_path} is being written by a framewatch run and no snapshot exists yet "
                 f"({snapshot}); try again when the run has finished") from error
-        logger.warning("%s is being written; reading the snapshot %s", db_path, snapshot)
+        # info, not warning: each command tells the user itself, once.
+        logger.info("%s is being written; reading the snapshot %s", db_path, snapshot)
         return connect(snapshot, read_only=True), snapshot, True

@@ -7,7 +7,7 @@ import duckdb
 
 from pipeline.commands._common import settings_from, workdir_option
 from pipeline.errors import QueryError
-from warehouse.db import connect
+from warehouse.db import connect, duckdb_message
 from warehouse.snapshot import open_for_reading, snapshot_path
 
 # Statements that only read. Anything else (create, insert, copy ... to, attach, export, set)
@@ -16,12 +16,6 @@ READ_STATEMENTS = frozenset({
     duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN,
     duckdb.StatementType.PRAGMA, duckdb.StatementType.CALL,
 })
-
-
-def duckdb_message(error: duckdb.Error) -> str:
-    """DuckDB's message on one line: its first paragraph (the LINE/caret drawing is dropped)."""
-    paragraph = str(error).strip().split("\n\n", 1)[0]
-    return " ".join(line.strip() for line in paragraph.splitlines() if line.strip())
 
 
 def check_read_only(con: duckdb.DuckDBPyConnection, query: str) -> None:
@@ -41,7 +35,17 @@ def check_read_only(con: duckdb.DuckDBPyConnection, query: str) -> None:
                 "stages; use `framewatch export` to write files")
 
 
-@click.command("sql")
+class _SqlCommand(click.Command):
+    """Takes a query that opens with an SQL comment (`-- ...`) as the query, not as an option."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        commented = [arg for arg in args if arg.startswith("--") and any(c.isspace() for c in arg)]
+        if commented and "--" not in args:
+            args = [arg for arg in args if arg not in commented] + ["--", *commented]
+        return super().parse_args(ctx, args)
+
+
+@click.command("sql", cls=_SqlCommand)
 @click.argument("query")
 @workdir_option
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]),
@@ -57,10 +61,10 @@ def command(ctx: click.Context, query: str, workdir: str | None, output_format: 
     (a note on stderr says so). SQL errors print DuckDB's message on one line.
     """
     settings = settings_from(ctx, workdir)
-    if snapshot:
+    if snapshot and settings.warehouse.backend == "duckdb":  # a lake has no snapshot file
         con = connect(snapshot_path(settings.db_path), read_only=True)
     else:
-        con, source, from_snapshot = open_for_reading(settings.db_path)
+        con, source, from_snapshot = open_for_reading(settings.warehouse_target)
         if from_snapshot:
             click.echo(f"(the warehouse is being written; answering from the snapshot {source})", err=True)
     try:
