@@ -21,11 +21,13 @@ class Layout:
     dates: tuple[str, ...]
     title: str | None = None
     outlet: str | None = None
+    marker: str | None = None  # a column the layout must also have to be recognised
 
 
 # Recognised by header, first match wins (column names compared case-insensitively).
 LAYOUTS = (
-    Layout("mediacloud", "url", ("publish_date", "indexed_date", "collect_date"), "title", "media_name"),
+    Layout("mediacloud", "url", ("publish_date", "indexed_date", "collect_date"), "title", "media_name",
+           marker="media_name"),
     Layout("gdelt-events", "sourceurl", ("dateadded", "sqldate")),
     Layout("gdelt-gkg", "documentidentifier", ("date", "v2.1date"), None, "sourcecommonname"),
     Layout("gdelt-gkg", "v2documentidentifier", ("v2.1date", "date"), None, "v2sourcecommonname"),
@@ -78,7 +80,7 @@ def detect_layout(first_line: str) -> tuple[str, Layout | None, list[str]]:
     delimiter = "\t" if "\t" in first_line else ","
     header = [cell.strip().strip('"').lower() for cell in first_line.rstrip("\r\n").split(delimiter)]
     for layout in LAYOUTS:
-        if layout.url in header:
+        if layout.url in header and (layout.marker is None or layout.marker in header):
             return delimiter, layout, header
     if delimiter == "\t" and len(header) in HEADERLESS_GDELT:
         return "gdelt-headerless", None, header
