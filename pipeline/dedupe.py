@@ -16,7 +16,7 @@ import hashlib
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -31,6 +31,8 @@ __all__ = [
     "DuplicateIndex",
     "DuplicateMatch",
     "IndexRow",
+    "StoryGroups",
+    "StoryLink",
     "choose_original",
     "index_row",
     "minhash_signature",
@@ -59,6 +61,7 @@ CANDIDATE_JACCARD = 0.15
 MIN_SHINGLES = 12
 
 MatchKind = Literal["exact", "near", "wire"]
+_KIND_RANK = {"exact": 2, "near": 1, "wire": 0}
 
 # Han and kana are written without spaces: treat each character as a word there, so Chinese
 # and Japanese texts get shingles as fine-grained as English ones.
@@ -433,26 +436,56 @@ class DuplicateIndex:
             earlier = self._by_fingerprint.get(row.fingerprint)
             if earlier is not None and earlier != row.article_id:
                 return DuplicateMatch(earlier, "exact", 1.0, 1.0, 1.0, row.wire_credit)
-        if row.shingle_count is not None and row.shingle_count < MIN_SHINGLES:
-            return None
-        candidates = [
-            key for key in self._lsh.query(_as_minhash(row.signature)) if key != row.article_id
-        ]
         best: tuple[tuple[int, float], DuplicateMatch] | None = None
-        for key in candidates:
-            found = self._verify(row, self._rows[key])
-            if found is None:
-                continue
-            rank = ({"exact": 2, "near": 1, "wire": 0}[found.kind], found.similarity)
+        for found in self.matches(row):
+            rank = (_KIND_RANK[found.kind], found.similarity)
             if best is None or rank > best[0]:
                 best = (rank, found)
         return best[1] if best else None
 
-    def _verify(self, row: IndexRow, other: IndexRow) -> DuplicateMatch | None:
-        if other.shingle_count is not None and other.shingle_count < MIN_SHINGLES:
+    def matches(self, row: IndexRow) -> list[DuplicateMatch]:
+        """Every registered article that tells the same story as `row` (not `row` itself).
+
+        The test is symmetric (a matches b exactly when b matches a, with the same kind and
+        similarity), so the pairs found do not depend on which article was registered first.
+        Exact copies are found through the first registered article with the same fingerprint.
+        """
+        found: list[DuplicateMatch] = []
+        exact = self._by_fingerprint.get(row.fingerprint) if row.fingerprint is not None else None
+        if exact is not None and exact != row.article_id:
+            found.append(DuplicateMatch(exact, "exact", 1.0, 1.0, 1.0, row.wire_credit))
+        if row.shingle_count is not None and row.shingle_count < MIN_SHINGLES:
+            return found
+        for key in self._lsh.query(_as_minhash(row.signature)):
+            if key == row.article_id or key == exact:
+                continue
+            match = self._verify(row, self._rows[key])
+            if match is not None:
+                found.append(match)
+        return found
+
+    def row(self, article_id: str) -> IndexRow:
+        """The registered row of an article."""
+        return self._rows[article_id]
+
+    def relation(self, article_id: str, other_id: str) -> DuplicateMatch:
+        """How `article_id` relates to `other_id` as a copy of it, for two registered articles
+        of one story: the verified match when there is one; otherwise (they are linked through
+        other copies) the estimated containment, as a near copy from the same outlet or a wire
+        copy from another."""
+        row, other = self._rows[article_id], self._rows[other_id]
+        if row.fingerprint is not None and row.fingerprint == other.fingerprint:
+            return DuplicateMatch(other_id, "exact", 1.0, 1.0, 1.0, row.wire_credit or other.wire_credit)
+        verified = self._verify(row, other, thresholds=False)
+        assert verified is not None
+        return verified
+
+    def _verify(self, row: IndexRow, other: IndexRow, *, thresholds: bool = True) -> DuplicateMatch | None:
+        """The match of two rows, or None; without `thresholds`, their relation even below them."""
+        if thresholds and other.shingle_count is not None and other.shingle_count < MIN_SHINGLES:
             return None
         jaccard = float(np.count_nonzero(row.signature == other.signature)) / self.num_perm
-        if jaccard < self.min_jaccard:
+        if thresholds and jaccard < self.min_jaccard:
             return None
         containment = _containment(jaccard, row.shingle_count, other.shingle_count)
         credit = row.wire_credit or other.wire_credit
@@ -467,7 +500,7 @@ class DuplicateIndex:
             similarity = jaccard if kind == "near" else containment
             return DuplicateMatch(other.article_id, kind, similarity, jaccard, containment, credit)
         needed = self.wire_containment_credited if credit else self.wire_containment
-        if containment >= needed:
+        if containment >= needed or not thresholds:
             kind = "near" if same_source else "wire"
             return DuplicateMatch(other.article_id, kind, containment, jaccard, containment, credit)
         return None
@@ -530,3 +563,103 @@ def choose_original(candidates: Iterable[CopyCandidate]) -> str:
         return (published is None, timestamp, not candidate.is_wire, candidate.article_id)
 
     return min(pool, key=order).article_id
+
+
+# --- stories: the same answer whatever the order -------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoryLink:
+    """What an article's duplicate columns say: the original of its story (None for the
+    original itself or a story of one) and how it relates to that original."""
+
+    duplicate_of: str | None = None
+    kind: MatchKind | None = None
+    similarity: float | None = None
+
+
+class StoryGroups:
+    """Articles grouped into stories, with the same answer whatever order or batches they
+    arrive in.
+
+    Matching each article against the ones seen before it and keeping the best match makes the
+    answer depend on the order: with a ~ b and b ~ c but not a ~ c, the order a, c, b finds two
+    stories where a, b, c finds one. Here every verified pair is kept (the pair test is
+    symmetric, so the same pairs are found in any order), a story is a connected component of
+    those pairs, its original is chosen among all its members by `original_of`, and each copy
+    is linked to that original by their own comparison (`DuplicateIndex.relation`). All of it
+    depends on the set of articles only.
+    """
+
+    def __init__(self, original_of: Callable[[Sequence[CopyCandidate]], str] = choose_original,
+                 **index_options: Any) -> None:
+        self.index = DuplicateIndex(**index_options)
+        self.original_of = original_of
+        self._parent: dict[str, str] = {}
+        self._members: dict[str, list[str]] = {}  # component root -> its articles
+        self._copies: dict[str, CopyCandidate] = {}
+
+    def __len__(self) -> int:
+        return len(self._parent)
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._parent
+
+    def add(self, row: IndexRow, copy: CopyCandidate) -> None:
+        """Register an article (its index row and its publication facts) and join its story."""
+        if copy.article_id != row.article_id:
+            raise ValueError(f"row {row.article_id!r} and copy {copy.article_id!r} differ")
+        found = self.index.matches(row)
+        self.index.add_row(row)
+        self._parent[row.article_id] = row.article_id
+        self._members[row.article_id] = [row.article_id]
+        self._copies[row.article_id] = copy
+        for match in found:
+            self._union(row.article_id, match.duplicate_of)
+
+    def add_text(self, copy: CopyCandidate, text: str, *, source_id: str | None = None) -> IndexRow:
+        """Register an article by its text; returns the row to store for it."""
+        row = index_row(copy.article_id, text, source_id=source_id, num_perm=self.index.num_perm)
+        self.add(row, copy)
+        return row
+
+    def story(self, article_id: str) -> list[str]:
+        """The articles of `article_id`'s story, sorted."""
+        return sorted(self._members[self._find(article_id)])
+
+    def links(self, article_id: str) -> dict[str, StoryLink]:
+        """The duplicate columns of every article of `article_id`'s story."""
+        members = self.story(article_id)
+        if len(members) == 1:
+            return {article_id: StoryLink()}
+        original = self.original_of([self._copies[member] for member in members])
+        links = {original: StoryLink()}
+        for member in members:
+            if member != original:
+                match = self.index.relation(member, original)
+                links[member] = StoryLink(original, match.kind, match.similarity)
+        return links
+
+    def all_links(self) -> dict[str, StoryLink]:
+        """The duplicate columns of every registered article."""
+        links: dict[str, StoryLink] = {}
+        for root in list(self._members):
+            links.update(self.links(root))
+        return links
+
+    def _find(self, article_id: str) -> str:
+        root = article_id
+        while self._parent[root] != root:
+            root = self._parent[root]
+        while self._parent[article_id] != root:  # path compression
+            self._parent[article_id], article_id = root, self._parent[article_id]
+        return root
+
+    def _union(self, first: str, second: str) -> None:
+        a, b = self._find(first), self._find(second)
+        if a == b:
+            return
+        if len(self._members[a]) < len(self._members[b]):
+            a, b = b, a
+        self._parent[b] = a
+        self._members[a].extend(self._members.pop(b))

@@ -26,6 +26,8 @@ from pipeline.dedupe import (
     Copy,
     DuplicateIndex,
     IndexRow,
+    StoryGroups,
+    StoryLink,
     choose_original,
     index_row,
     minhash_signature,
@@ -36,6 +38,7 @@ from pipeline.dedupe import (
     text_fingerprint,
     wire_credit,
 )
+from pipeline.stages.clean import article_id_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_GOLD = (
@@ -505,3 +508,120 @@ def test_choose_original_prefers_earliest_then_wire_then_dated() -> None:
     )
     with pytest.raises(ValueError, match="at least one"):
         choose_original([])
+
+
+# --- the same answer whatever the order or batching -----------------------------------------
+
+# b reprints all of a and all of c; a and c share nothing: a ~ b and b ~ c, but not a ~ c.
+CHAIN_A = "\n\n".join(STORY)
+CHAIN_C = "\n\n".join(OTHER_STORY)
+CHAIN_B = "\n\n".join([*STORY, *OTHER_STORY])
+
+
+def _chain_copy(article_id: str) -> Copy:
+    published = {"a": datetime(2026, 3, 1, 9), "b": datetime(2026, 3, 1, 10),
+                 "c": datetime(2026, 3, 1, 11)}[article_id]
+    return Copy(article_id, published)
+
+
+def _links_in_batches(items: Sequence[tuple[Copy, str, str]], batch_size: int) -> dict:
+    """Story links after adding the items batch by batch, each batch in a fresh StoryGroups
+    loaded from the rows stored so far, as the clean stage does from one run to the next."""
+    stored: list[tuple[IndexRow, Copy]] = []
+    for start in range(0, len(items), batch_size):
+        groups = StoryGroups()
+        for row, copy in stored:
+            groups.add(row, copy)
+        for copy, text, source in items[start:start + batch_size]:
+            stored.append((groups.add_text(copy, text, source_id=source), copy))
+    return groups.all_links()
+
+
+def test_a_chain_of_copies_is_one_story_in_any_order() -> None:
+    texts = {"a": CHAIN_A, "b": CHAIN_B, "c": CHAIN_C}
+    # Matching each text against the earlier ones finds two copies in the order a, b, c and
+    # one in the order a, c, b: the answer the clean stage used to give depended on the order.
+    for order, copies_found in (("abc", 2), ("acb", 1)):
+        index = DuplicateIndex()
+        found = [index.match_and_add(key, texts[key], source_id=f"outlet-{key}")[0]
+                 for key in order]
+        assert sum(match is not None for match in found) == copies_found
+    assert [m.duplicate_of for m in index.matches(index.row("a"))] == ["b"]  # a ~ b, not a ~ c
+    answers = []
+    for order in ("abc", "acb", "bac", "bca", "cab", "cba"):
+        groups = StoryGroups()
+        for key in order:
+            groups.add_text(_chain_copy(key), texts[key], source_id=f"outlet-{key}")
+        answers.append(groups.all_links())
+    assert all(answer == answers[0] for answer in answers)
+    links = answers[0]
+    assert links["a"] == StoryLink()  # the earliest is the original of all three
+    assert links["b"].duplicate_of == "a" and links["b"].kind == "wire"
+    assert links["c"].duplicate_of == "a" and links["c"].kind == "wire"  # through b
+
+
+def test_stories_do_not_depend_on_order_or_batching() -> None:
+    stream = build_stream(labelled_articles(), seed=11)
+    items = [(Copy(item.article_id, datetime(2026, 3, 1) + timedelta(minutes=7 * (n % 50)),
+                   is_wire=item.source_id == "outlet-0"), item.text, item.source_id)
+             for n, item in enumerate(stream)]
+    reference = _links_in_batches(items, len(items))
+    copies = {article_id: link for article_id, link in reference.items() if link.duplicate_of}
+    assert len(copies) > 40  # the stream holds many copies to disagree about
+    rng = random.Random(5)
+    for batch_size in (5, 16, 64, len(items)):
+        shuffled = list(items)
+        rng.shuffle(shuffled)
+        assert _links_in_batches(shuffled, batch_size) == reference, batch_size
+    # every copy points at the original its story would choose, not at whichever came first
+    for link in copies.values():
+        assert reference[link.duplicate_of] == StoryLink()
+
+
+@pytest.mark.slow
+def test_clean_stage_gives_the_same_stories_whatever_the_order_and_batches(tmp_path, embedder):
+    """Three workdirs clean the same pages in other orders, batch sizes and runs: the
+    warehouse must hold the same duplicates (it held 9, 16 and 11 of 25 pages before)."""
+    from test_clean_stage import page, store_pages
+
+    from pipeline.relevance import RelevanceModel
+    from pipeline.seeds import load_topic
+    from pipeline.settings import DEFAULT_SEEDS_DIR
+    from pipeline.stages.clean import clean_pending
+    from pipeline.stages.embedding_cache import EmbeddingCache
+    from warehouse.db import warehouse
+
+    pages = {
+        "a": ("outlet-a", STORY, "2026-03-01T09:00:00Z"),
+        "b": ("outlet-b", [*STORY, *OTHER_STORY], "2026-03-01T10:00:00Z"),
+        "c": ("outlet-c", OTHER_STORY, "2026-03-01T11:00:00Z"),
+        "d": ("outlet-a", [p.replace("Tuesday", "Wednesday") for p in STORY], "2026-03-01T12:00:00Z"),
+    }
+
+    def clean(workdir, runs, batch_size):
+        with warehouse(workdir / "fw.duckdb") as con:
+            con.execute("insert into core.sources (source_id, name, kind) values ('outlet-a', 'A', "
+                        "'outlet'), ('outlet-b', 'B', 'wire'), ('outlet-c', 'C', 'outlet')")
+            cache = EmbeddingCache(con, embedder)
+            relevance = RelevanceModel(load_topic(DEFAULT_SEEDS_DIR / "topic.toml"), cache.encode)
+            for keys in runs:
+                # the listing date decides the order the clean stage takes the pages in
+                store_pages(con, workdir / "archive", [
+                    (pages[key][0], f"http://127.0.0.1/{key}", page(f"Story {key}", pages[key][1],
+                                                                     pages[key][2]),
+                     datetime(2026, 3, 2) + timedelta(hours=n)) for n, key in enumerate(keys)])
+                clean_pending(con, workdir / "archive", relevance, workers=1, batch_size=batch_size)
+            return con.execute("select canonical_url, duplicate_of, duplicate_kind, "
+                               "round(duplicate_similarity, 9) from core.articles "
+                               "where extraction_status = 'ok' order by all").fetchall()
+
+    answers = [clean(tmp_path / "one-run", ["abcd"], 64),
+               clean(tmp_path / "reversed-one-by-one", ["dcba"], 1),
+               clean(tmp_path / "three-runs", ["ca", "d", "b"], 64)]
+    assert answers[1] == answers[0] and answers[2] == answers[0]
+    links = {url.rsplit("/", 1)[-1]: rest for url, *rest in answers[0]}
+    assert len(links) == 4
+    original = article_id_for("http://127.0.0.1/a")
+    assert links["a"] == [None, None, None]  # the earliest copy is the original of all
+    assert [links[key][:2] for key in "bcd"] == [[original, "wire"], [original, "wire"],
+                                                [original, "near"]]

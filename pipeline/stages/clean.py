@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline import archive
-from pipeline.dedupe import Copy, DuplicateIndex, IndexRow, choose_original
+from pipeline.dedupe import Copy, IndexRow, StoryGroups, StoryLink, choose_original
 from pipeline.extraction.article import ExtractedArticle, extract_article
 from pipeline.extraction.dates import utc_offset_minutes
 from pipeline.relevance import RelevanceModel
@@ -133,79 +133,105 @@ def _published(page: PendingPage, extracted: ExtractedArticle) -> tuple[datetime
 
 
 class _Stories:
-    """Which stored article is the original of each story, so copies point at the earliest.
+    """The story of every cleaned article (`pipeline.dedupe.StoryGroups`), kept in step with
+    the warehouse.
 
-    Pages are cleaned roughly in publication order, but not exactly (a listing may give no
-    date), so a copy can be cleaned before its original; when the original arrives, the story's
-    copies are re-pointed to it (`choose_original`: earliest published, then the wire outlet).
+    The stored articles are loaded into the groups first. After each batch, every article
+    whose story changed (a new copy, an earlier original, two stories joined by a copy of both)
+    gets its duplicate columns again: the batch's rows before they are written, stored ones by
+    an update when their link changed. So the warehouse holds the same answer whatever order
+    and batches the pages were cleaned in (a stored link left by an older rule is corrected
+    when its story is first touched).
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, exclude: set[str]) -> None:
         queries = named_queries("clean")
-        rows = con.execute(queries["stored_stories"]).fetchall()
-        kept = [r for r in rows if r[0] not in exclude]
-        self.index = DuplicateIndex.from_rows(
-            IndexRow(r[0], np.asarray(r[1], dtype=np.uint64), r[2], r[3], r[4], r[5]) for r in kept
-        )
-        self.copies = {r[0]: Copy(r[0], r[6], bool(r[8])) for r in kept}
-        self.root = {r[0]: r[7] or r[0] for r in kept}
         self.wire_sources = {
             source for source, kind in con.execute(queries["source_kinds"]).fetchall()
             if kind == "wire"
         }
-        self.repointed: list[tuple[str, str, str, float]] = []  # (old root, new root, kind, similarity)
+        self.groups = StoryGroups(original_of=_original)
+        self.stored: dict[str, StoryLink] = {}  # what core.articles says of each article
+        self.cleaned: set[str] = set()  # articles cleaned in this run
+        for r in con.execute(queries["stored_stories"]).fetchall():
+            if r[0] in exclude:
+                continue
+            row = IndexRow(r[0], np.asarray(r[1], dtype=np.uint64), r[2], r[3], r[4], r[5])
+            self.groups.add(row, Copy(r[0], r[6], bool(r[8])))
+            self.stored[r[0]] = StoryLink(r[7], r[9], r[10])
+        self.touched: set[str] = set(self.stored)
 
     def add(self, row: dict[str, Any], text: str) -> None:
-        """Match the row's text against earlier stories and fill its duplicate columns."""
+        """Join the row's text to its story and fill the columns that describe the text."""
         article_id = row["article_id"]
-        match, stored = self.index.match_and_add(article_id, text, source_id=row["source_id"])
+        copy = Copy(article_id, row["published_at"], row["source_id"] in self.wire_sources)
+        stored = self.groups.add_text(copy, text, source_id=row["source_id"])
         row.update(
             text_fingerprint=stored.fingerprint,
             minhash=[int(v) for v in stored.signature],
             shingle_count=stored.shingle_count,
             wire_credit=stored.wire_credit,
         )
-        self.copies[article_id] = Copy(article_id, row["published_at"], row["source_id"] in self.wire_sources)
-        if match is None:
-            self.root[article_id] = article_id
-            return
-        root = self.root.get(match.duplicate_of, match.duplicate_of)
-        original = _earlier(self.copies[root], self.copies[article_id]) if root in self.copies else root
-        if original == article_id:
-            # This copy is earlier than the story's stored original: it becomes the original.
-            self.repointed.append((root, article_id, match.kind, float(match.similarity)))
-            for member, member_root in self.root.items():
-                if member_root == root:
-                    self.root[member] = article_id
-            self.root[article_id] = article_id
-            return
-        self.root[article_id] = root
-        row.update(duplicate_of=root, duplicate_kind=match.kind, duplicate_similarity=float(match.similarity))
+        self.touched.add(article_id)
+        self.cleaned.add(article_id)
 
-    def apply_repoints(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Re-point stored copies whose story got an earlier original (inside the caller's transaction)."""
-        queries = named_queries("clean")
-        for old_root, new_root, kind, similarity in self.repointed:
-            con.execute(queries["repoint_copies"], [new_root, old_root])
-            con.execute(queries["demote_original"], [new_root, kind, similarity, old_root])
-        self.repointed.clear()
+    def settle(self, rows: Sequence[dict[str, Any]]) -> list[tuple[str, StoryLink]]:
+        """Fill the duplicate columns of the batch's rows; the stored articles whose link changed."""
+        links: dict[str, StoryLink] = {}
+        for article_id in sorted(self.touched):
+            if article_id not in links:
+                links.update(self.groups.links(article_id))
+        self.touched.clear()
+        batch = {row["article_id"] for row in rows}
+        for row in rows:
+            link = links.get(row["article_id"])
+            if link is not None:
+                row.update(duplicate_of=link.duplicate_of, duplicate_kind=link.kind,
+                           duplicate_similarity=link.similarity)
+        changed = [(article_id, link) for article_id, link in sorted(links.items())
+                   if article_id not in batch and self.stored.get(article_id) != link]
+        self.stored.update(links)
+        return changed
+
+    def kinds(self) -> dict[str, int]:
+        """How many articles cleaned in this run are copies, by kind, as their stories stand."""
+        counts: dict[str, int] = {}
+        for article_id in self.cleaned:
+            kind = self.stored[article_id].kind
+            if kind:
+                counts[kind] = counts.get(kind, 0) + 1
+        return counts
 
 
-def _earlier(first: Copy, second: Copy) -> str:
-    """The original of two copies; a date without a time (midnight) compares by day only.
+def write_links(con: duckdb.DuckDBPyConnection, changed: Sequence[tuple[str, StoryLink]]) -> None:
+    """Rewrite the duplicate columns of stored articles whose story changed."""
+    if changed:
+        con.executemany(named_queries("clean")["set_story_link"],
+                        [[link.duplicate_of, link.kind, link.similarity, article_id]
+                         for article_id, link in changed])
+
+
+def _original(copies: Sequence[Copy]) -> str:
+    """The original of a story's copies; a date without a time (midnight) compares by day only.
 
     Many pages give only the day of publication: such a copy is not earlier than a copy
-    published at 13:45 the same day, and on a tie the wire outlet's copy is the original.
+    published at 13:45 the same day, so on a day some copy gives without a time, every copy
+    of that day counts from midnight (and on a tie the wire outlet's copy is the original).
     """
     def day_only(copy: Copy) -> bool:
         return copy.published_at is not None and copy.published_at.time() == time(0)
 
-    if day_only(first) or day_only(second):
-        first, second = (
-            replace(c, published_at=c.published_at and datetime.combine(c.published_at.date(), time(0)))
-            for c in (first, second)
-        )
-    return choose_original([first, second])
+    undated_days = {copy.published_at.date() for copy in copies if day_only(copy)}
+    return choose_original(
+        replace(c, published_at=datetime.combine(c.published_at.date(), time(0)))
+        if c.published_at is not None and c.published_at.date() in undated_days else c
+        for c in copies
+    )
+
+
+def _earlier(first: Copy, second: Copy) -> str:
+    """The original of two copies (see `_original`)."""
+    return _original([first, second])
 
 
 def _article_row(page: PendingPage, extracted: ExtractedArticle, stories: _Stories) -> dict[str, Any]:
@@ -352,6 +378,7 @@ def clean_pending(
             logger.info("cleaned %d/%d pages", summary.pages, len(pages))
     finally:
         extractor.close()
+    summary.duplicates = stories.kinds()  # as the stories stand at the end, not batch by batch
     return summary
 
 
@@ -362,14 +389,18 @@ def _store_batch(
     stories: _Stories,
     relevance: RelevanceModel,
     summary: CleanSummary,
+    also_write: Callable[[], None] | None = None,
 ) -> None:
-    """Dedupe and judge one extracted batch, then write it in one transaction."""
+    """Dedupe and judge one extracted batch, then write it (and `also_write`'s rows) in one transaction."""
     rows = [_article_row(page, article, stories) for page, article in zip(batch, extracted, strict=True)]
+    changed_links = stories.settle(rows)
     _judge_relevance(rows, extracted, relevance)
     con.execute("begin transaction")
     try:
         write_articles(con, rows)
-        stories.apply_repoints(con)
+        if also_write is not None:  # an import's provenance rows commit with its articles
+            also_write()
+        write_links(con, changed_links)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -379,8 +410,33 @@ def _store_batch(
         if row["extraction_status"] == "ok":
             summary.ok += 1
             summary.in_scope += int(row["in_scope"])
-            if row["duplicate_kind"]:
-                summary.duplicates[row["duplicate_kind"]] = summary.duplicates.get(row["duplicate_kind"], 0) + 1
         else:
             status = row["extraction_status"]
             summary.failed[status] = summary.failed.get(status, 0) + 1
+
+
+def store_extracted(
+    con: duckdb.DuckDBPyConnection,
+    batches: Iterable[tuple[Sequence[PendingPage], Sequence[ExtractedArticle], Callable[[], None] | None]],
+    relevance: RelevanceModel,
+    exclude: set[str] | None = None,
+) -> CleanSummary:
+    """Dedupe, judge and write articles extracted elsewhere (`framewatch import texts`), batch
+    by batch, with the same story index and writes as the clean stage. Each batch's third item
+    writes the caller's own rows inside the batch's transaction. Batches are drawn one at a time,
+    after the previous one is committed. `exclude`: article ids not to load as stored stories.
+    """
+    summary = CleanSummary()
+    stories = _Stories(con, exclude=exclude or set())
+    for pages, extracted, also_write in batches:
+        if pages:
+            _store_batch(con, pages, extracted, stories, relevance, summary, also_write=also_write)
+        elif also_write is not None:
+            con.execute("begin transaction")
+            try:
+                also_write()
+                con.execute("commit")
+            except Exception:
+                con.execute("rollback")
+                raise
+    return summary

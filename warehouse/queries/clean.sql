@@ -16,9 +16,10 @@ where a.canonical_url is null or a.content_sha256 <> p.content_sha256 or ?
 order by coalesce(d.listing_published, p.fetched_at), p.canonical_url;
 
 -- name: stored_stories
--- The articles already cleaned, as the duplicate index needs them, oldest first.
+-- The articles already cleaned, as the story groups need them, with their stored links.
 select a.article_id, a.minhash, a.shingle_count, a.text_fingerprint, a.source_id,
-       a.wire_credit, a.published_at, a.duplicate_of, s.kind = 'wire'
+       a.wire_credit, a.published_at, a.duplicate_of, s.kind = 'wire',
+       a.duplicate_kind, a.duplicate_similarity
 from core.articles as a
 left join core.sources as s using (source_id)
 where a.extraction_status = 'ok' and a.minhash is not null
@@ -27,13 +28,9 @@ order by a.published_at, a.article_id;
 -- name: source_kinds
 select source_id, kind from core.sources;
 
--- name: repoint_copies
--- Copies of a story point at its new, earlier original. Parameters: new root, old root.
-update core.articles set duplicate_of = ? where duplicate_of = ?;
-
--- name: demote_original
--- The story's former original becomes a copy of the new one.
--- Parameters: new root, duplicate kind, similarity, old root.
+-- name: set_story_link
+-- A stored article whose story changed: its original and how it copies it (all null for an
+-- original). Parameters: duplicate_of, duplicate_kind, duplicate_similarity, article_id.
 update core.articles set duplicate_of = ?, duplicate_kind = ?, duplicate_similarity = ?
 where article_id = ?;
 
