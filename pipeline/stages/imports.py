@@ -402,15 +402,12 @@ def import_texts(
     run_id: str | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> ImportSummary:
-    """Import the articles of a JSONL/CSV text export through de-duplication and relevance."""
-    from pipeline.extraction.article import ExtractedArticle
-    from pipeline.stages.clean import (
-        PendingPage,
-        _article_row,
-        _judge_relevance,
-        _Stories,
-        write_articles,
-    )
+    """Import the articles of a JSONL/CSV text export through de-duplication and relevance.
+
+    The clean stage's own batch step (`store_extracted`) dedupes, judges and writes them; the
+    provenance rows and counts of each batch commit in the same transaction.
+    """
+    from pipeline.stages.clean import store_extracted
 
     columns = columns or TextColumns()
     summary = ImportSummary(run_id or new_import_run_id("texts"), "texts")
@@ -418,81 +415,93 @@ def import_texts(
     run = _Run(con, summary, [name], {"columns": columns.__dict__, "encoding": encoding})
     ledger = _Ledger(con, summary)
     known = _Sources(con, sources)
-    stories = _Stories(con, exclude=set())
-    in_scope = 0
-
-    def store(batch: list[tuple[TextRow, ResolvedSource, str]]) -> None:
-        nonlocal in_scope
-        stored = _stored(con, sorted({canonical for _, _, canonical in batch}))
-        fresh, taken = [], set()
-        for row, source, canonical in batch:
-            if canonical in stored:
-                ledger.count(name, "already_imported" if stored[canonical][1] == "texts"
-                             else "url_already_stored")
-            elif canonical in taken:
-                ledger.count(name, "repeated_url")
-            else:
-                taken.add(canonical)
-                fresh.append((row, source, canonical))
-        pages, extracted = [], []
-        now = _now()
-        for row, source, canonical in fresh:
-            paragraphs = _paragraphs(row.text)
-            text = "\n\n".join(paragraphs)
-            pages.append(PendingPage(canonical, source.source_id, row.url or canonical, None,
-                                     sha256_hex(text.encode("utf-8")), "", 0,
-                                     _naive(row.published), None, now))
-            extracted.append(ExtractedArticle(
-                status="ok", reason=None, url=row.url, canonical_url=None, title=row.title,
-                text=text, paragraphs=paragraphs, authors=(), published=row.published,
-                date_source="import", language=None, method="imported-text",
-                n_words=len(text.split()), truncated=False, truncation_reason=None))
-        article_rows = [_article_row(page, article, stories)
-                        for page, article in zip(pages, extracted, strict=True)]
-        _judge_relevance(article_rows, extracted, relevance)
-
-        def write() -> None:
-            known.write(source for _, source, _ in fresh)
-            write_articles(con, article_rows)
-            stories.apply_repoints(con)
-            for row, source, canonical in fresh:
-                con.execute(_QUERIES["insert_imported_story"], [
-                    canonical, summary.import_run_id, "texts", source.source_id, name, None,
-                    None, None, row.line, _naive(row.published), now])
-                ledger.count(name, IMPORTED)
-            ledger.write()
-
-        _in_transaction(con, write)
-        in_scope += sum(bool(r["in_scope"]) for r in article_rows)
-
-    batch: list[tuple[TextRow, ResolvedSource, str]] = []
     try:
-        try:
-            for item in read_texts(path, columns, encoding=encoding, dates=dates):
-                if isinstance(item, Skipped):
-                    ledger.skip(name, item, "line")
-                    continue
-                source = known.for_text(item)
-                try:
-                    canonical = text_canonical_url(item, source.source_id)
-                except ValueError as error:
-                    ledger.skip(name, Skipped("not_a_url", item.line, str(error)), "line")
-                    continue
-                batch.append((item, source, canonical))
-                if len(batch) >= TEXT_BATCH:
-                    store(batch)
-                    batch = []
-                    if progress:
-                        progress(name, sum(summary.counts.get(name, Counter()).values()))
-        except (OSError, LookupError) as error:  # LookupError: an unknown --encoding
-            ledger.skip(name, Skipped("unreadable_file", 0, f"{type(error).__name__}: {error}"), "line")
-        store(batch)
+        cleaned = store_extracted(
+            con, _text_batches(con, path, name, columns, encoding, dates, ledger, known, summary,
+                               progress),
+            relevance)
     except BaseException as error:
         run.finish("failed", f"{type(error).__name__}: {error}; {_message(summary)}")
         raise
-    summary.extra["in_scope"] = in_scope
+    summary.extra["in_scope"] = cleaned.in_scope
     run.finish("finished", _message(summary))
     return summary
+
+
+def _text_batches(
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, columns: TextColumns, encoding: str,
+    dates: DateRange | None, ledger: _Ledger, known: _Sources, summary: ImportSummary,
+    progress: Callable[[str, int], None] | None,
+) -> Iterator[tuple[list[Any], list[Any], Callable[[], None]]]:
+    """Batches of (pages, extracted articles, writer of their provenance) for store_extracted.
+
+    Drawn one at a time: each batch's check of stored URLs sees the batches committed before it.
+    """
+    batch: list[tuple[TextRow, ResolvedSource, str]] = []
+    try:
+        for item in read_texts(path, columns, encoding=encoding, dates=dates):
+            if isinstance(item, Skipped):
+                ledger.skip(name, item, "line")
+                continue
+            source = known.for_text(item)
+            try:
+                canonical = text_canonical_url(item, source.source_id)
+            except ValueError as error:
+                ledger.skip(name, Skipped("not_a_url", item.line, str(error)), "line")
+                continue
+            batch.append((item, source, canonical))
+            if len(batch) >= TEXT_BATCH:
+                yield _text_batch(con, batch, name, ledger, known, summary)
+                batch = []
+                if progress:
+                    progress(name, sum(summary.counts.get(name, Counter()).values()))
+    except (OSError, LookupError) as error:  # LookupError: an unknown --encoding
+        ledger.skip(name, Skipped("unreadable_file", 0, f"{type(error).__name__}: {error}"), "line")
+    yield _text_batch(con, batch, name, ledger, known, summary)
+
+
+def _text_batch(
+    con: duckdb.DuckDBPyConnection, batch: list[tuple[TextRow, ResolvedSource, str]], name: str,
+    ledger: _Ledger, known: _Sources, summary: ImportSummary,
+) -> tuple[list[Any], list[Any], Callable[[], None]]:
+    from pipeline.extraction.article import ExtractedArticle
+    from pipeline.stages.clean import PendingPage
+
+    stored = _stored(con, sorted({canonical for _, _, canonical in batch}))
+    fresh, taken = [], set()
+    for row, source, canonical in batch:
+        if canonical in stored:
+            ledger.count(name, "already_imported" if stored[canonical][1] == "texts"
+                         else "url_already_stored")
+        elif canonical in taken:
+            ledger.count(name, "repeated_url")
+        else:
+            taken.add(canonical)
+            fresh.append((row, source, canonical))
+    pages, extracted = [], []
+    now = _now()
+    for row, source, canonical in fresh:
+        paragraphs = _paragraphs(row.text)
+        text = "\n\n".join(paragraphs)
+        pages.append(PendingPage(canonical, source.source_id, row.url or canonical, None,
+                                 sha256_hex(text.encode("utf-8")), "", 0,
+                                 _naive(row.published), None, now))
+        extracted.append(ExtractedArticle(
+            status="ok", reason=None, url=row.url, canonical_url=None, title=row.title,
+            text=text, paragraphs=paragraphs, authors=(), published=row.published,
+            date_source="import", language=None, method="imported-text",
+            n_words=len(text.split()), truncated=False, truncation_reason=None))
+
+    def write() -> None:
+        known.write(source for _, source, _ in fresh)
+        for row, source, canonical in fresh:
+            con.execute(_QUERIES["insert_imported_story"], [
+                canonical, summary.import_run_id, "texts", source.source_id, name, None,
+                None, None, row.line, _naive(row.published), now])
+            ledger.count(name, IMPORTED)
+        ledger.write()
+
+    return pages, extracted, write
 
 
 # -- URL lists -------------------------------------------------------------------------------
