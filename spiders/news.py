@@ -76,6 +76,11 @@ class NewsSpider(Spider):
                        meta={"fw": {"source": source_id, "kind": kind, "url": url, **context}})
 
     async def start(self) -> AsyncIterator[Any]:
+        url_list = self.settings.get("FRAMEWATCH_URL_LIST")
+        if url_list:  # `framewatch import urls`: the listed stories only, no listings or backlog
+            for item in self._listed_urls(url_list):
+                yield item
+            return
         # One listing of each source in turn: Scrapy takes start requests only as fast as
         # CONCURRENT_REQUESTS frees up, so source by source would leave the last sources (and
         # their robots.txt round trip) waiting for the first ones' listings.
@@ -86,6 +91,20 @@ class NewsSpider(Spider):
                     yield request
         for item in self._backlog():
             yield item
+
+    def _listed_urls(self, path: str) -> Iterator[Any]:
+        """The stories of a URL import (JSON lines written by pipeline/stages/imports.py)."""
+        import json
+        from datetime import datetime
+
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                row = json.loads(line)
+                if row["source_id"] not in self.sources:
+                    continue
+                published = datetime.fromisoformat(row["published"]) if row.get("published") else None
+                entry = ListingEntry(row["url"], row.get("title"), published, None)
+                yield from self._discovered(row["source_id"], entry, "import")
 
     def _listing_requests(self, source: Source) -> Iterator[Request]:
         for url in source.feeds:
@@ -324,4 +343,3 @@ class NewsSpider(Spider):
 def _content_type(response: Response) -> str:
     value = response.headers.get(b"Content-Type")
     return f"content type {value.decode('latin-1')}" if value else "no content type, not HTML"
-
