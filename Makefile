@@ -7,7 +7,7 @@ BIN     = $(VENV)/bin
 # CPU build of torch, installed first: a plain `torch` requirement may pull a CUDA build of GBs.
 TORCH  ?= torch==2.13.0
 
-.PHONY: install demo test test-fast browser clean-demo
+.PHONY: install demo test test-fast browser services clean-demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,11 +30,18 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "install chromium (apt-get install chromium) for the browser test"; fi; }
 
-test: install browser
+# Debian's Redis and PostgreSQL for the scale-out tests (each test starts its own server on a
+# free 127.0.0.1 port and stops it); needs root, as on CI.
+services:
+	@{ command -v redis-server >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server postgresql >/dev/null; \
+	  else echo "install redis-server and postgresql (apt-get install redis-server postgresql) for the scale-out tests"; fi; }
+
+test: install browser services
 	HF_HUB_OFFLINE=1 PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/python -m pytest
 
 # While working: the tests not marked slow (under 3 minutes on 2 cores). CI runs `make test`.
-test-fast: install
+test-fast: install services
 	HF_HUB_OFFLINE=1 PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/python -m pytest -m "not slow"
 
 clean-demo:

@@ -207,13 +207,14 @@ def _complete_prefix(path: Path, chunk_size: int = 1 << 20) -> int:
                 pending = b""
 
 
-def recover_open_files(archive_dir: str | Path) -> list[Path]:
-    """Cut every `.open` WARC file back to its last complete record and give it its final name."""
+def recover_open_files(archive_dir: str | Path, *, runs: str = "*") -> list[Path]:
+    """Cut every `.open` WARC file (of the run folders matching the glob `runs`) back to its
+    last complete record and give it its final name."""
     recovered = []
     root = Path(archive_dir)
     if not root.is_dir():
         return recovered
-    for path in sorted(root.glob(f"*/*.warc.gz{OPEN_SUFFIX}")):
+    for path in sorted(root.glob(f"{runs}/*.warc.gz{OPEN_SUFFIX}")):
         keep = _complete_prefix(path)
         size = path.stat().st_size
         if keep < size:

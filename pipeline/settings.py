@@ -44,11 +44,13 @@ class CrawlSettings:
     host_max_failures: int = 5
     # A Retry-After longer than this (seconds) is not waited for: the host is skipped this run.
     max_retry_after: float = 120.0
-    # Scale-out: a shared Redis frontier (scrapy-redis) is a settings change, e.g.
-    # scheduler = "scrapy_redis.scheduler.Scheduler", dupefilter = "scrapy_redis.dupefilter.RFPDupeFilter".
-    scheduler: str = ""
-    dupefilter: str = ""
-    redis_url: str = ""
+    # Scale-out (docs/scale-out.md): "local" keeps the crawl frontier in the crawl process;
+    # "redis" shares one frontier (scrapy-redis scheduler and duplicate filter) on `redis_url`
+    # among crawler processes on any number of machines.
+    frontier: str = "local"
+    redis_url: str = ""  # redis://[:password@]host:port/db, required by frontier = "redis"
+    frontier_lease_seconds: float = 60.0  # a crawler silent this long is dead: its requests go back
+    frontier_ttl_hours: float = 72.0  # a crawl's Redis keys expire this long after its last activity
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Run one crawl in this process: `python -m spiders --job JOB.json`.
 
-`pipeline.crawl.run_crawl` starts this as a subprocess (Twisted's reactor cannot be restarted
+`pipeline.stages.crawl.run_crawl` starts this as a subprocess (Twisted's reactor cannot be restarted
 within one process). The job file holds the framewatch settings, the run id, the sources file
 and any Scrapy setting overrides. Exit status: 0 finished, 1 failed to start or crashed,
 2 stopped before the end (signal, timeout, close reason other than "finished").
@@ -18,12 +18,13 @@ if __name__ == "__main__":
     gc.disable()
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 # Imported here, near the bottom of the stack, rather than by the engine deep inside the
 # reactor: importing it calls inspect.stack() three times (Scrapy's deprecated-class aliases),
@@ -32,7 +33,7 @@ import scrapy.core.downloader.handlers.http11  # noqa: F401
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 
-from pipeline.settings import CrawlSettings, FramingSettings, Settings
+from pipeline.settings import Settings
 from spiders.news import NewsSpider
 from spiders.settings import scrapy_settings
 from spiders.store import CrawlStore
@@ -43,13 +44,15 @@ logger = logging.getLogger("spiders")
 def settings_from_dict(data: dict[str, Any]) -> Settings:
     """Rebuild Settings from `dataclasses.asdict` output (paths as strings)."""
     data = dict(data)
-    crawl = CrawlSettings(**{k: v for k, v in data.pop("crawl", {}).items()
-                             if k in CrawlSettings.__dataclass_fields__})
-    framing = FramingSettings(**data.pop("framing", {}))
+    hints = get_type_hints(Settings)
+    for key, kind in hints.items():
+        if dataclasses.is_dataclass(kind) and isinstance(data.get(key), dict):
+            data[key] = kind(**{name: value for name, value in data[key].items()
+                                if name in kind.__dataclass_fields__})
     for key in ("workdir", "seeds_dir"):
         if key in data:
             data[key] = Path(data[key])
-    return Settings(crawl=crawl, framing=framing, **data)
+    return Settings(**{key: value for key, value in data.items() if key in hints})
 
 
 def _collect_from_now_on(**_: Any) -> None:
@@ -72,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     job = json.loads(Path(args.job).read_text(encoding="utf-8"))
     settings = settings_from_dict(job["settings"])
-    values = scrapy_settings(settings, run_id=job["run_id"], sources_path=job["sources_path"])
+    values = scrapy_settings(settings, run_id=job["run_id"], sources_path=job["sources_path"],
+                             crawler_id=job.get("crawler_id") or "")
     values.update(job.get("scrapy_overrides") or {})
     process = CrawlerProcess(values)
     crawler = process.create_crawler(NewsSpider)

@@ -292,6 +292,11 @@ class NewsSpider(Spider):
             yield from self._discovered(source_id, ListingEntry(url), "section")
 
     def parse_article(self, response: Response) -> Iterator[Any]:
+        claimed = request_context(response.meta).get("redirect_claimed")
+        if claimed:  # shared frontier: another request of the crawl fetches the target
+            yield self._outcome(response, "duplicate", f"redirects to {claimed}, which this "
+                                "crawl fetches once", canonical_url=canonical_url(claimed))
+            return
         refusal = self._refuse_unless_html(response)
         if refusal is not None:
             yield refusal
@@ -343,3 +348,4 @@ class NewsSpider(Spider):
 def _content_type(response: Response) -> str:
     value = response.headers.get(b"Content-Type")
     return f"content type {value.decode('latin-1')}" if value else "no content type, not HTML"
+

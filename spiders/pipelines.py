@@ -26,9 +26,13 @@ class ArchivePipeline:
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         settings = crawler.settings
         archive_dir = settings["FRAMEWATCH_ARCHIVE_DIR"]
-        for path in recover_open_files(archive_dir):
-            logger.warning("recovered WARC file left open by an interrupted crawl: %s", path)
-        archive = WarcArchive(archive_dir, settings["FRAMEWATCH_RUN_ID"],
+        # With a shared frontier other crawlers' files are open right now: theirs are recovered
+        # by whoever reclaims a dead crawler's work (spiders/frontier.py).
+        if not settings.getbool("FRAMEWATCH_SHARED_FRONTIER"):
+            for path in recover_open_files(archive_dir):
+                logger.warning("recovered WARC file left open by an interrupted crawl: %s", path)
+        label = settings.get("FRAMEWATCH_WARC_LABEL") or settings["FRAMEWATCH_RUN_ID"]
+        archive = WarcArchive(archive_dir, label,
                               max_bytes=settings.getint("FRAMEWATCH_WARC_MAX_BYTES"),
                               software="framewatch (Scrapy)", operator=settings["USER_AGENT"])
         store = crawl_store(crawler)

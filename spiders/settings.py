@@ -1,9 +1,8 @@
 """Scrapy settings for a framewatch crawl, derived from the framewatch Settings (no globals).
 
-Scale-out: the spider keeps no state Scrapy's scheduler must share besides its requests, so
-scrapy-redis can take over scheduling and de-duplication by setting `SCHEDULER`,
-`DUPEFILTER_CLASS` and `REDIS_URL` (CrawlSettings.scheduler / dupefilter / redis_url when the
-settings carry them, or the `scrapy_overrides` of `pipeline.crawl.run_crawl`).
+Scale-out: with `[crawl] frontier = "redis"` the crawl's requests, duplicate filter and crawl
+state live in Redis (scrapy-redis, extended in `spiders/frontier.py`), so that crawler processes
+on several machines split one run; each crawler then has an id that names its WARC files.
 """
 
 from __future__ import annotations
@@ -48,8 +47,14 @@ def _without_unused(components: dict[str, int]) -> dict[str, int]:
     return {path: order for path, order in components.items() if path not in UNUSED_COMPONENTS}
 
 
-def scrapy_settings(settings: Settings, *, run_id: str, sources_path: str | Path) -> dict[str, Any]:
-    """The Scrapy settings dict of one crawl run."""
+def _warehouse_spec(settings: Settings) -> str:
+    target = settings.warehouse_target
+    return target.spec() if hasattr(target, "spec") else str(target)
+
+
+def scrapy_settings(settings: Settings, *, run_id: str, sources_path: str | Path,
+                    crawler_id: str = "") -> dict[str, Any]:
+    """The Scrapy settings dict of one crawl run (of one of its crawlers, with a shared frontier)."""
     crawl = settings.crawl
     values: dict[str, Any] = {
         "BOT_NAME": "framewatch",
@@ -97,17 +102,52 @@ def scrapy_settings(settings: Settings, *, run_id: str, sources_path: str | Path
         "ITEM_PIPELINES": dict(ITEM_PIPELINES),
         "FRAMEWATCH_RUN_ID": run_id,
         "FRAMEWATCH_SOURCES_PATH": str(sources_path),
-        "FRAMEWATCH_DB_PATH": str(settings.db_path),
+        # The file, or a lake's location as one string (warehouse.db.as_target reads both).
+        "FRAMEWATCH_DB_PATH": _warehouse_spec(settings),
         "FRAMEWATCH_ARCHIVE_DIR": str(settings.archive_path),
         "FRAMEWATCH_WARC_MAX_BYTES": crawl.warc_max_bytes,
         "FRAMEWATCH_MAX_PAGES_PER_SOURCE": crawl.max_pages_per_source,
+        "FRAMEWATCH_RETRY_BACKOFF_HOURS": crawl.retry_backoff_hours,
+        "FRAMEWATCH_RETRY_GIVE_UP_AFTER": crawl.retry_give_up_after,
     }
-    # Politeness limits and the scale-out switches (empty strings leave Scrapy's defaults).
-    for field, key in (("scheduler", "SCHEDULER"), ("dupefilter", "DUPEFILTER_CLASS"),
-                       ("redis_url", "REDIS_URL"),
-                       ("host_max_failures", "FRAMEWATCH_HOST_MAX_FAILURES"),
+    # Politeness limits (zero leaves the spider's defaults).
+    for field, key in (("host_max_failures", "FRAMEWATCH_HOST_MAX_FAILURES"),
                        ("max_retry_after", "FRAMEWATCH_MAX_RETRY_AFTER")):
         value = getattr(crawl, field)
         if value:
             values[key] = value
+    if crawl.frontier == "redis":
+        values.update(shared_frontier_settings(settings, run_id=run_id, crawler_id=crawler_id))
     return values
+
+
+def shared_frontier_settings(settings: Settings, *, run_id: str, crawler_id: str) -> dict[str, Any]:
+    """What one crawler of a crawl split through Redis adds to the Scrapy settings."""
+    from pipeline.frontier import CrawlKeys
+
+    if not crawler_id:
+        raise ValueError("a crawler of a shared frontier needs a crawler id")
+    keys = CrawlKeys(run_id)
+    extensions = {("spiders.frontier.SharedCrawlStore" if path == "spiders.store.CrawlStore"
+                   else path): order for path, order in EXTENSIONS.items()}
+    return {
+        "SCHEDULER": "spiders.frontier.FrontierScheduler",
+        "DUPEFILTER_CLASS": "spiders.frontier.FrontierDupeFilter",
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+        "SCHEDULER_QUEUE_KEY": keys.requests,
+        "SCHEDULER_DUPEFILTER_KEY": keys.dupefilter,
+        # A crawler that finishes must not wipe the queue and filter the others still use.
+        "SCHEDULER_PERSIST": True,
+        "SCHEDULER_FLUSH_ON_START": False,
+        "REDIS_URL": settings.crawl.redis_url,
+        "EXTENSIONS": extensions,
+        "DOWNLOADER_MIDDLEWARES": {**DOWNLOADER_MIDDLEWARES,
+                                   # sees a redirect before RedirectMiddleware (600) follows it
+                                   "spiders.frontier.SharedRedirectFilter": 610},
+        "FRAMEWATCH_CRAWLER_ID": crawler_id,
+        # One archive folder for the crawl; file names unique per crawler.
+        "FRAMEWATCH_WARC_LABEL": f"{run_id}-{crawler_id}",
+        "FRAMEWATCH_SHARED_FRONTIER": True,
+        "FRAMEWATCH_FRONTIER_LEASE_SECONDS": settings.crawl.frontier_lease_seconds,
+        "FRAMEWATCH_FRONTIER_TTL_SECONDS": int(settings.crawl.frontier_ttl_hours * 3600),
+    }

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Real servers (Redis, PostgreSQL, Dask) for the scale-out tests: tests/fixtures/services.py.
+from fixtures.services import *  # noqa: F403
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 

@@ -13,7 +13,7 @@ import pytest
 from fixtures.warehouse import query
 
 from pipeline.archive import read_record, sha256_hex
-from pipeline.crawl import run_crawl
+from pipeline.stages.crawl import run_crawl
 from pipeline.demo_site import DemoSite, build_corpus
 from pipeline.demo_site.faults import FAULTS
 from pipeline.settings import CrawlSettings, Settings

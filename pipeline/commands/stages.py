@@ -22,12 +22,26 @@ def _echo(result: dict) -> None:
 @workdir_option
 @click.option("--sources", "sources_file", type=click.Path(dir_okay=False, exists=True),
               help="Sources file (default: seeds/sources.toml).")
+@click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
+              help='Crawler processes on this machine; more than one needs [crawl] frontier = "redis".')
+@click.option("--join", "join_run", metavar="RUN_ID",
+              help="Add crawler processes to a running crawl with a Redis frontier "
+                   "(started by `framewatch crawl` elsewhere).")
 @click.pass_context
-def crawl_command(ctx: click.Context, workdir: str | None, sources_file: str | None) -> None:
+def crawl_command(ctx: click.Context, workdir: str | None, sources_file: str | None,
+                  processes: int, join_run: str | None) -> None:
     """Crawl every source once: feeds, sitemaps, section pages, then new or changed articles."""
     settings = settings_from(ctx, workdir, sources_file=sources_file)
+    if join_run:
+        # The crawl's starter holds the writer lock; its crawlers write in short batches.
+        from pipeline.stages.crawl import join_crawl
+
+        summary = join_crawl(settings, join_run, processes=processes)
+        _echo({"run_id": summary.run_id, "status": summary.status,
+               "articles_fetched": summary.articles_fetched, "by_status": summary.by_status})
+        return
     with writer_lock(settings.db_path, LOCK_WAIT_SECONDS):
-        _echo(runs.crawl_stage(settings, runs.new_run_id()))
+        _echo(runs.crawl_stage(settings, runs.new_run_id(), processes=processes))
 
 
 @click.command("clean")

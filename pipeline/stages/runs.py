@@ -86,13 +86,14 @@ def embedder_for(settings: Settings, model: str | Path | None = None) -> Any:
     )
 
 
-def crawl_stage(settings: Settings, run_id: str) -> dict[str, Any]:
-    """Crawl the sources (Scrapy in a subprocess, which writes the warehouse itself)."""
-    from pipeline.crawl import run_crawl
+def crawl_stage(settings: Settings, run_id: str, *, processes: int = 1) -> dict[str, Any]:
+    """Crawl the sources (Scrapy in subprocesses, which write the warehouse themselves;
+    several share a Redis frontier, docs/scale-out.md)."""
+    from pipeline.stages.crawl import run_crawl
 
     started_at, started = _now(), time.monotonic()
     try:
-        summary = run_crawl(settings, run_id=run_id)
+        summary = run_crawl(settings, run_id=run_id, processes=processes)
     except BaseException as error:
         _record_finished(settings, run_id, "crawl", started_at, started, "failed", None,
                          f"{type(error).__name__}: {error}")

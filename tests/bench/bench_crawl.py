@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.crawl import run_crawl
+from pipeline.stages.crawl import run_crawl
 from pipeline.demo_site import DemoSite, build_corpus
 from pipeline.settings import CrawlSettings, Settings
 

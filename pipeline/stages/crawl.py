@@ -3,6 +3,11 @@
 Twisted's reactor cannot be restarted inside one process, so each crawl is `python -m spiders`.
 The child opens the warehouse for writing; the parent keeps it closed until the child exits,
 then reads the run's fetch log (or marks the run failed when the child died).
+
+With `[crawl] frontier = "redis"` one run may have several crawler processes, here and on other
+machines (`join_crawl`): the run's frontier is prepared in Redis first (`prepare_frontier`:
+the warehouse's pages and validators copied there), each crawler gets its own id, and a crawler
+that dies does not end the run (the others take its requests over).
 """
 
 from __future__ import annotations
@@ -25,6 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import FramewatchError
+from pipeline.frontier import (
+    CrawlKeys,
+    FrontierError,
+    check_frontier_settings,
+    connect_redis,
+    crawl_is_ready,
+    redacted_url,
+    seed_crawl_state,
+)
 from pipeline.seeds import load_sources
 from pipeline.settings import REPO_ROOT, Settings
 from warehouse.db import connect
@@ -32,7 +46,8 @@ from warehouse.queries import named_queries
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CrawlError", "CrawlHandle", "CrawlSummary", "new_run_id", "run_crawl", "start_crawl"]
+__all__ = ["CrawlError", "CrawlHandle", "CrawlSummary", "join_crawl", "new_run_id",
+           "prepare_frontier", "run_crawl", "start_crawl"]
 
 ERROR_TAIL_LINES = 30
 
@@ -73,6 +88,11 @@ class CrawlSummary:
         return articles.get("new", 0) + articles.get("changed", 0)
 
 
+def new_crawler_id() -> str:
+    """A short id naming one crawler process of a run (its WARC files, its in-flight list)."""
+    return f"c{secrets.token_hex(4)}"
+
+
 def new_run_id(now: datetime | None = None) -> str:
     """A sortable, unique run id: 20260315T101500Z-3fa2c1."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
@@ -101,8 +121,10 @@ class CrawlHandle:
     """A running crawl subprocess: wait for it (-> CrawlSummary), or stop it."""
 
     def __init__(self, settings: Settings, run_id: str, process: subprocess.Popen[bytes],
-                 log_path: Path, job_path: Path, totals_path: Path | None = None) -> None:
+                 log_path: Path, job_path: Path, totals_path: Path | None = None,
+                 crawler_id: str = "") -> None:
         self.settings = settings
+        self.crawler_id = crawler_id
         self.run_id = run_id
         self.process = process
         self.log_path = log_path
@@ -150,10 +172,15 @@ class CrawlHandle:
         if self._totals_path is not None:
             self._totals_path.unlink(missing_ok=True)
 
-    def _mark_failed(self, problem: str) -> None:
+    def _mark_failed(self, problem: str, *, whole_run: bool = False) -> None:
         """Record a crash the child could not record itself (its row would stay 'running')."""
+        if self.crawler_id and not whole_run:
+            # One of a shared frontier's crawlers: the others go on with its requests, and the
+            # last one records the run's end.
+            logger.warning("crawler %s of run %s %s", self.crawler_id, self.run_id, problem)
+            return
         try:
-            con = connect(self.settings.db_path, wait_seconds=10)
+            con = connect(self.settings.warehouse_target, wait_seconds=10)
         except FramewatchError:
             logger.warning("could not mark crawl %s failed: warehouse busy", self.run_id)
             return
@@ -174,7 +201,7 @@ class CrawlHandle:
             return None
 
     def _warehouse_totals(self) -> tuple[str, list[Any]]:
-        con = connect(self.settings.db_path, read_only=True, wait_seconds=10)
+        con = connect(self.settings.warehouse_target, read_only=True, wait_seconds=10)
         try:
             queries = named_queries("crawl")
             run = con.execute(queries["run_status"], [self.run_id]).fetchone()
@@ -186,7 +213,10 @@ class CrawlHandle:
     def summary(self) -> CrawlSummary:
         """What the run recorded in the warehouse (as its crawl process counted it at the end,
         which spares opening the warehouse again; read from the warehouse otherwise)."""
-        run_status, rows = self._reported_totals() or self._warehouse_totals()
+        return self.summary_from(*(self._reported_totals() or self._warehouse_totals()))
+
+    def summary_from(self, run_status: str, rows: list[Any]) -> CrawlSummary:
+        """A summary of the run from its status and run_totals rows."""
         by_status: dict[str, int] = {}
         by_source: dict[str, dict[str, int]] = {}
         by_kind: dict[str, dict[str, int]] = {}
@@ -211,19 +241,23 @@ def start_crawl(
     """Validate the seeds and start `python -m spiders` for one run; return its handle.
 
     Passing the `run_id` of an interrupted run resumes it: URLs that already have a status in
-    that run are not fetched again.
+    that run are not fetched again. With a shared frontier (`prepare_frontier` first) each call
+    starts one more crawler of the run.
     """
+    check_frontier_settings(settings.crawl)
     sources_path = Path(sources_path or settings.sources_path)
     load_sources(sources_path)  # bad seeds fail here, with the file, key and problem
     run_id = run_id or new_run_id()
+    crawler_id = new_crawler_id() if settings.crawl.frontier == "redis" else ""
     log_dir = settings.workdir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     settings.archive_path.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"crawl-{run_id}.log"
+    log_path = log_dir / (f"crawl-{run_id}-{crawler_id}.log" if crawler_id
+                          else f"crawl-{run_id}.log")
     handle, name = tempfile.mkstemp(prefix=f"crawl-{run_id}-", suffix=".json", dir=log_dir)
     totals_path = Path(name).with_suffix(".totals.json")
     job = {"settings": _settings_dict(settings), "run_id": run_id,
-           "sources_path": str(sources_path.resolve()),
+           "sources_path": str(sources_path.resolve()), "crawler_id": crawler_id,
            "scrapy_overrides": dict(scrapy_overrides or {}), "totals_path": str(totals_path)}
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         json.dump(job, out)
@@ -234,7 +268,35 @@ def start_crawl(
             [sys.executable, "-m", "spiders", "--job", name],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     logger.info("crawl %s started (pid %d), log: %s", run_id, process.pid, log_path)
-    return CrawlHandle(settings, run_id, process, log_path, Path(name), totals_path)
+    return CrawlHandle(settings, run_id, process, log_path, Path(name), totals_path, crawler_id)
+
+
+def prepare_frontier(settings: Settings, run_id: str) -> bool:
+    """Make the run's shared frontier ready in Redis: copy the warehouse's pages and validators
+    there, once per run. False when it was ready already (a resumed run). FrontierError, naming
+    the setting, when Redis cannot be used; then nothing is written anywhere."""
+    check_frontier_settings(settings.crawl)
+    if settings.crawl.frontier != "redis":
+        raise FrontierError('crawl.frontier: several crawler processes need frontier = "redis"')
+    client = connect_redis(settings.crawl.redis_url)
+    keys = CrawlKeys(run_id)
+    try:
+        if crawl_is_ready(client, keys):
+            return False
+        queries = named_queries("frontier")
+        con = connect(settings.warehouse_target, wait_seconds=60)
+        try:
+            pages = con.execute(queries["known_pages_all"]).fetchall()
+            validators = con.execute(queries["validators_all"]).fetchall()
+        finally:
+            con.close()
+        copied = seed_crawl_state(client, keys, pages=pages, validators=validators,
+                                  ttl_seconds=int(settings.crawl.frontier_ttl_hours * 3600))
+    finally:
+        client.close()
+    logger.info("frontier of crawl %s ready on %s: %d pages, %d validators", run_id,
+                redacted_url(settings.crawl.redis_url), *copied)
+    return True
 
 
 def run_crawl(
@@ -244,15 +306,90 @@ def run_crawl(
     sources_path: str | Path | None = None,
     timeout: float | None = None,
     scrapy_overrides: Mapping[str, Any] | None = None,
+    processes: int = 1,
 ) -> CrawlSummary:
     """Crawl every source of the sources file into the warehouse and archive; wait for the end.
 
-    Raises SeedError for a bad sources file and CrawlError (with the last lines of the crawl
-    log) when the crawl crashes, is killed or exceeds `timeout` seconds.
+    `processes` > 1 starts that many crawler processes sharing the run's Redis frontier
+    (`[crawl] frontier = "redis"`). Raises SeedError for a bad sources file, FrontierError for
+    an unusable frontier, and CrawlError (with the last lines of the crawl log) when the crawl
+    crashes, is killed or exceeds `timeout` seconds.
     """
+    if processes < 1:
+        raise FrontierError(f"crawl processes: {processes} (at least 1)")
+    if settings.crawl.frontier == "redis" or processes > 1:
+        run_id = run_id or new_run_id()
+        prepare_frontier(settings, run_id)
+        return _run_crawlers(settings, run_id, processes, sources_path=sources_path,
+                             timeout=timeout, scrapy_overrides=scrapy_overrides)
     handle = start_crawl(settings, run_id=run_id, sources_path=sources_path,
                          scrapy_overrides=scrapy_overrides)
     summary = handle.wait(timeout)
     logger.info("crawl %s %s in %.1fs: %s", summary.run_id, summary.status, summary.seconds,
                 summary.by_status)
     return summary
+
+
+def join_crawl(
+    settings: Settings,
+    run_id: str,
+    *,
+    sources_path: str | Path | None = None,
+    timeout: float | None = None,
+    processes: int = 1,
+) -> CrawlSummary:
+    """Add crawler processes to a run another machine started (its frontier must be ready)."""
+    check_frontier_settings(settings.crawl)
+    if settings.crawl.frontier != "redis":
+        raise FrontierError('crawl.frontier: joining a crawl needs frontier = "redis"')
+    client = connect_redis(settings.crawl.redis_url)
+    try:
+        ready = crawl_is_ready(client, CrawlKeys(run_id))
+    finally:
+        client.close()
+    if not ready:
+        raise FrontierError(f"crawl.redis_url: no crawl {run_id} on "
+                            f"{redacted_url(settings.crawl.redis_url)} (finished and expired, "
+                            "or never started): start it with `framewatch crawl`")
+    return _run_crawlers(settings, run_id, processes, sources_path=sources_path,
+                         timeout=timeout, scrapy_overrides=None)
+
+
+def _run_crawlers(
+    settings: Settings, run_id: str, processes: int, *, sources_path: str | Path | None,
+    timeout: float | None, scrapy_overrides: Mapping[str, Any] | None,
+) -> CrawlSummary:
+    """Start `processes` crawlers of a shared-frontier run and wait for all of them."""
+    started = time.monotonic()
+    handles = [start_crawl(settings, run_id=run_id, sources_path=sources_path,
+                           scrapy_overrides=scrapy_overrides) for _ in range(processes)]
+    errors: list[CrawlError] = []
+    for handle in handles:
+        remaining = None if timeout is None else max(timeout - (time.monotonic() - started), 1.0)
+        try:
+            handle.wait(remaining)
+        except CrawlError as error:
+            errors.append(error)
+    if len(errors) == len(handles):
+        if not _frontier_busy(settings, run_id):
+            handles[0]._mark_failed(errors[0].problem, whole_run=True)
+        raise errors[0]
+    status, rows = handles[0]._warehouse_totals()
+    if status != "finished" and errors:
+        raise errors[0]
+    summary = handles[0].summary_from(status, rows)
+    logger.info("crawl %s (%d crawlers) %s in %.1fs: %s", run_id, processes, summary.status,
+                summary.seconds, summary.by_status)
+    return summary
+
+
+def _frontier_busy(settings: Settings, run_id: str) -> bool:
+    """Whether a crawler of the run (here or elsewhere) is alive or requests are still queued."""
+    keys = CrawlKeys(run_id)
+    client = connect_redis(settings.crawl.redis_url)
+    try:
+        members = [m.decode() for m in client.smembers(keys.crawlers)]
+        alive = any(client.exists(keys.alive(crawler_id)) for crawler_id in members)
+        return alive or client.zcard(keys.requests) > 0
+    finally:
+        client.close()

@@ -1,0 +1,176 @@
+"""The shared Redis crawl frontier: crawler processes split one crawl of the local news site.
+
+Real parts only: a password-protected redis-server on loopback, the demo site (whose own request
+log says what was fetched), `python -m spiders` subprocesses writing one DuckDB warehouse.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import redis
+from fixtures.warehouse import query
+
+from pipeline.demo_site import DemoSite, build_corpus
+from pipeline.frontier import CrawlKeys, FrontierError
+from pipeline.settings import CrawlSettings, Settings
+from pipeline.stages.crawl import (
+    CrawlError,
+    join_crawl,
+    new_run_id,
+    prepare_frontier,
+    run_crawl,
+    start_crawl,
+)
+from warehouse.db import connect
+
+# A small delay per host stretches the crawl over several seconds, so both crawlers take part
+# and a kill lands mid-crawl; a short lease lets a dead crawler's requests return quickly.
+PACED = CrawlSettings(download_delay=0.05, autothrottle=False, timeout_seconds=10.0,
+                      concurrent_requests_per_domain=1, log_level="INFO",
+                      frontier="redis", frontier_lease_seconds=4.0)
+# Small batches: rows reach the warehouse (and requests are acknowledged) while the crawl goes on.
+OVERRIDES = {"FRAMEWATCH_STORE_BATCH": 10, "FRAMEWATCH_STORE_FLUSH_SECONDS": 0.3,
+             "DOWNLOAD_DELAY_JITTER": 0.0}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    with DemoSite(build_corpus(seed=7, scale="small")) as site:
+        sources = site.write_sources_toml(tmp_path_factory.mktemp("seeds") / "sources.toml")
+        yield site, sources
+
+
+def _settings(tmp_path: Path, redis_url: str) -> Settings:
+    return Settings(workdir=tmp_path, crawl=replace(PACED, redis_url=redis_url))
+
+
+def _article_fetches(site: DemoSite, article_paths: set[str], since: int = 0) -> Counter[str]:
+    return Counter(r.path for r in list(site.request_log)[since:]
+                   if r.method == "GET" and r.path in article_paths)
+
+
+def _stored_pages(settings: Settings) -> list[tuple[str, str]]:
+    """(canonical URL, the crawler's WARC folder) of every stored page."""
+    return query(settings.db_path, "select p.canonical_url, split_part(w.warc_file, '/', 1) "
+                                   "from core.pages p join core.warc_records w "
+                                   "on w.record_id = p.warc_record_id")
+
+
+@pytest.mark.slow
+def test_two_crawlers_split_one_crawl_and_fetch_every_article_once(
+        tmp_path: Path, demo, redis_server) -> None:
+    site, sources = demo
+    article_paths = {a.path for a in site.corpus.articles}
+    settings = _settings(tmp_path, redis_server.url)
+    since = len(site.request_log)
+
+    summary = run_crawl(settings, sources_path=sources, timeout=240, processes=2,
+                        scrapy_overrides=OVERRIDES)
+
+    assert summary.status == "finished"
+    fetches = _article_fetches(site, article_paths, since)
+    assert set(fetches) == article_paths  # every article fetched ...
+    assert max(fetches.values()) == 1  # ... exactly once, by the site's own log
+    pages = _stored_pages(settings)
+    assert len(pages) == len({url for url, _ in pages}) == len(article_paths)
+    by_crawler = Counter(folder for _, folder in pages)
+    assert len(by_crawler) == 2, f"one crawler did all the work: {by_crawler}"
+    assert all(folder.startswith(f"{summary.run_id}-c") for folder in by_crawler)
+    # One status per URL for the run, and the run closed once, by the last crawler out.
+    rows = query(settings.db_path, "select url from core.fetch_log where run_id = ?",
+                 [summary.run_id])
+    assert len(rows) == len(set(rows))
+    assert summary.articles_fetched == len(article_paths)
+    assert query(settings.db_path, "select status from core.crawl_runs")[0][0] == "finished"
+    assert not list(settings.archive_path.rglob("*.open"))
+    # Nothing of the crawl is left in flight; its keys expire.
+    client = redis.Redis.from_url(redis_server.url)
+    keys = CrawlKeys(summary.run_id)
+    assert client.zcard(keys.requests) == 0
+    assert not list(client.scan_iter(f"{keys.prefix}:inflight:*"))
+    assert 0 < client.ttl(keys.dupefilter) <= 72 * 3600
+
+
+@pytest.mark.slow
+def test_a_killed_crawler_loses_nothing_and_a_new_one_takes_over(
+        tmp_path: Path, demo, redis_server) -> None:
+    site, sources = demo
+    article_paths = {a.path for a in site.corpus.articles}
+    settings = _settings(tmp_path, redis_server.url)
+    run_id = new_run_id()
+    assert prepare_frontier(settings, run_id)
+    since = len(site.request_log)
+    doomed = start_crawl(settings, run_id=run_id, sources_path=sources, scrapy_overrides=OVERRIDES)
+    survivor = start_crawl(settings, run_id=run_id, sources_path=sources,
+                           scrapy_overrides=OVERRIDES)
+    deadline = time.monotonic() + 120
+    while sum(_article_fetches(site, article_paths, since).values()) < len(article_paths) // 3:
+        assert doomed.process.poll() is None, "the crawl ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    doomed.kill()
+    with pytest.raises(CrawlError, match="killed by signal 9"):
+        doomed.wait(30)
+    # What was committed when the crawler died must never be fetched again.
+    con = connect(settings.db_path, read_only=True, wait_seconds=60)
+    try:
+        stored_at_kill = {url for (url,) in con.execute(
+            "select p.url from core.pages p join core.warc_records w "
+            "on w.record_id = p.warc_record_id where w.warc_file like ?",
+            [f"{run_id}-{doomed.crawler_id}/%"]).fetchall()}
+    finally:
+        con.close()
+    fetched_at_kill = _article_fetches(site, article_paths, since)
+    assert stored_at_kill, "the crawler died before it stored anything: the test proves nothing"
+
+    newcomer = join_crawl(settings, run_id, sources_path=sources, timeout=240)
+    survivor.wait(240)
+
+    # whichever of the two left last recorded the run's end
+    assert newcomer.status in {"finished", "running"}
+    fetches = _article_fetches(site, article_paths, since)
+    assert set(fetches) == article_paths  # nothing lost
+    refetched = {path for path, count in fetches.items() if count > 1}
+    assert not {url for url in stored_at_kill if any(url.endswith(p) for p in refetched)}
+    assert refetched <= set(fetched_at_kill)  # only what the dead crawler had in hand
+    pages = _stored_pages(settings)
+    assert len(pages) == len({url for url, _ in pages}) == len(article_paths)
+    assert len({folder for _, folder in pages}) == 3  # all three crawlers stored pages
+    assert not list(settings.archive_path.rglob("*.open"))  # the dead crawler's file recovered
+    rows = query(settings.db_path, "select url from core.fetch_log where run_id = ?", [run_id])
+    assert len(rows) == len(set(rows))
+    assert query(settings.db_path, "select status from core.crawl_runs where run_id = ?",
+                 [run_id])[0][0] == "finished"
+
+
+@pytest.mark.parametrize("problem", ["unreachable", "wrong password", "no url", "bad frontier"])
+def test_bad_frontier_settings_give_one_clear_error_and_write_nothing(
+        tmp_path: Path, demo, redis_server, problem: str) -> None:
+    _, sources = demo
+    url = {"unreachable": f"redis://127.0.0.1:{redis_server.port + 1 if redis_server.port < 65535 else 1}/0",
+           "wrong password": redis_server.url_with_password("not-the-password"),
+           "no url": "", "bad frontier": redis_server.url}[problem]
+    crawl = replace(PACED, redis_url=url, frontier="zookeeper" if problem == "bad frontier"
+                    else "redis")
+    settings = Settings(workdir=tmp_path / "w", crawl=crawl)
+    with pytest.raises(FrontierError) as caught:
+        run_crawl(settings, sources_path=sources, timeout=60)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("crawl.frontier:" if problem == "bad frontier" else "crawl.redis_url:")
+    assert redis_server.password not in message
+    assert not settings.db_path.exists() and not (tmp_path / "w").exists()
+
+
+def test_joining_a_crawl_that_redis_does_not_know_is_refused(tmp_path: Path, demo,
+                                                             redis_server) -> None:
+    _, sources = demo
+    settings = _settings(tmp_path, redis_server.url)
+    with pytest.raises(FrontierError, match="no crawl 20990101T000000Z-000000"):
+        join_crawl(settings, "20990101T000000Z-000000", sources_path=sources)
+    assert not settings.db_path.exists()
