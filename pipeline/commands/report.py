@@ -154,7 +154,7 @@ def _history(db_path: Path, out_dir: Path, period_from: str | None, period_to: s
                f"{sum(t['n'] for t in model.totals)} labelled stories in {len(model.periods)} periods")
     for note in model.notes:
         click.echo(f"  note: {note}")
-    moved = [f"{t['label']} {t['direction']}" for t in model.tests if t["moved"]]
+    moved = [f"{t['label']} ({t['measure_label']}) {t['direction']}" for t in model.tests if t["moved"]]
     if moved:
         click.echo(f"  moved: {', '.join(moved)}")
     click.echo(f"  {result.path_html}")
