@@ -83,6 +83,20 @@ logger = logging.getLogger(__name__)
     default=None,
     help="Write the ground truth (frames, wire groups, planted trends, faults) as JSON here.",
 )
+@click.option(
+    "--backcatalogue-out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the outlets' back catalogue here: months before the site's weeks as CC-NEWS-like "
+    "WARC files (warc/) and a Media Cloud-style CSV of the served articles (docs/backfill.md).",
+)
+@click.option(
+    "--backcatalogue-months",
+    type=click.IntRange(2, 120),
+    default=14,
+    show_default=True,
+    help="Months of back catalogue written by --backcatalogue-out.",
+)
 def command(
     seed: int,
     scale: str,
@@ -93,6 +107,8 @@ def command(
     slow_seconds: float,
     sources_out: Path | None,
     truth_out: Path | None,
+    backcatalogue_out: Path | None,
+    backcatalogue_months: int,
 ) -> None:
     anchor_date: date | None = anchor.date() if anchor is not None else None  # type: ignore[attr-defined]
     corpus = build_corpus(seed=seed, scale=scale, anchor=anchor_date)
@@ -116,6 +132,15 @@ def command(
             truth_out.parent.mkdir(parents=True, exist_ok=True)
             truth_out.write_text(json.dumps(site.truth(), indent=1), encoding="utf-8")
             click.echo(f"Wrote {truth_out}")
+        if backcatalogue_out is not None:
+            from pipeline.demo_site.backcatalogue import write_demo_backcatalogue
+
+            written = write_demo_backcatalogue(backcatalogue_out, corpus, site.base_urls,
+                                               months=backcatalogue_months, seed=seed,
+                                               host_prefix=host_prefix)
+            click.echo(f"Wrote the back catalogue {written['first_month']}..{written['last_month']}: "
+                       f"{len(written['warc_files'])} WARC files in {backcatalogue_out / 'warc'}, "
+                       f"{written['mediacloud_csv']}")
         click.echo("Serving; press Ctrl-C to stop.")
         previous = _stop_on_sigterm()
         try:

@@ -9,7 +9,8 @@ that is not about the topic. Files are gzip-per-record WARC/1.0 with response re
 named like CC-NEWS files. It also writes a Media Cloud-style story export (CSV) of the live demo
 site's articles, for `framewatch import urls`.
 
-    python -m pipeline.demo_site.backcatalogue --out backfill/ --months 14
+    framewatch demo-site --sources-out sources.toml --backcatalogue-out backfill/
+    python -m pipeline.demo_site.backcatalogue --out backfill/warc --months 14   # WARC files only
 
 Deterministic from the seed and the end month; every story is synthetic.
 """
@@ -238,6 +239,28 @@ def write_mediacloud_csv(path: Path, corpus: Corpus, urls: dict[str, str]) -> Pa
                 names[article.outlet_id], base + "/", article.published.strftime("%Y-%m-%d %H:%M:%S"),
                 article.title, base + article.path])
     return path
+
+
+def catalogue_end(corpus: Corpus) -> date:
+    """The last month before the live corpus begins: the back catalogue ends there."""
+    first_day = min(article.published for article in corpus.articles).date()
+    return (first_day.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def write_demo_backcatalogue(out_dir: Path, corpus: Corpus, served: dict[str, str], *,
+                             months: int = 14, seed: int = 7, host_prefix: str = "127.0.0",
+                             unfollowed_per_month: int = 60) -> dict[str, object]:
+    """What `framewatch demo-site --backcatalogue-out DIR` writes: the months before the live
+    corpus as CC-NEWS-like files under DIR/warc/, and DIR/mediacloud.csv listing the served
+    site's own articles (for `framewatch import urls`)."""
+    end = catalogue_end(corpus)
+    stories = back_catalogue(end, months, seed=seed, outlets=corpus.outlets, host_prefix=host_prefix,
+                             unfollowed_per_month=unfollowed_per_month)
+    files = write_warc_files(stories, out_dir / "warc")
+    csv_path = write_mediacloud_csv(out_dir / "mediacloud.csv", corpus, served)
+    first = month_starts(end, months)[0]
+    return {"warc_files": files, "mediacloud_csv": csv_path, "first_month": f"{first:%Y-%m}",
+            "last_month": f"{end:%Y-%m}"}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,0 +1,154 @@
+"""Benchmark `framewatch import warc` on a CC-NEWS-like file, on one core.
+
+    .venv/bin/python tests/bench/bench_import.py [--records 20000] [--on-topic 0.05]
+
+Writes a CC-NEWS-like WARC file (gzip per record, responses only) of the demo back catalogue:
+`--records` records of which `--on-topic` are AI-race stories of the followed demo outlets and
+the rest off-topic news of hosts sources.toml does not follow. Then measures, each on one core:
+
+1. records/s through the topic pre-filter (read + decompress + parse headers + payload + test
+   the raw bytes; no HTML parsing), target >= 2,000 records/s;
+2. records/s of the whole import into a fresh warehouse (pages archived and indexed);
+3. on-topic pages cleaned/s by the clean stage (extraction, de-duplication, relevance with the
+   real model, one extraction process, one embedding process);
+4. peak memory (max RSS of a fresh process) streaming the file at half and at full size: it
+   must stay flat as the file grows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from fixtures.backfill import demo_sources
+
+from pipeline.demo_site.backcatalogue import back_catalogue, write_warc_files
+from pipeline.imports import TopicPrefilter, read_warc
+from pipeline.seeds import load_topic
+from pipeline.settings import DEFAULT_SEEDS_DIR, FramingSettings, Settings
+
+MONTHS = 10
+_MEMORY_PROBE = """
+import resource, sys
+from pipeline.imports import TopicPrefilter, read_warc
+from pipeline.seeds import load_topic
+from pipeline.settings import DEFAULT_SEEDS_DIR
+keep = TopicPrefilter(load_topic(DEFAULT_SEEDS_DIR / "topic.toml").terms)
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+records = sum(1 for _ in read_warc(sys.argv[1], keep))
+print(records, baseline, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def write_file(folder: Path, records: int, on_topic: float) -> Path:
+    """One CC-NEWS-like file of `records` records (plus its warcinfo record)."""
+    per_month = records // MONTHS
+    on = round(per_month * on_topic)
+    stories = back_catalogue(date(2026, 10, 1), MONTHS, on_topic_per_month=on,
+                             outlet_off_topic_per_month=0, unfollowed_per_month=per_month - on)
+    (path,) = write_warc_files(stories, folder, records_per_file=records + 1)
+    return path
+
+
+def one_core() -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
+def prefilter_rate(path: Path) -> dict[str, float]:
+    keep = TopicPrefilter(load_topic(DEFAULT_SEEDS_DIR / "topic.toml").terms)
+    started = time.perf_counter()
+    outcomes: dict[str, int] = {}
+    for item in read_warc(path, keep):
+        reason = getattr(item, "reason", "passed")
+        outcomes[reason] = outcomes.get(reason, 0) + 1
+    seconds = time.perf_counter() - started
+    records = sum(outcomes.values())
+    return {"records": records, "seconds": round(seconds, 2),
+            "records_per_s": round(records / seconds), "outcomes": outcomes}
+
+
+def import_rate(path: Path, workdir: Path) -> dict[str, float]:
+    from pipeline.stages.imports import import_warc
+    from warehouse.db import connect
+
+    topic = load_topic(DEFAULT_SEEDS_DIR / "topic.toml")
+    con = connect(workdir / "framewatch.duckdb")
+    try:
+        started = time.perf_counter()
+        summary = import_warc(con, [path], archive_dir=workdir / "archive",
+                              sources=demo_sources(workdir / "sources.toml"), topic_terms=topic.terms)
+        seconds = time.perf_counter() - started
+    finally:
+        con.close()
+    records = sum(summary.totals().values())
+    return {"records": records, "imported": summary.imported, "seconds": round(seconds, 2),
+            "records_per_s": round(records / seconds), "totals": summary.totals()}
+
+
+def clean_rate(workdir: Path) -> dict[str, float]:
+    from pipeline.relevance import RelevanceModel
+    from pipeline.stages.clean import clean_pending
+    from pipeline.stages.embedding_cache import EmbeddingCache
+    from pipeline.stages.runs import embedder_for
+    from warehouse.db import connect
+
+    settings = Settings(workdir=workdir, framing=replace(FramingSettings(), workers=1, threads=1))
+    topic = load_topic(DEFAULT_SEEDS_DIR / "topic.toml")
+    embedder = embedder_for(settings)
+    con = connect(settings.db_path)
+    try:
+        cache = EmbeddingCache(con, embedder)
+        started = time.perf_counter()
+        summary = clean_pending(con, settings.archive_path, RelevanceModel(topic, cache.encode), workers=1)
+        seconds = time.perf_counter() - started
+    finally:
+        con.close()
+    return {"pages": summary.pages, "in_scope": summary.in_scope, "seconds": round(seconds, 2),
+            "pages_per_s": round(summary.pages / seconds, 1)}
+
+
+def peak_memory(path: Path) -> dict[str, int]:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    out = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(path)], capture_output=True,
+                         text=True, check=True, env=env).stdout.split()
+    records, baseline, peak = (int(v) for v in out)
+    return {"records": records, "file_mb": round(path.stat().st_size / 1e6, 1),
+            "baseline_rss_mb": round(baseline / 1024, 1), "peak_rss_mb": round(peak / 1024, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--on-topic", type=float, default=0.05)
+    parser.add_argument("--skip-clean", action="store_true", help="Leave out the clean stage.")
+    args = parser.parse_args()
+    one_core()
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
+        folder = Path(tmp)
+        started = time.perf_counter()
+        full = write_file(folder / "full", args.records, args.on_topic)
+        half = write_file(folder / "half", args.records // 2, args.on_topic)
+        print(f"wrote {full.name} ({full.stat().st_size / 1e6:.1f} MB) and a half-size file in "
+              f"{time.perf_counter() - started:.0f}s", file=sys.stderr)
+        results = {"prefilter": prefilter_rate(full), "import": import_rate(full, folder / "wd")}
+        if not args.skip_clean:
+            results["clean"] = clean_rate(folder / "wd")
+        results["memory"] = {"half": peak_memory(half), "full": peak_memory(full)}
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
