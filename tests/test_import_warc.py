@@ -159,3 +159,15 @@ def test_the_reader_streams_plain_warc_files_too(tmp_path) -> None:
     items = list(read_warc(path, TopicPrefilter(TOPIC.terms), DateRange(now=datetime(2026, 12, 1).astimezone())))
     assert [getattr(i, "reason", "page") for i in items] == ["page", "off_topic"]
     assert [i.offset if hasattr(i, "offset") else i.position for i in items] == offsets
+
+
+def test_derived_sources_are_not_reported_as_silent_crawl_sources(con, catalogue, tmp_path) -> None:
+    files, _ = catalogue
+    _import(con, files, tmp_path, unknown_hosts="keep")
+    con.execute("""insert into core.fetch_log (run_id, url, source_id, kind, status, fetched_at)
+                   values ('crawl-1', 'http://127.0.0.11/feed', 'harbor_daily', 'feed', 'new',
+                           '2026-11-01 00:00:00')""")
+    health = dict(con.execute("select source_id, health from source_health").fetchall())
+    assert "harbor_daily" in health
+    assert not [sid for sid in health if sid.startswith("web-")]
+    assert con.execute("select count(*) from core.sources where not followed").fetchone()[0] > 0

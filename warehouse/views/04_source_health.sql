@@ -14,6 +14,7 @@ with per_source as (
     from core.sources as s
     cross join (select distinct run_id from core.fetch_log) as r
     left join core.fetch_log as f on f.source_id = s.source_id and f.run_id = r.run_id
+    where coalesce(s.followed, true)  -- sources derived by imports are never crawled
     group by r.run_id, s.source_id
 ),
 
