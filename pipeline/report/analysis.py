@@ -16,7 +16,7 @@ Conventions, stated in the report's method box:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pandas as pd
@@ -24,6 +24,25 @@ import pandas as pd
 from pipeline.furniture import strip_page_furniture
 from pipeline.report.data import ReportData
 from pipeline.report.quality import corrected_share
+from pipeline.report.records import (
+    Collection,
+    Cooccurrence,
+    Coverage,
+    EmergingExample,
+    EmergingSummary,
+    Evidence,
+    FrameInfo,
+    FrameRow,
+    FrameTest,
+    GroupShare,
+    Headline,
+    LabelVersionUse,
+    PrimaryShare,
+    SourceHealth,
+    WeekCounts,
+    WeekShare,
+    WeekVolume,
+)
 from pipeline.report.stats import (
     adjust_p_values,
     median,
@@ -53,24 +72,32 @@ class ReportOptions:
 
 @dataclass
 class ReportModel:
+    """Everything the report shows, as typed records (pipeline/report/records.py)."""
+
     options: ReportOptions
-    frames: list[dict[str, Any]]
-    headline: dict[str, Any]
-    frame_table: list[dict[str, Any]]
-    primary_share: list[dict[str, Any]]
-    series: list[dict[str, Any]]
-    volume: list[dict[str, Any]]
-    tests: list[dict[str, Any]]
-    evidence: dict[str, list[dict[str, Any]]]
-    breakdowns: dict[str, list[dict[str, Any]]]
-    cooccurrence: dict[str, list[dict[str, Any]]]
-    emerging: list[dict[str, Any]]
-    coverage: dict[str, Any]
+    frames: list[FrameInfo]
+    headline: Headline
+    frame_table: list[FrameRow]
+    primary_share: list[PrimaryShare]
+    series: list[WeekShare]
+    volume: list[WeekVolume]
+    tests: list[FrameTest]
+    evidence: dict[str, list[Evidence]]
+    breakdowns: dict[str, list[GroupShare]]
+    cooccurrence: dict[str, list[Cooccurrence]]
+    emerging: list[EmergingSummary]
+    coverage: Coverage
     notes: list[str] = field(default_factory=list)
 
     @property
-    def movers(self) -> list[dict[str, Any]]:
-        return [t for t in self.tests if t["moved"]]
+    def movers(self) -> list[FrameTest]:
+        return [t for t in self.tests if t.moved]
+
+
+def _typed(record: type, row: dict[str, Any]) -> Any:
+    """A record from a view row, taking the record's fields only: a column the view lacks fails
+    here (TypeError), and a column the record does not name is not carried along."""
+    return record(**{f.name: row[f.name] for f in fields(record)})
 
 
 def _share(k: int, n: int) -> float | None:
@@ -104,7 +131,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 # --- frames --------------------------------------------------------------------------------
 
 
-def frame_catalogue(data: ReportData, week: str) -> list[dict[str, Any]]:
+def frame_catalogue(data: ReportData, week: str) -> list[FrameInfo]:
     """The frames to report, in codebook order of the label version that labelled most of the
     report week (else of the window, else the newest), then any other frame seen, by id."""
     frames = data["frames"]
@@ -120,16 +147,13 @@ def frame_catalogue(data: ReportData, week: str) -> list[dict[str, Any]]:
     catalogue = []
     if chosen is not None:
         own = frames[frames["label_version"] == chosen].sort_values(["position", "frame_id"])
-        catalogue = [
-            {"frame_id": r["frame_id"], "label": r["label"], "definition": r["definition"]}
-            for r in _records(own)
-        ]
-    known = {f["frame_id"] for f in catalogue}
+        catalogue = [_typed(FrameInfo, r) for r in _records(own)]
+    known = {f.frame_id for f in catalogue}
     shares = data["weekly_frame_share"]
     extra = sorted(set(shares["frame_id"]) - known)
     for frame_id in extra:
         label = shares.loc[shares["frame_id"] == frame_id, "frame_label"].iloc[0]
-        catalogue.append({"frame_id": frame_id, "label": label, "definition": None})
+        catalogue.append(FrameInfo(frame_id=frame_id, label=label, definition=None))
     return catalogue
 
 
@@ -137,71 +161,71 @@ def frame_catalogue(data: ReportData, week: str) -> list[dict[str, Any]]:
 
 
 def weekly_counts(
-    data: ReportData, weeks: list[str], frames: list[dict[str, Any]]
-) -> dict[str, dict[str, dict[str, int]]]:
+    data: ReportData, weeks: list[str], frames: list[FrameInfo]
+) -> dict[str, dict[str, WeekCounts]]:
     """frame_id -> week -> counts {k, n, k_primary, k_all, n_all}; weeks without rows are 0."""
     shares = data["weekly_frame_share"]
     totals = shares.groupby("week")[["n_articles", "n_articles_all"]].max()
-    counts: dict[str, dict[str, dict[str, int]]] = {}
+    counts: dict[str, dict[str, WeekCounts]] = {}
     indexed = {(r["week"], r["frame_id"]): r for r in _records(shares)}
     for frame in frames:
         per_week = {}
         for week in weeks:
-            row = indexed.get((week, frame["frame_id"]))
+            row = indexed.get((week, frame.frame_id))
             n = int(totals.loc[week, "n_articles"]) if week in totals.index else 0
             n_all = int(totals.loc[week, "n_articles_all"]) if week in totals.index else 0
-            per_week[week] = {
-                "k": int(row["n_with_frame"]) if row else 0,
-                "n": n,
-                "k_primary": int(row["n_primary"]) if row else 0,
-                "k_all": int(row["n_with_frame_all"]) if row else 0,
-                "n_all": n_all,
-            }
-        counts[frame["frame_id"]] = per_week
+            per_week[week] = WeekCounts(
+                k=int(row["n_with_frame"]) if row else 0,
+                n=n,
+                k_primary=int(row["n_primary"]) if row else 0,
+                k_all=int(row["n_with_frame_all"]) if row else 0,
+                n_all=n_all,
+            )
+        counts[frame.frame_id] = per_week
     return counts
 
 
 def build_series(
-    counts: dict[str, dict[str, dict[str, int]]],
-    frames: list[dict[str, Any]],
+    counts: dict[str, dict[str, WeekCounts]],
+    frames: list[FrameInfo],
     weeks: list[str],
     min_articles: int,
-) -> list[dict[str, Any]]:
+) -> list[WeekShare]:
     """One row per (frame, displayed week): share, interval, smoothed share, thin-week flag."""
     rows = []
     for frame in frames:
-        per_week = counts[frame["frame_id"]]
-        k = [per_week[w]["k"] for w in weeks]
-        n = [per_week[w]["n"] for w in weeks]
+        per_week = counts[frame.frame_id]
+        k = [per_week[w].k for w in weeks]
+        n = [per_week[w].n for w in weeks]
         smooth = pooled_smooth(k, n, half_width=1, min_n=min_articles)
         for index, week in enumerate(weeks):
             low, high = _interval(k[index], n[index])
-            k_primary = per_week[week]["k_primary"]
+            k_primary = per_week[week].k_primary
             primary_low, primary_high = _interval(k_primary, n[index])
             rows.append(
-                {
-                    "week": week,
-                    "frame_id": frame["frame_id"],
-                    "frame_label": frame["label"],
-                    "n_articles": n[index],
-                    "n_with_frame": k[index],
-                    "share": _share(k[index], n[index]),
-                    "ci_low": low,
-                    "ci_high": high,
-                    "smoothed_share": None if math.isnan(smooth[index]) else smooth[index],
-                    "n_primary": k_primary,
-                    "primary_share": _share(k_primary, n[index]),
-                    "primary_ci_low": primary_low,
-                    "primary_ci_high": primary_high,
-                    "thin": n[index] < min_articles,
-                    "n_articles_all": per_week[week]["n_all"],
-                    "n_with_frame_all": per_week[week]["k_all"],
-                }
+                WeekShare(
+                    week=week,
+                    frame_id=frame.frame_id,
+                    frame_label=frame.label,
+                    n_articles=n[index],
+                    n_with_frame=k[index],
+                    share=_share(k[index], n[index]),
+                    ci_low=low,
+                    ci_high=high,
+                    smoothed_share=None if math.isnan(smooth[index]) else smooth[index],
+                    n_primary=k_primary,
+                    primary_share=_share(k_primary, n[index]),
+                    primary_ci_low=primary_low,
+                    primary_ci_high=primary_high,
+                    thin=n[index] < min_articles,
+                    n_articles_all=per_week[week].n_all,
+                    n_with_frame_all=per_week[week].k_all,
+                )
             )
     return rows
 
 
-def build_volume(data: ReportData, weeks: list[str], min_articles: int) -> list[dict[str, Any]]:
+def build_volume(data: ReportData, weeks: list[str], min_articles: int) -> list[WeekVolume]:
     attention = {r["week"]: r for r in _records(data["weekly_attention"])}
     shares = data["weekly_frame_share"]
     totals = shares.groupby("week")["n_articles"].max().to_dict()
@@ -210,15 +234,15 @@ def build_volume(data: ReportData, weeks: list[str], min_articles: int) -> list[
         row = attention.get(week, {})
         n = int(totals.get(week, 0))
         rows.append(
-            {
-                "week": week,
-                "n_labelled": n,
-                "thin": n < min_articles,
-                "n_in_scope": int(row.get("n_in_scope") or 0),
-                "n_in_scope_all": int(row.get("n_in_scope_all") or 0),
-                "n_collected": int(row.get("n_collected") or 0),
-                "attention": row.get("attention"),
-            }
+            WeekVolume(
+                week=week,
+                n_labelled=n,
+                thin=n < min_articles,
+                n_in_scope=int(row.get("n_in_scope") or 0),
+                n_in_scope_all=int(row.get("n_in_scope_all") or 0),
+                n_collected=int(row.get("n_collected") or 0),
+                attention=row.get("attention"),
+            )
         )
     return rows
 
@@ -226,7 +250,7 @@ def build_volume(data: ReportData, weeks: list[str], min_articles: int) -> list[
 # --- headline and frame table --------------------------------------------------------------
 
 
-def build_headline(data: ReportData, options: ReportOptions) -> dict[str, Any]:
+def build_headline(data: ReportData, options: ReportOptions) -> Headline:
     attention = {r["week"]: r for r in _records(data["weekly_attention"])}
     week, last = options.week, options.data_weeks[-2]
     trailing = options.data_weeks[-1 - TRAILING_WEEKS : -1]
@@ -236,123 +260,121 @@ def build_headline(data: ReportData, options: ReportOptions) -> dict[str, Any]:
 
     n_now, n_last = get(week, "n_in_scope"), get(last, "n_in_scope")
     trailing_median = median([get(w, "n_in_scope") for w in trailing])
-    return {
-        "week": week,
-        "n_in_scope": n_now,
-        "n_in_scope_all": get(week, "n_in_scope_all"),
-        "n_in_scope_last_week": n_last,
-        "change_vs_last_week": n_now - n_last,
-        "change_vs_last_week_pct": (n_now - n_last) / n_last if n_last else None,
-        "trailing_median": trailing_median,
-        "change_vs_trailing_median": n_now - trailing_median,
-        "change_vs_trailing_median_pct": (n_now - trailing_median) / trailing_median
+    return Headline(
+        week=week,
+        n_in_scope=n_now,
+        n_in_scope_all=get(week, "n_in_scope_all"),
+        n_in_scope_last_week=n_last,
+        change_vs_last_week=n_now - n_last,
+        change_vs_last_week_pct=(n_now - n_last) / n_last if n_last else None,
+        trailing_median=trailing_median,
+        change_vs_trailing_median=n_now - trailing_median,
+        change_vs_trailing_median_pct=(n_now - trailing_median) / trailing_median
         if trailing_median
         else None,
-        "n_outlets": get(week, "n_outlets"),
-        "n_collected_unique": get(week, "n_collected_unique"),
-        "attention": attention.get(week, {}).get("attention"),
-        "attention_last_week": attention.get(last, {}).get("attention"),
-        "n_labelled": get(week, "n_labelled"),
-        "thin": get(week, "n_labelled") < options.min_articles,
-    }
+        n_outlets=get(week, "n_outlets"),
+        n_collected_unique=get(week, "n_collected_unique"),
+        attention=attention.get(week, {}).get("attention"),
+        attention_last_week=attention.get(last, {}).get("attention"),
+        n_labelled=get(week, "n_labelled"),
+        thin=get(week, "n_labelled") < options.min_articles,
+    )
 
 
 def build_frame_table(
-    counts: dict[str, dict[str, dict[str, int]]],
-    frames: list[dict[str, Any]],
+    counts: dict[str, dict[str, WeekCounts]],
+    frames: list[FrameInfo],
     options: ReportOptions,
     quality: dict[str, Any] | None,
-) -> list[dict[str, Any]]:
+) -> list[FrameRow]:
     week, last = options.week, options.data_weeks[-2]
     trailing = options.data_weeks[-1 - TRAILING_WEEKS : -1]
     per_frame_quality = (quality or {}).get("per_frame", {})
     rows = []
     for frame in frames:
-        per_week = counts[frame["frame_id"]]
+        per_week = counts[frame.frame_id]
         now, prev = per_week[week], per_week[last]
-        k_tr = sum(per_week[w]["k"] for w in trailing)
-        kp_tr = sum(per_week[w]["k_primary"] for w in trailing)
-        n_tr = sum(per_week[w]["n"] for w in trailing)
+        k_tr = sum(per_week[w].k for w in trailing)
+        kp_tr = sum(per_week[w].k_primary for w in trailing)
+        n_tr = sum(per_week[w].n for w in trailing)
         share, share_last, share_tr = (
-            _share(now["k"], now["n"]),
-            _share(prev["k"], prev["n"]),
+            _share(now.k, now.n),
+            _share(prev.k, prev.n),
             _share(k_tr, n_tr),
         )
-        low, high = _interval(now["k"], now["n"])
+        low, high = _interval(now.k, now.n)
         corrected = None
-        if share is not None and frame["frame_id"] in per_frame_quality:
-            corrected = corrected_share(share, per_frame_quality[frame["frame_id"]])
+        if share is not None and frame.frame_id in per_frame_quality:
+            corrected = corrected_share(share, per_frame_quality[frame.frame_id])
         rows.append(
-            {
-                "frame_id": frame["frame_id"],
-                "frame_label": frame["label"],
-                "n_with_frame": now["k"],
-                "n_articles": now["n"],
-                "share": share,
-                "ci_low": low,
-                "ci_high": high,
-                "thin": now["n"] < options.min_articles,
-                "n_with_frame_all": now["k_all"],
-                "n_articles_all": now["n_all"],
-                "n_with_frame_last_week": prev["k"],
-                "n_articles_last_week": prev["n"],
-                "share_last_week": share_last,
-                "change_vs_last_week_pp": None
+            FrameRow(
+                frame_id=frame.frame_id,
+                frame_label=frame.label,
+                n_with_frame=now.k,
+                n_articles=now.n,
+                share=share,
+                ci_low=low,
+                ci_high=high,
+                thin=now.n < options.min_articles,
+                n_with_frame_all=now.k_all,
+                n_articles_all=now.n_all,
+                n_with_frame_last_week=prev.k,
+                n_articles_last_week=prev.n,
+                share_last_week=share_last,
+                change_vs_last_week_pp=None
                 if share is None or share_last is None
                 else 100 * (share - share_last),
-                "n_with_frame_trailing": k_tr,
-                "n_articles_trailing": n_tr,
-                "share_trailing": share_tr,
-                "change_vs_trailing_pp": None
+                n_with_frame_trailing=k_tr,
+                n_articles_trailing=n_tr,
+                share_trailing=share_tr,
+                change_vs_trailing_pp=None
                 if share is None or share_tr is None
                 else 100 * (share - share_tr),
-                "n_primary": now["k_primary"],
-                "primary_share": _share(now["k_primary"], now["n"]),
-                "n_primary_last_week": prev["k_primary"],
-                "primary_share_last_week": _share(prev["k_primary"], prev["n"]),
-                "n_primary_trailing": kp_tr,
-                "primary_share_trailing": _share(kp_tr, n_tr),
-                "change_primary_vs_trailing_pp": None
-                if now["n"] == 0 or n_tr == 0
-                else 100 * (_share(now["k_primary"], now["n"]) - _share(kp_tr, n_tr)),
-                "corrected_share": corrected[0] if corrected else None,
-                "correction_method": corrected[1] if corrected else None,
-            }
+                n_primary=now.k_primary,
+                primary_share=_share(now.k_primary, now.n),
+                n_primary_last_week=prev.k_primary,
+                primary_share_last_week=_share(prev.k_primary, prev.n),
+                n_primary_trailing=kp_tr,
+                primary_share_trailing=_share(kp_tr, n_tr),
+                change_primary_vs_trailing_pp=None
+                if now.n == 0 or n_tr == 0
+                else 100 * (_share(now.k_primary, now.n) - _share(kp_tr, n_tr)),
+                corrected_share=corrected[0] if corrected else None,
+                correction_method=corrected[1] if corrected else None,
+            )
         )
     return rows
 
 
-def build_primary_share(
-    frame_table: list[dict[str, Any]], n: int, n_trailing: int
-) -> list[dict[str, Any]]:
+def build_primary_share(frame_table: list[FrameRow], n: int, n_trailing: int) -> list[PrimaryShare]:
     """Each story's primary frame: shares that sum to 1 (stories with none get their own row),
     this week and pooled over the 8 weeks before."""
     rows = [
-        {
-            "frame_id": r["frame_id"],
-            "frame_label": r["frame_label"],
-            "n_primary": r["n_primary"],
-            "n_articles": n,
-            "primary_share": _share(r["n_primary"], n),
-            "n_primary_trailing": r["n_primary_trailing"],
-            "n_articles_trailing": n_trailing,
-            "primary_share_trailing": _share(r["n_primary_trailing"], n_trailing),
-        }
+        PrimaryShare(
+            frame_id=r.frame_id,
+            frame_label=r.frame_label,
+            n_primary=r.n_primary,
+            n_articles=n,
+            primary_share=_share(r.n_primary, n),
+            n_primary_trailing=r.n_primary_trailing,
+            n_articles_trailing=n_trailing,
+            primary_share_trailing=_share(r.n_primary_trailing, n_trailing),
+        )
         for r in frame_table
     ]
-    rest = n - sum(r["n_primary"] for r in frame_table)
-    rest_trailing = n_trailing - sum(r["n_primary_trailing"] for r in frame_table)
+    rest = n - sum(r.n_primary for r in frame_table)
+    rest_trailing = n_trailing - sum(r.n_primary_trailing for r in frame_table)
     rows.append(
-        {
-            "frame_id": "(none)",
-            "frame_label": "No frame",
-            "n_primary": rest,
-            "n_articles": n,
-            "primary_share": _share(rest, n),
-            "n_primary_trailing": rest_trailing,
-            "n_articles_trailing": n_trailing,
-            "primary_share_trailing": _share(rest_trailing, n_trailing),
-        }
+        PrimaryShare(
+            frame_id="(none)",
+            frame_label="No frame",
+            n_primary=rest,
+            n_articles=n,
+            primary_share=_share(rest, n),
+            n_primary_trailing=rest_trailing,
+            n_articles_trailing=n_trailing,
+            primary_share_trailing=_share(rest_trailing, n_trailing),
+        )
     )
     return rows
 
@@ -406,10 +428,10 @@ def week_span(weeks: tuple[str, ...] | list[str]) -> str:
 
 
 def build_tests(
-    counts: dict[str, dict[str, dict[str, int]]],
-    frames: list[dict[str, Any]],
+    counts: dict[str, dict[str, WeekCounts]],
+    frames: list[FrameInfo],
     options: ReportOptions,
-) -> list[dict[str, Any]]:
+) -> list[FrameTest]:
     """Every test of the report (measure x comparison x frame), under ONE correction.
 
     Correcting over all of them at once means the chance that any "moved" flag in the report
@@ -419,74 +441,65 @@ def build_tests(
     for measure, (count_key, _) in MEASURES.items():
         for comparison in comparisons(options):
             for frame in frames:
-                per_week = counts[frame["frame_id"]]
-                k = sum(per_week[w][count_key] for w in comparison.weeks)
-                n = sum(per_week[w]["n"] for w in comparison.weeks)
-                k_ref = sum(per_week[w][count_key] for w in comparison.reference_weeks)
-                n_ref = sum(per_week[w]["n"] for w in comparison.reference_weeks)
-                entry = {
-                    "frame_id": frame["frame_id"],
-                    "frame_label": frame["label"],
-                    "measure": measure,
-                    "reference": comparison.key,
-                    "weeks": week_span(comparison.weeks),
-                    "reference_weeks": week_span(comparison.reference_weeks),
-                    "k": k,
-                    "n": n,
-                    "share": _share(k, n),
-                    "k_ref": k_ref,
-                    "n_ref": n_ref,
-                    "share_ref": _share(k_ref, n_ref),
-                    "change_pp": None,
-                    "z": None,
-                    "p_value": None,
-                    "p_adjusted": None,
-                    "n_tests": None,
-                    "significant": False,
-                    "moved": False,
-                    "direction": None,
-                    "not_tested": None,
-                }
+                per_week = counts[frame.frame_id]
+                k = sum(getattr(per_week[w], count_key) for w in comparison.weeks)
+                n = sum(per_week[w].n for w in comparison.weeks)
+                k_ref = sum(getattr(per_week[w], count_key) for w in comparison.reference_weeks)
+                n_ref = sum(per_week[w].n for w in comparison.reference_weeks)
+                entry = FrameTest(
+                    frame_id=frame.frame_id,
+                    frame_label=frame.label,
+                    measure=measure,
+                    reference=comparison.key,
+                    weeks=week_span(comparison.weeks),
+                    reference_weeks=week_span(comparison.reference_weeks),
+                    k=k,
+                    n=n,
+                    share=_share(k, n),
+                    k_ref=k_ref,
+                    n_ref=n_ref,
+                    share_ref=_share(k_ref, n_ref),
+                )
                 if n < options.min_articles or n_ref < options.min_articles:
-                    entry["not_tested"] = f"fewer than {options.min_articles} stories"
+                    entry.not_tested = f"fewer than {options.min_articles} stories"
                 else:
                     test = two_proportion_test(k, n, k_ref, n_ref)
-                    entry.update(change_pp=100 * test.diff, z=test.z, p_value=test.p_value)
+                    entry.change_pp, entry.z, entry.p_value = 100 * test.diff, test.z, test.p_value
                 rows.append(entry)
-    tested = [e for e in rows if e["p_value"] is not None]
+    tested = [e for e in rows if e.p_value is not None]
     reject, adjusted = adjust_p_values(
-        [e["p_value"] for e in tested], options.correction, options.alpha
+        [e.p_value for e in tested], options.correction, options.alpha
     )
     for entry, rejected, p_adjusted in zip(tested, reject, adjusted, strict=True):
-        entry["p_adjusted"] = p_adjusted
-        entry["n_tests"] = len(tested)
-        entry["significant"] = rejected
-        entry["moved"] = rejected and abs(entry["change_pp"]) >= 100 * options.min_effect - 1e-9
-        entry["direction"] = (
-            "up" if entry["change_pp"] > 0 else "down" if entry["change_pp"] < 0 else "flat"
-        )
+        entry.p_adjusted = p_adjusted
+        entry.n_tests = len(tested)
+        entry.significant = bool(rejected)
+        entry.moved = bool(rejected) and abs(entry.change_pp) >= 100 * options.min_effect - 1e-9
+        entry.direction = "up" if entry.change_pp > 0 else "down" if entry.change_pp < 0 else "flat"
     return rows
 
 
-def mark_moved(frame_table: list[dict[str, Any]], tests: list[dict[str, Any]]) -> None:
+def mark_moved(frame_table: list[FrameRow], tests: list[FrameTest]) -> None:
     """Give each frame-table row the direction of each of its tests that moved (else None):
-    `moved_<measure>_<reference>` per test, and `moved_<measure>` for any test of a measure."""
+    `moved_<measure>_<reference>` per test, and `moved_<measure>` for any test of a measure.
+    The fields are declared on FrameRow (slots), so a test key it lacks fails here."""
     for row in frame_table:
         for measure in MEASURES:
-            row[f"moved_{measure}"] = None
+            setattr(row, f"moved_{measure}", None)
         for test in tests:
-            if test["frame_id"] == row["frame_id"]:
-                key = f"moved_{test['measure']}_{test['reference']}"
-                row[key] = test["direction"] if test["moved"] else None
-                if test["moved"]:
-                    seen = row[f"moved_{test['measure']}"]
-                    same = seen in (None, test["direction"])
-                    row[f"moved_{test['measure']}"] = test["direction"] if same else "mixed"
+            if test.frame_id == row.frame_id:
+                setattr(
+                    row,
+                    f"moved_{test.measure}_{test.reference}",
+                    test.direction if test.moved else None,
+                )
+                if test.moved:
+                    seen = getattr(row, f"moved_{test.measure}")
+                    same = seen in (None, test.direction)
+                    setattr(row, f"moved_{test.measure}", test.direction if same else "mixed")
 
 
-def build_evidence(
-    data: ReportData, week: str, frame_ids: list[str]
-) -> dict[str, list[dict[str, Any]]]:
+def build_evidence(data: ReportData, week: str, frame_ids: list[str]) -> dict[str, list[Evidence]]:
     """For each frame: this week's unique articles carrying it, best evidence passage first."""
     evidence = data["frame_evidence"]
     this_week = evidence[(evidence["week"] == week) & (~evidence["is_duplicate"])]
@@ -497,18 +510,13 @@ def build_evidence(
             EVIDENCE_PER_FRAME
         )
         result[frame_id] = [
-            {
-                k: r[k]
-                for k in (
-                    "article_id",
-                    "outlet",
-                    "title",
-                    "canonical_url",
-                    "passage",
-                    "passage_kind",
-                    "score",
-                )
-            }
+            _typed(
+                Evidence,
+                {
+                    **r,
+                    "passage": strip_page_furniture(r["passage"]) if r["passage"] else None,
+                },
+            )
             for r in _records(rows)
         ]
     return result
@@ -519,7 +527,7 @@ def build_evidence(
 
 def _breakdown(
     frame: pd.DataFrame, key: str, weeks: list[str], frame_ids: list[str]
-) -> list[dict[str, Any]]:
+) -> list[GroupShare]:
     scoped = frame[frame["week"].isin(weeks) & frame["frame_id"].isin(frame_ids)]
     if scoped.empty:
         return []
@@ -536,24 +544,26 @@ def _breakdown(
         k, n = int(r["n_with_frame"]), int(r["n_articles"])
         low, high = _interval(k, n)
         rows.append(
-            {
-                **{c: r[c] for c in names},
-                "frame_id": r["frame_id"],
-                "n_articles": n,
-                "n_with_frame": k,
-                "share": _share(k, n),
-                "ci_low": low,
-                "ci_high": high,
-                "n_articles_all": int(r["n_articles_all"]),
-                "n_with_frame_all": int(r["n_with_frame_all"]),
-            }
+            GroupShare(
+                source_id=r.get("source_id"),
+                outlet=r.get("outlet"),
+                country=r.get("country"),
+                frame_id=r["frame_id"],
+                n_articles=n,
+                n_with_frame=k,
+                share=_share(k, n),
+                ci_low=low,
+                ci_high=high,
+                n_articles_all=int(r["n_articles_all"]),
+                n_with_frame_all=int(r["n_with_frame_all"]),
+            )
         )
     return rows
 
 
 def build_breakdowns(
     data: ReportData, options: ReportOptions, frame_ids: list[str]
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, list[GroupShare]]:
     return {
         "outlet_week": _breakdown(data["share_by_source"], "source_id", [options.week], frame_ids),
         "outlet_window": _breakdown(data["share_by_source"], "source_id", options.weeks, frame_ids),
@@ -564,7 +574,7 @@ def build_breakdowns(
 
 def build_cooccurrence(
     data: ReportData, options: ReportOptions, frame_ids: list[str]
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, list[Cooccurrence]]:
     """Stories carrying both frames, and that count as a share of the row frame's stories."""
     pairs = data["cooccurrence"]
     result = {}
@@ -577,13 +587,13 @@ def build_cooccurrence(
             for b in frame_ids:
                 n_ab = int(both.get((a, b), 0))
                 rows.append(
-                    {
-                        "frame_a": a,
-                        "frame_b": b,
-                        "n_both": n_ab,
-                        "n_frame_a": n_a,
-                        "share_of_a": _share(n_ab, n_a),
-                    }
+                    Cooccurrence(
+                        frame_a=a,
+                        frame_b=b,
+                        n_both=n_ab,
+                        n_frame_a=n_a,
+                        share_of_a=_share(n_ab, n_a),
+                    )
                 )
         result[scope] = rows
     return result
@@ -592,7 +602,7 @@ def build_cooccurrence(
 # --- emerging framings ---------------------------------------------------------------------
 
 
-def build_emerging(data: ReportData, options: ReportOptions) -> list[dict[str, Any]]:
+def build_emerging(data: ReportData, options: ReportOptions) -> list[EmergingSummary]:
     members = data["emerging"]
     members = members[members["week"].isin(options.weeks)]
     week, last = options.week, options.data_weeks[-2]
@@ -610,29 +620,29 @@ def build_emerging(data: ReportData, options: ReportOptions) -> list[dict[str, A
             .head(EXAMPLES_PER_CLUSTER)
         )
         clusters.append(
-            {
-                "cluster_id": cluster_id,
-                "keywords": list(first["keywords"] or []),
-                "size": int(first["cluster_size"]),
-                "first_seen_week": first["first_seen_week"],
-                "last_seen_week": first["last_seen_week"],
-                "n_this_week": n_week,
-                "n_last_week": n_last,
-                "growth": n_week - n_last,
-                "n_window": len(rows),
-                "examples": [
-                    {
-                        **{
-                            k: r[k]
-                            for k in ("week", "outlet", "title", "canonical_url", "similarity")
+            EmergingSummary(
+                cluster_id=cluster_id,
+                keywords=tuple(first["keywords"] or ()),
+                size=int(first["cluster_size"]),
+                first_seen_week=first["first_seen_week"],
+                last_seen_week=first["last_seen_week"],
+                n_this_week=n_week,
+                n_last_week=n_last,
+                growth=n_week - n_last,
+                n_window=len(rows),
+                examples=tuple(
+                    _typed(
+                        EmergingExample,
+                        {
+                            **r,
+                            "passage": strip_page_furniture(r["passage"]) if r["passage"] else None,
                         },
-                        "passage": strip_page_furniture(r["passage"]) if r["passage"] else None,
-                    }
+                    )
                     for r in _records(examples)
-                ],
-            }
+                ),
+            )
         )
-    clusters.sort(key=lambda c: (-c["n_this_week"], -c["size"], c["cluster_id"]))
+    clusters.sort(key=lambda c: (-c.n_this_week, -c.size, c.cluster_id))
     return clusters
 
 
@@ -648,9 +658,39 @@ _FETCH_COUNTS = (
 )
 
 
+def build_collection(data: ReportData) -> Collection:
+    """When the report week's in-scope unique stories were first fetched, by crawl week."""
+    by_week: dict[str, int] = {}
+    not_crawled = 0
+    source_weeks: dict[str, list[str]] = {}
+    for row in _records(data["collection"]):
+        n = int(row["n_stories"])
+        source_weeks.setdefault(row["source_id"], []).append(row["crawl_week"] or "")
+        if row["crawl_week"] is None:
+            not_crawled += n
+        else:
+            by_week[row["crawl_week"]] = by_week.get(row["crawl_week"], 0) + n
+    return Collection(
+        by_crawl_week=tuple(sorted(by_week.items())),
+        n_not_crawled=not_crawled,
+        source_weeks={k: tuple(sorted(v)) for k, v in source_weeks.items()},
+    )
+
+
+def _uncrawled_health(source_id: str, week: str, collection: Collection) -> str:
+    """An outlet's verdict for a week in which no crawl ran: where its stories came from."""
+    weeks = collection.source_weeks.get(source_id, ())
+    later = [w for w in weeks if w > week]
+    if later:
+        return f"collected in {later[0]}"
+    if "" in weeks:
+        return "back-filled"
+    return "not crawled"
+
+
 def build_coverage(
     data: ReportData, options: ReportOptions, quality: dict[str, Any] | None
-) -> dict[str, Any]:
+) -> Coverage:
     week = options.week
     articles = data["articles"]
     in_scope_week = articles[
@@ -658,65 +698,80 @@ def build_coverage(
     ]
     per_source = in_scope_week.groupby("source_id").size().to_dict()
     crawled = len(data["crawl_runs"]) > 0
+    collection = build_collection(data)
     sources = []
     for r in _records(data["source_health"]):
-        health = r["health"] or ("not crawled" if not crawled else "silent")
+        health = r["health"] or (
+            "silent" if crawled else _uncrawled_health(r["source_id"], week, collection)
+        )
         counts = {key: None if r[key] is None else int(r[key]) for key in _FETCH_COUNTS}
         sources.append(
-            {**r, **counts, "health": health, "n_in_scope": int(per_source.get(r["source_id"], 0))}
+            _typed(
+                SourceHealth,
+                {
+                    **r,
+                    **counts,
+                    "health": health,
+                    "n_in_scope": int(per_source.get(r["source_id"], 0)),
+                },
+            )
         )
     verdicts: dict[str, int] = {}
-    for s in sources:
-        verdicts[s["health"]] = verdicts.get(s["health"], 0) + 1
+    for source in sources:
+        verdicts[source.health] = verdicts.get(source.health, 0) + 1
     attention = {r["week"]: r for r in _records(data["weekly_attention"])}.get(week, {})
     n_all = attention.get("n_in_scope_all") or 0
     n_labelled = attention.get("n_labelled") or 0
     n_in_scope = attention.get("n_in_scope") or 0
     versions = data["label_versions"]
-    return {
-        "sources": sources,
-        "verdicts": dict(sorted(verdicts.items())),
-        "n_crawl_runs": len(data["crawl_runs"]),
-        "n_in_scope_all": n_all,
-        "n_in_scope_duplicates": attention.get("n_in_scope_duplicates") or 0,
-        "dedupe_rate": _share(attention.get("n_in_scope_duplicates") or 0, n_all),
-        "n_labelled": n_labelled,
-        "n_unlabelled": n_in_scope - n_labelled,
-        "n_no_frame": attention.get("n_no_frame") or 0,
-        "no_frame_rate": _share(attention.get("n_no_frame") or 0, n_labelled),
-        "label_versions_week": _records(versions[versions["week"] == week].drop(columns=["week"])),
-        "label_versions_window": sorted(set(versions["label_version"])),
-        "quality": quality,
-    }
+    return Coverage(
+        sources=tuple(sources),
+        verdicts=dict(sorted(verdicts.items())),
+        n_crawl_runs=len(data["crawl_runs"]),
+        collection=collection,
+        n_in_scope_all=n_all,
+        n_in_scope_duplicates=attention.get("n_in_scope_duplicates") or 0,
+        dedupe_rate=_share(attention.get("n_in_scope_duplicates") or 0, n_all),
+        n_labelled=n_labelled,
+        n_unlabelled=n_in_scope - n_labelled,
+        n_no_frame=attention.get("n_no_frame") or 0,
+        no_frame_rate=_share(attention.get("n_no_frame") or 0, n_labelled),
+        label_versions_week=tuple(
+            _typed(LabelVersionUse, r) for r in _records(versions[versions["week"] == week])
+        ),
+        label_versions_window=tuple(sorted(set(versions["label_version"]))),
+        quality=quality,
+    )
 
 
-def build_notes(model_parts: dict[str, Any], options: ReportOptions) -> list[str]:
+def build_notes(
+    headline: Headline, volume: list[WeekVolume], coverage: Coverage, options: ReportOptions
+) -> list[str]:
     notes = []
-    headline, coverage = model_parts["headline"], model_parts["coverage"]
-    if headline["n_labelled"] == 0:
+    if headline.n_labelled == 0:
         notes.append(f"No labelled in-scope articles in {options.week}: no shares can be given.")
-    elif headline["thin"]:
+    elif headline.thin:
         notes.append(
-            f"Only {headline['n_labelled']} labelled articles in {options.week} "
+            f"Only {headline.n_labelled} labelled articles in {options.week} "
             f"(fewer than {options.min_articles}): its shares are too noisy to read and "
             "are not tested against earlier weeks."
         )
-    thin = [v["week"] for v in model_parts["volume"] if v["thin"] and v["week"] != options.week]
+    thin = [v.week for v in volume if v.thin and v.week != options.week]
     if thin:
         notes.append(
             f"Thin weeks (fewer than {options.min_articles} articles) in the window: "
             f"{', '.join(thin)}; their shares are not plotted."
         )
-    if len(coverage["label_versions_window"]) > 1:
+    if len(coverage.label_versions_window) > 1:
         notes.append(
             "Labels in this window come from "
-            f"{len(coverage['label_versions_window'])} label versions "
-            f"({', '.join(coverage['label_versions_window'])}): a change of model or "
+            f"{len(coverage.label_versions_window)} label versions "
+            f"({', '.join(coverage.label_versions_window)}): a change of model or "
             "codebook can move shares by itself."
         )
-    if coverage["n_unlabelled"] > 0:
+    if coverage.n_unlabelled > 0:
         notes.append(
-            f"{coverage['n_unlabelled']} in-scope articles of {options.week} have no "
+            f"{coverage.n_unlabelled} in-scope articles of {options.week} have no "
             "frame labels yet and are not in the shares."
         )
     return notes
@@ -726,33 +781,31 @@ def build_model(
     data: ReportData, options: ReportOptions, quality: dict[str, Any] | None
 ) -> ReportModel:
     frames = frame_catalogue(data, options.week)
-    frame_ids = [f["frame_id"] for f in frames]
+    frame_ids = [f.frame_id for f in frames]
     counts = weekly_counts(data, options.data_weeks, frames)
     frame_table = build_frame_table(counts, frames, options, quality)
-    n_week = counts[frame_ids[0]][options.week]["n"] if frame_ids else 0
+    n_week = counts[frame_ids[0]][options.week].n if frame_ids else 0
     trailing = options.data_weeks[-1 - TRAILING_WEEKS : -1]
-    n_trailing = sum(counts[frame_ids[0]][w]["n"] for w in trailing) if frame_ids else 0
+    n_trailing = sum(counts[frame_ids[0]][w].n for w in trailing) if frame_ids else 0
     tests = build_tests(counts, frames, options)
     mark_moved(frame_table, tests)
-    parts = {
-        "headline": build_headline(data, options),
-        "volume": build_volume(data, options.weeks, options.min_articles),
-        "coverage": build_coverage(data, options, quality),
-    }
-    moved = sorted({t["frame_id"] for t in tests if t["moved"]}, key=frame_ids.index)
+    headline = build_headline(data, options)
+    volume = build_volume(data, options.weeks, options.min_articles)
+    coverage = build_coverage(data, options, quality)
+    moved = sorted({t.frame_id for t in tests if t.moved}, key=frame_ids.index)
     return ReportModel(
         options=options,
         frames=frames,
-        headline=parts["headline"],
+        headline=headline,
         frame_table=frame_table,
         primary_share=build_primary_share(frame_table, n_week, n_trailing),
         series=build_series(counts, frames, options.weeks, options.min_articles),
-        volume=parts["volume"],
+        volume=volume,
         tests=tests,
         evidence=build_evidence(data, options.week, moved),
         breakdowns=build_breakdowns(data, options, frame_ids),
         cooccurrence=build_cooccurrence(data, options, frame_ids),
         emerging=build_emerging(data, options),
-        coverage=parts["coverage"],
-        notes=build_notes(parts, options),
+        coverage=coverage,
+        notes=build_notes(headline, volume, coverage, options),
     )

@@ -23,8 +23,9 @@ from pipeline.report.analysis import (
     build_model,
 )
 from pipeline.report.data import QUERIES, input_row_hashes, load_report_data, write_snapshot
-from pipeline.report.export import output_hashes, write_json, write_table
+from pipeline.report.export import output_hashes, plain, write_json, write_table
 from pipeline.report.quality import load_quality
+from pipeline.report.records import GroupShare
 from pipeline.report.render import build_charts, render_html, render_markdown
 from pipeline.report.weeks import last_complete_week, parse_week, week_bounds, week_range
 
@@ -66,30 +67,39 @@ def _options(
     )
 
 
-def _tables(model: ReportModel) -> dict[str, list[dict[str, Any]]]:
-    """The numbers behind every chart and table, one CSV/JSON pair each."""
-    evidence = [{"frame_id": fid, **row} for fid, rows in model.evidence.items() for row in rows]
-    emerging = [{k: v for k, v in c.items() if k != "examples"} for c in model.emerging]
-    examples = [{"cluster_id": c["cluster_id"], **e} for c in model.emerging for e in c["examples"]]
+def _tables(model: ReportModel) -> dict[str, list[Any]]:
+    """The numbers behind every chart and table, one CSV/JSON pair each (records or dicts)."""
+    evidence = [row for rows in model.evidence.values() for row in rows]
+    emerging = [{k: v for k, v in plain(c).items() if k != "examples"} for c in model.emerging]
+    examples = [e for c in model.emerging for e in c.examples]
     return {
         "headline": [model.headline],
         "weekly_volume": model.volume,
         "frame_table": model.frame_table,
         "primary_share": model.primary_share,
         "weekly_frame_share": model.series,
-        "tests": [t for t in model.tests if t["measure"] == "carries"],
-        "tests_primary": [t for t in model.tests if t["measure"] == "primary"],
+        "tests": [t for t in model.tests if t.measure == "carries"],
+        "tests_primary": [t for t in model.tests if t.measure == "primary"],
         "evidence": evidence,
-        "outlet_week": model.breakdowns["outlet_week"],
-        "outlet_window": model.breakdowns["outlet_window"],
-        "country_week": model.breakdowns["country_week"],
-        "country_window": model.breakdowns["country_window"],
+        "outlet_week": [_outlet(r) for r in model.breakdowns["outlet_week"]],
+        "outlet_window": [_outlet(r) for r in model.breakdowns["outlet_window"]],
+        "country_week": [_country(r) for r in model.breakdowns["country_week"]],
+        "country_window": [_country(r) for r in model.breakdowns["country_window"]],
         "cooccurrence_week": model.cooccurrence["week"],
         "cooccurrence_window": model.cooccurrence["window"],
         "emerging_clusters": emerging,
         "emerging_examples": examples,
-        "source_health": model.coverage["sources"],
+        "source_health": list(model.coverage.sources),
     }
+
+
+def _outlet(row: GroupShare) -> dict[str, Any]:
+    return plain(row)
+
+
+def _country(row: GroupShare) -> dict[str, Any]:
+    """A by-country row has no outlet: its file keeps the country key only."""
+    return {k: v for k, v in plain(row).items() if k not in ("source_id", "outlet")}
 
 
 def _write_folder(con: duckdb.DuckDBPyConnection, model: ReportModel, folder: Path) -> None:
@@ -111,7 +121,7 @@ def _write_folder(con: duckdb.DuckDBPyConnection, model: ReportModel, folder: Pa
             "frames": model.frames,
             "notes": model.notes,
             **_tables(model),
-            "coverage": {k: v for k, v in model.coverage.items() if k != "sources"},
+            "coverage": {k: v for k, v in plain(model.coverage).items() if k != "sources"},
         },
     )
     write_snapshot(con, options.data_weeks[0], options.week, folder / "snapshot")
@@ -170,14 +180,14 @@ def build_report(
                 "correction": correction,
                 "trailing_weeks": TRAILING_WEEKS,
                 "window_test": {"recent_weeks": RECENT_WEEKS, "prior_weeks": PRIOR_WEEKS},
-                "n_tests": sum(t["p_value"] is not None for t in model.tests),
+                "n_tests": sum(t.p_value is not None for t in model.tests),
                 "quality_file": str(quality_path) if quality else None,
             },
             "row_counts": {q.name: len(data[q.name]) for q in QUERIES},
             "inputs": input_row_hashes(con, options.data_weeks[0], options.week),
             "versions": {
-                "label_versions": model.coverage["label_versions_week"],
-                "label_versions_in_window": model.coverage["label_versions_window"],
+                "label_versions": plain(model.coverage.label_versions_week),
+                "label_versions_in_window": list(model.coverage.label_versions_window),
             },
             "outputs": output_hashes(staging, exclude={"manifest.json"}),
             "generated_at": now.astimezone(UTC).isoformat(timespec="seconds"),
@@ -196,12 +206,7 @@ def build_report(
         folder=folder,
         week=week,
         path_manifest=folder / "manifest.json",
-        n_articles=int(model.headline["n_labelled"]),
-        moved_frames=tuple(
-            m["frame_id"]
-            for m in sorted(
-                {t["frame_id"]: t for t in model.movers}.values(), key=lambda t: t["frame_id"]
-            )
-        ),
+        n_articles=int(model.headline.n_labelled),
+        moved_frames=tuple(sorted({t.frame_id for t in model.movers})),
         notes=tuple(model.notes),
     )

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
+from pipeline.report.records import WeekShare, WeekVolume
+
 ACCENT = "#1d4ed8"
 PRIMARY = "#7c3aed"
 SMOOTH = "#c2410c"
@@ -21,6 +23,8 @@ MUTED = "#6b7280"
 GRID = "#e5e7eb"
 THIN = "#9ca3af"
 BAR = "#94a3b8"
+UP = "#047857"
+DOWN = "#b91c1c"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]+")
@@ -193,13 +197,30 @@ def _runs(flags: Sequence[bool]) -> list[list[int]]:
     return runs
 
 
-def sparkline(chart_id: str, rows: list[dict[str, Any]], label: str) -> str:
-    """Weekly share as a small line; thin weeks are a hatched slot, never a point."""
+def shared_top(rows: Sequence[WeekShare]) -> float:
+    """The one y-axis maximum of all small multiples: the highest plotted value (interval top
+    or primary share) of any frame's non-thin week, rounded up to 10 points, so the panels
+    compare at a glance."""
+    highs = [
+        max(r.ci_high or 0.0, r.primary_share or 0.0)
+        for r in rows
+        if not r.thin and r.share is not None
+    ]
+    return _nice_top(max(highs or [0.0]))
+
+
+def shared_top_of(values: Sequence[float]) -> float:
+    """`_nice_top` of the largest of `values` (0 when there are none)."""
+    return _nice_top(max(values or [0.0]))
+
+
+def sparkline(chart_id: str, rows: list[WeekShare], label: str, top: float) -> str:
+    """Weekly share as a small line on the y scale 0..`top` shared by every frame; thin weeks
+    are a hatched slot, never a point."""
     width, height, pad = 132.0, 30.0, 3.0
     count = len(rows)
     step = (width - 2 * pad) / max(count, 1)
-    valid = [not r["thin"] and r["share"] is not None for r in rows]
-    top = _nice_top(max([r["share"] for r, ok in zip(rows, valid, strict=True) if ok] or [0.0]))
+    valid = [not r.thin and r.share is not None for r in rows]
 
     def x(i: int) -> float:
         return pad + (i + 0.5) * step
@@ -219,30 +240,33 @@ def sparkline(chart_id: str, rows: list[dict[str, Any]], label: str) -> str:
                 f'height="{_n(height - 2 * pad)}" fill="url(#{chart_id}-h)"/>'
             )
     for run in _runs(valid):
-        points = " ".join(f"{_n(x(i))},{_n(y(rows[i]['share']))}" for i in run)
+        points = " ".join(f"{_n(x(i))},{_n(y(rows[i].share))}" for i in run)
         body.append(
             f'<polyline points="{points}" fill="none" stroke="{ACCENT}" stroke-width="1.6" '
             'stroke-linejoin="round"/>'
         )
     if valid and valid[-1]:
         body.append(
-            f'<circle cx="{_n(x(count - 1))}" cy="{_n(y(rows[-1]["share"]))}" r="2.6" '
+            f'<circle cx="{_n(x(count - 1))}" cy="{_n(y(rows[-1].share))}" r="2.6" '
             f'fill="{ACCENT}"/>'
         )
-    title = f"{label}: weekly share, {rows[0]['week']} to {rows[-1]['week']}" if rows else label
+    title = (
+        f"{label}: weekly share, {rows[0].week} to {rows[-1].week} (scale 0 to {_pct(top)})"
+        if rows
+        else label
+    )
     return _svg(chart_id, width, height, title, body, css_class="spark")
 
 
-def text_sparkline(rows: list[dict[str, Any]]) -> str:
-    """The sparkline for Markdown: one block per week, '·' for a thin week."""
-    valid = [r["share"] for r in rows if not r["thin"] and r["share"] is not None]
-    top = _nice_top(max(valid or [0.0]))
+def text_sparkline(rows: list[WeekShare], top: float) -> str:
+    """The sparkline for Markdown, on the shared scale 0..`top`: one block per week, '·' for a
+    thin week."""
     chars = []
     for r in rows:
-        if r["thin"] or r["share"] is None:
+        if r.thin or r.share is None:
             chars.append("·")
         else:
-            chars.append(SPARK_BLOCKS[min(7, int(r["share"] / top * 7.999))])
+            chars.append(SPARK_BLOCKS[min(7, int(r.share / top * 7.999))])
     return "".join(chars)
 
 
@@ -258,16 +282,18 @@ def panel_title_lines(label: str) -> list[str]:
 def trend_panel(
     chart_id: str,
     label: str,
-    rows: list[dict[str, Any]],
-    volume: list[dict[str, Any]],
+    rows: list[WeekShare],
+    volume: list[WeekVolume],
     min_articles: int,
+    top: float,
     title_rows: int = 1,
 ) -> str:
     """One frame's small multiple, on one share axis: the share of stories carrying the frame
     (points with a 95% band and a 3-week smoothed line), the share whose primary frame it is
     (a second line with square markers), and weekly story counts (bars).
 
-    `title_rows` reserves room for that many title lines, so panels of one grid line up.
+    Every panel of a grid gets the same `top` (see `shared_top`): one y scale, so panels can
+    be compared. `title_rows` reserves room for that many title lines, so panels line up.
     """
     width = PANEL_WIDTH
     title_lines = panel_title_lines(label)
@@ -278,14 +304,8 @@ def trend_panel(
     height = 236.0 + offset
     count = len(rows)
     step = (width - left - right) / max(count, 1)
-    valid = [not r["thin"] and r["share"] is not None for r in rows]
-    highs = [
-        max(r["ci_high"], r.get("primary_share") or 0.0)
-        for r, ok in zip(rows, valid, strict=True)
-        if ok
-    ]
-    top = _nice_top(max(highs or [0.0]))
-    max_n = max([v["n_labelled"] for v in volume] or [0]) or 1
+    valid = [not r.thin and r.share is not None for r in rows]
+    max_n = max([v.n_labelled for v in volume] or [0]) or 1
 
     def x(i: int) -> float:
         return left + (i + 0.5) * step
@@ -310,47 +330,53 @@ def trend_panel(
             f'<line x1="{_n(left)}" y1="{_n(y(tick))}" x2="{_n(width - right)}" '
             f'y2="{_n(y(tick))}" stroke="{GRID}"/>'
         )
-        body.append(_text(left - 4, y(tick) + 3.5, _pct(tick), size=9.5, anchor="end", fill=MUTED))
+        body.append(
+            _text(
+                left - 4,
+                y(tick) + 3.5,
+                _pct(tick),
+                size=9.5,
+                anchor="end",
+                fill=MUTED,
+                extra=' class="y-max"' if tick == top else "",
+            )
+        )
     for i, ok in enumerate(valid):
         if not ok:
             body.append(
                 f'<rect class="thin-week" x="{_n(x(i) - step / 2 + 0.5)}" y="{_n(share_top)}" '
                 f'width="{_n(step - 1)}" height="{_n(share_bottom - share_top)}" '
-                f'fill="url(#{chart_id}-h)"><title>{escape(rows[i]["week"])}: '
-                f"n={rows[i]['n_articles']} (fewer than {min_articles}), no share shown"
+                f'fill="url(#{chart_id}-h)"><title>{escape(rows[i].week)}: '
+                f"n={rows[i].n_articles} (fewer than {min_articles}), no share shown"
                 "</title></rect>"
             )
     for run in _runs(valid):
         if len(run) == 1:
             i = run[0]
             body.append(
-                f'<line x1="{_n(x(i))}" y1="{_n(y(rows[i]["ci_low"]))}" x2="{_n(x(i))}" '
-                f'y2="{_n(y(rows[i]["ci_high"]))}" stroke="{ACCENT}" stroke-opacity="0.35" '
+                f'<line x1="{_n(x(i))}" y1="{_n(y(rows[i].ci_low))}" x2="{_n(x(i))}" '
+                f'y2="{_n(y(rows[i].ci_high))}" stroke="{ACCENT}" stroke-opacity="0.35" '
                 'stroke-width="4"/>'
             )
             continue
-        upper = [f"{_n(x(i))},{_n(y(rows[i]['ci_high']))}" for i in run]
-        lower = [f"{_n(x(i))},{_n(y(rows[i]['ci_low']))}" for i in reversed(run)]
+        upper = [f"{_n(x(i))},{_n(y(rows[i].ci_high))}" for i in run]
+        lower = [f"{_n(x(i))},{_n(y(rows[i].ci_low))}" for i in reversed(run)]
         body.append(
             f'<polygon class="band" points="{" ".join(upper + lower)}" fill="{ACCENT}" '
             'fill-opacity="0.14"/>'
         )
-    smooth_ok = [r["smoothed_share"] is not None for r in rows]
+    smooth_ok = [r.smoothed_share is not None for r in rows]
     for run in _runs(smooth_ok):
         if len(run) > 1:
-            points = " ".join(
-                f"{_n(x(i))},{_n(y(min(top, rows[i]['smoothed_share'])))}" for i in run
-            )
+            points = " ".join(f"{_n(x(i))},{_n(y(min(top, rows[i].smoothed_share)))}" for i in run)
             body.append(
                 f'<polyline class="smoothed" points="{points}" fill="none" stroke="{SMOOTH}" '
                 'stroke-width="1.8" stroke-linejoin="round"/>'
             )
-    primary_ok = [
-        ok and r.get("primary_share") is not None for r, ok in zip(rows, valid, strict=True)
-    ]
+    primary_ok = [ok and r.primary_share is not None for r, ok in zip(rows, valid, strict=True)]
     for run in _runs(primary_ok):
         if len(run) > 1:
-            points = " ".join(f"{_n(x(i))},{_n(y(rows[i]['primary_share']))}" for i in run)
+            points = " ".join(f"{_n(x(i))},{_n(y(rows[i].primary_share))}" for i in run)
             body.append(
                 f'<polyline class="primary" points="{points}" fill="none" stroke="{PRIMARY}" '
                 'stroke-width="1.6" stroke-dasharray="5 2.5" stroke-linejoin="round"/>'
@@ -361,10 +387,10 @@ def trend_panel(
             half = 2.6 if i == count - 1 else 2.0
             body.append(
                 f'<rect class="primary-point" x="{_n(x(i) - half)}" '
-                f'y="{_n(y(r["primary_share"]) - half)}" width="{_n(2 * half)}" '
-                f'height="{_n(2 * half)}" fill="{PRIMARY}"><title>{escape(r["week"])}: primary '
-                f"frame of {_pct(r['primary_share'], 1)} ({r['n_primary']}/{r['n_articles']}), "
-                f"95% CI {_pct(r['primary_ci_low'], 1)}–{_pct(r['primary_ci_high'], 1)}"
+                f'y="{_n(y(r.primary_share) - half)}" width="{_n(2 * half)}" '
+                f'height="{_n(2 * half)}" fill="{PRIMARY}"><title>{escape(r.week)}: primary '
+                f"frame of {_pct(r.primary_share, 1)} ({r.n_primary}/{r.n_articles}), "
+                f"95% CI {_pct(r.primary_ci_low, 1)}–{_pct(r.primary_ci_high, 1)}"
                 "</title></rect>"
             )
     for i, ok in enumerate(valid):
@@ -372,20 +398,20 @@ def trend_panel(
             r = rows[i]
             radius = 3.4 if i == count - 1 else 2.4
             body.append(
-                f'<circle cx="{_n(x(i))}" cy="{_n(y(r["share"]))}" r="{radius}" '
-                f'fill="{ACCENT}"><title>{escape(r["week"])}: {_pct(r["share"], 1)} '
-                f"({r['n_with_frame']}/{r['n_articles']}), 95% CI {_pct(r['ci_low'], 1)}"
-                f"–{_pct(r['ci_high'], 1)}</title></circle>"
+                f'<circle cx="{_n(x(i))}" cy="{_n(y(r.share))}" r="{radius}" '
+                f'fill="{ACCENT}"><title>{escape(r.week)}: {_pct(r.share, 1)} '
+                f"({r.n_with_frame}/{r.n_articles}), 95% CI {_pct(r.ci_low, 1)}"
+                f"–{_pct(r.ci_high, 1)}</title></circle>"
             )
     body.append(_text(left - 4, vol_top + 8, f"n {max_n}", size=9, anchor="end", fill=MUTED))
     for i, v in enumerate(volume):
-        bar = (vol_bottom - vol_top) * v["n_labelled"] / max_n
-        fill = f"url(#{chart_id}-h)" if v["thin"] else BAR
+        bar = (vol_bottom - vol_top) * v.n_labelled / max_n
+        fill = f"url(#{chart_id}-h)" if v.thin else BAR
         body.append(
             f'<rect x="{_n(x(i) - step * 0.35)}" y="{_n(vol_bottom - bar)}" '
             f'width="{_n(step * 0.7)}" height="{_n(max(bar, 0.0))}" fill="{fill}"'
-            f"{'' if not v['thin'] else f' stroke={chr(34)}{THIN}{chr(34)}'}>"
-            f"<title>{escape(v['week'])}: {v['n_labelled']} articles</title></rect>"
+            f"{'' if not v.thin else f' stroke={chr(34)}{THIN}{chr(34)}'}>"
+            f"<title>{escape(v.week)}: {v.n_labelled} articles</title></rect>"
         )
     body.append(
         f'<line x1="{_n(left)}" y1="{_n(vol_bottom)}" x2="{_n(width - right)}" '
@@ -398,7 +424,7 @@ def trend_panel(
                 _text(
                     x(i),
                     vol_bottom + 14,
-                    r["week"][-3:],
+                    r.week[-3:],
                     size=9.5,
                     anchor="middle",
                     fill=INK if i == count - 1 else MUTED,
@@ -407,7 +433,7 @@ def trend_panel(
     title = (
         f"{label}: weekly share of in-scope stories carrying the frame with 95% Wilson band "
         "and 3-week smoothed share, weekly share whose primary frame it is, and weekly story "
-        f"counts, {rows[0]['week']} to {rows[-1]['week']}"
+        f"counts, {rows[0].week} to {rows[-1].week}"
     )
     return _svg(chart_id, width, height, title, body)
 
@@ -445,7 +471,7 @@ def trend_legend(chart_id: str) -> str:
 def bar_chart(
     chart_id: str,
     title: str,
-    rows: list[dict[str, Any]],
+    rows: list[Any],
     label_key: str,
     share_key: str,
     k_key: str,
@@ -453,7 +479,7 @@ def bar_chart(
     reference_key: str | None = None,
     reference_label: str = "",
 ) -> str:
-    """Horizontal bars of shares: each row's label and "share (k/n)" on one line, the bar below,
+    """Horizontal bars of shares (rows: records, read by the attribute names given): each row's label and "share (k/n)" on one line, the bar below,
     so long labels get the full width (and stay legible when the chart shrinks to a phone).
 
     With `reference_key`, a dark tick on each bar marks the reference share (e.g. the share in
@@ -461,19 +487,21 @@ def bar_chart(
     """
     width, size, bar_height, gap = 380.0, 12.5, 11.0, 9.0
     line = size * 1.25
-    values = [f"{_pct(r[share_key], 1)} ({r[k_key]}/{r[n_key]})" for r in rows]
+    values = [
+        f"{_pct(getattr(r, share_key), 1)} ({getattr(r, k_key)}/{getattr(r, n_key)})" for r in rows
+    ]
     value_width = max([text_width(v, size) for v in values] or [0.0])
     label_room = width - value_width - 12
     body = []
     y = 2.0
     for r, value in zip(rows, values, strict=True):
-        label_lines = wrap_text(str(r[label_key]), size, label_room)
+        label_lines = wrap_text(str(getattr(r, label_key)), size, label_room)
         first_baseline = y + size
         body.append(_lines(0, first_baseline, label_lines, size=size, line_height=line))
         body.append(_text(width, first_baseline, value, size=size, anchor="end", fill=INK))
         bar_top = y + line * len(label_lines) + 2
-        share = r[share_key] or 0.0
-        colour = BAR if r[label_key] == "No frame" else ACCENT
+        share = getattr(r, share_key) or 0.0
+        colour = BAR if getattr(r, label_key) == "No frame" else ACCENT
         body.append(
             f'<rect x="0" y="{_n(bar_top)}" width="{_n(width)}" height="{_n(bar_height)}" '
             f'fill="#f3f4f6"/>'
@@ -482,7 +510,7 @@ def bar_chart(
             f'<rect x="0" y="{_n(bar_top)}" width="{_n(width * share)}" '
             f'height="{_n(bar_height)}" fill="{colour}"/>'
         )
-        reference = r.get(reference_key) if reference_key else None
+        reference = getattr(r, reference_key) if reference_key else None
         if reference is not None:
             tick = width * reference
             body.append(
@@ -510,45 +538,27 @@ def heatmap(
     """A square matrix: colour by share (0..1), each cell printing its own text; the diagonal
     (a frame with itself) is drawn neutral so it does not dominate the colour scale.
 
-    Row labels are wrapped to two lines and the label column is as wide as the longest line;
-    column labels are wrapped and slanted, and the header height and right margin are sized
-    from their estimated widths, so no label is clipped.
+    Rows carry the labels, numbered and wrapped to two lines; columns carry only the numbers, so
+    column headers never run into each other however long the labels (slanted labels did).
     """
-    size, cell, row_height, angle = 12.0, 60.0, 36.0, 40.0
+    size, cell, row_height = 12.0, 52.0, 36.0
     line = size * 1.15
-    row_lines = [wrap_text(label, size, 190) for label in labels]
+    row_lines = []
+    for i, label in enumerate(labels):
+        lines = wrap_text(f"{i + 1}. {label}", size, 200)
+        row_lines.append(lines)
     label_width = max([text_width(t, size) for lines in row_lines for t in lines] or [0.0]) + 12
-    column_lines = [wrap_text(label, size, 150) for label in labels]
-    sin, cos = math.sin(math.radians(angle)), math.cos(math.radians(angle))
-    # A slanted label block runs up-right from its anchor: its longest line rises by w*sin
-    # and reaches w*cos to the right; each further line shifts the block down-right.
-    rises, reaches = [], []
-    for lines in column_lines:
-        longest = max(text_width(t, size) for t in lines)
-        extra = (len(lines) - 1) * line
-        rises.append(longest * sin + size * cos + extra * cos)
-        reaches.append(longest * cos + extra * sin + size)
-    header = max(rises or [0.0]) + 10
+    header = size * 1.3 + 10
     size_n = len(labels)
-    grid_right = label_width + cell * size_n
-    right_edge = max(
-        [label_width + (j + 0.5) * cell - 4 + reaches[j] for j in range(size_n)] or [grid_right]
-    )
-    width = max(grid_right, right_edge) + 6
+    width = label_width + cell * size_n + 6
     height = header + row_height * size_n + 4
     body = []
-    for j, lines in enumerate(column_lines):
-        cx = label_width + (j + 0.5) * cell - 4
-        cy = header - 6 - (len(lines) - 1) * line * cos
+    for j, label in enumerate(labels):
+        # the column's number, with its full label as a tooltip
         body.append(
-            _lines(
-                cx,
-                cy,
-                lines,
-                size=size,
-                line_height=line,
-                extra=f' transform="rotate(-{angle:g} {_n(cx)} {_n(cy)})"',
-            )
+            f'<text class="column-label" x="{_n(label_width + (j + 0.5) * cell)}" '
+            f'y="{_n(header - 8)}" font-size="{size}" text-anchor="middle" fill="{MUTED}" '
+            f'font-weight="600"><title>{escape(label)}</title>{j + 1}</text>'
         )
     for i, lines in enumerate(row_lines):
         top = header + i * row_height
@@ -582,28 +592,32 @@ def heatmap(
     return _svg(chart_id, width, height, title, body, css_class="chart matrix-chart")
 
 
-def volume_chart(chart_id: str, volume: list[dict[str, Any]], min_articles: int) -> str:
-    """Weekly in-scope stories (bars) with the AI-race attention share printed above each."""
-    width, height, left, bottom, top = 40.0 * max(len(volume), 8) + 16, 150.0, 8.0, 118.0, 28.0
+def volume_chart(chart_id: str, volume: list[WeekVolume], min_articles: int) -> str:
+    """Weekly in-scope stories (bars, count above each) with the AI-race attention share in a
+    row below. 28 units a week and fonts of 11-12 units: at 12 weeks the chart fits a 390 px
+    phone at nearly its natural size; longer windows scroll sideways there rather than shrink
+    their labels (the page puts the chart in a scroll box)."""
     count = len(volume)
-    step = (width - 2 * left) / max(count, 1)
-    max_n = max([v["n_in_scope"] for v in volume] or [0]) or 1
+    step, left = 28.0, 6.0
+    width = step * max(count, 12) + 2 * left
+    top, bottom = 34.0, 122.0
+    max_n = max([v.n_in_scope for v in volume] or [0]) or 1
     body = [_hatch(f"{chart_id}-h")]
     for i, v in enumerate(volume):
         x = left + i * step
-        bar = (bottom - top) * v["n_in_scope"] / max_n
-        fill = f"url(#{chart_id}-h)" if v["thin"] else (ACCENT if i == count - 1 else BAR)
+        bar = (bottom - top) * v.n_in_scope / max_n
+        fill = f"url(#{chart_id}-h)" if v.thin else (ACCENT if i == count - 1 else BAR)
         body.append(
             f'<rect x="{_n(x + step * 0.15)}" y="{_n(bottom - bar)}" width="{_n(step * 0.7)}" '
-            f'height="{_n(bar)}" fill="{fill}"><title>{escape(v["week"])}: '
-            f"{v['n_in_scope']} in-scope stories</title></rect>"
+            f'height="{_n(bar)}" fill="{fill}"><title>{escape(v.week)}: '
+            f"{v.n_in_scope} in-scope stories</title></rect>"
         )
         body.append(
             _text(
                 x + step / 2,
                 bottom - bar - 4,
-                str(v["n_in_scope"]),
-                size=10,
+                str(v.n_in_scope),
+                size=11,
                 anchor="middle",
                 fill=MUTED,
             )
@@ -611,42 +625,106 @@ def volume_chart(chart_id: str, volume: list[dict[str, Any]], min_articles: int)
         body.append(
             _text(
                 x + step / 2,
-                bottom + 14,
-                v["week"][-3:],
-                size=10,
+                bottom + 15,
+                v.week[-3:],
+                size=11.5,
                 anchor="middle",
                 fill=INK if i == count - 1 else MUTED,
             )
         )
         body.append(
             _text(
-                x + step / 2,
-                bottom + 28,
-                _pct(v["attention"]),
-                size=9.5,
-                anchor="middle",
-                fill=MUTED,
+                x + step / 2, bottom + 31, _pct(v.attention), size=11, anchor="middle", fill=MUTED
             )
         )
     body.append(
         f'<line x1="{_n(left)}" y1="{_n(bottom)}" x2="{_n(width - left)}" y2="{_n(bottom)}" '
         f'stroke="{MUTED}" stroke-width="0.8"/>'
     )
-    body.append(
-        _text(
-            left,
-            12,
-            "In-scope stories per week (bottom row: share of all collected stories)",
-            size=11,
-            fill=MUTED,
-        )
-    )
-    height += 4
+    body.append(_text(left, 14, "In-scope stories per week", size=12, fill=MUTED))
     return _svg(
         chart_id,
         width,
-        height + 10,
-        "Weekly in-scope stories and AI-race attention",
+        bottom + 40,
+        "Weekly in-scope stories and AI-race attention (share of all collected stories)",
         body,
         css_class="chart wide",
     )
+
+
+LEAD_WIDTH = 360.0
+
+
+def change_chart(chart_id: str, title: str, rows: Sequence[Any], top: float) -> str:
+    """The lead chart: per frame, a dumbbell per comparison from the reference share (hollow
+    dot) to the current share (filled dot) on one 0..`top` scale, and the change in points.
+
+    Rows are `view.LeadRow`s. Only a change that passed its corrected test is coloured (green
+    up, red down) and bold; every other change is grey, whatever its size.
+    """
+    size, small = 14.0, 12.5
+    width = LEAD_WIDTH
+    caption_width = text_width("last 4 weeks", small) + 8
+    value_width = text_width("−00.0 pp *", small, bold=True) + 6
+    track_left, track_right = caption_width, width - value_width
+    body = []
+    y = 2.0
+
+    def x(share: float) -> float:
+        return track_left + (track_right - track_left) * min(share, top) / top
+
+    for tick in (0.0, top / 2, top):
+        body.append(_text(x(tick), y + small, _pct(tick), size=small, anchor="middle", fill=MUTED))
+    y += small + 8
+    grid_top = y
+    previous = None
+    for row in rows:
+        if row.frame_id != previous:
+            label_lines = wrap_text(row.frame_label, size, width, bold=True)
+            body.append(
+                _lines(0, y + size, label_lines, size=size, line_height=size * 1.2, weight="600")
+            )
+            y += size * 1.2 * len(label_lines) + 4
+            previous = row.frame_id
+        middle = y + 8
+        body.append(_text(0, middle + 4.5, row.comparison, size=small, fill=MUTED))
+        body.append(
+            f'<line x1="{_n(track_left)}" y1="{_n(middle)}" x2="{_n(track_right)}" '
+            f'y2="{_n(middle)}" stroke="{GRID}"/>'
+        )
+        colour = (UP if row.direction == "up" else DOWN) if row.moved else THIN
+        if row.share is not None and row.share_ref is not None:
+            body.append(
+                f'<line class="change" x1="{_n(x(row.share_ref))}" y1="{_n(middle)}" '
+                f'x2="{_n(x(row.share))}" y2="{_n(middle)}" stroke="{colour}" '
+                'stroke-width="3"/>'
+                f'<circle cx="{_n(x(row.share_ref))}" cy="{_n(middle)}" r="4" fill="#ffffff" '
+                f'stroke="{colour}" stroke-width="1.6"/>'
+                f'<circle class="{"moved" if row.moved else "unmoved"}" '
+                f'cx="{_n(x(row.share))}" cy="{_n(middle)}" r="4.5" fill="{colour}">'
+                f"<title>{escape(row.frame_label)}, {escape(row.comparison)}: "
+                f"{_pct(row.share_ref, 1)} → {_pct(row.share, 1)}</title></circle>"
+            )
+        if row.not_tested:
+            value = "not tested"
+        else:
+            value = f"{row.change_pp:+.1f} pp".replace("-", "−") + (" *" if row.moved else "")
+        body.append(
+            _text(
+                width,
+                middle + 4.5,
+                value,
+                size=small,
+                anchor="end",
+                fill=colour if row.moved else MUTED,
+                weight="700" if row.moved else "normal",
+            )
+        )
+        y += 22
+    body.insert(
+        0,
+        f'<rect x="{_n(track_left)}" y="{_n(grid_top - 4)}" '
+        f'width="{_n(track_right - track_left)}" height="{_n(y - grid_top + 4)}" '
+        'fill="#f8fafc"/>',
+    )
+    return _svg(chart_id, width, y + 4, title, body)

@@ -35,8 +35,9 @@ class Query:
 
 
 # The row-level inputs of the report: written to the Parquet snapshot and hashed in the manifest.
-SNAPSHOT_QUERIES = frozenset({"article_frames", "articles", "frame_evidence", "emerging",
-                              "fetch_health"})
+SNAPSHOT_QUERIES = frozenset(
+    {"article_frames", "articles", "frame_evidence", "emerging", "fetch_health"}
+)
 
 
 def _report_queries() -> tuple[Query, ...]:
@@ -45,7 +46,9 @@ def _report_queries() -> tuple[Query, ...]:
     missing = sorted(SNAPSHOT_QUERIES - queries.keys())
     if missing:
         raise RuntimeError(f"warehouse/queries/report.sql has no query {', '.join(missing)}")
-    return tuple(Query(name, sql, snapshot=name in SNAPSHOT_QUERIES) for name, sql in queries.items())
+    return tuple(
+        Query(name, sql, snapshot=name in SNAPSHOT_QUERIES) for name, sql in queries.items()
+    )
 
 
 QUERIES: tuple[Query, ...] = _report_queries()
@@ -64,8 +67,12 @@ class ReportData:
 
 
 def _params(first_week: str, last_week: str, sql: str) -> dict[str, str | int]:
-    values = {"first": first_week, "last": last_week, "week": last_week,
-              "evidence_ranks": EVIDENCE_RANKS}
+    values = {
+        "first": first_week,
+        "last": last_week,
+        "week": last_week,
+        "evidence_ranks": EVIDENCE_RANKS,
+    }
     return {key: value for key, value in values.items() if f"${key}" in sql}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import math
@@ -18,6 +19,8 @@ def plain(value: Any) -> Any:
         return value
     if isinstance(value, float):
         return None if math.isnan(value) else round(value, FLOAT_DIGITS)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -38,9 +41,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def write_table(folder: Path, name: str, rows: list[dict[str, Any]]) -> list[Path]:
-    """`name`.csv and `name`.json with the same rows; columns in first-seen order."""
+def write_table(folder: Path, name: str, rows: list[Any]) -> list[Path]:
+    """`name`.csv and `name`.json with the same rows (dicts or records); columns in first-seen
+    order (a record's in field order)."""
     folder.mkdir(parents=True, exist_ok=True)
+    rows = [plain(row) for row in rows]
     columns: list[str] = []
     for row in rows:
         columns.extend(k for k in row if k not in columns)

@@ -10,8 +10,9 @@ from urllib.parse import quote, urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from pipeline.report import charts
-from pipeline.report.analysis import MEASURES, TRAILING_WEEKS, ReportModel, comparisons
+from pipeline.report import charts, view
+from pipeline.report.analysis import RECENT_WEEKS, TRAILING_WEEKS, ReportModel
+from pipeline.report.records import WeekShare
 from pipeline.report.weeks import week_bounds
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -142,25 +143,38 @@ def _environment(markdown: bool) -> Environment:
 def build_charts(model: ReportModel) -> dict[str, str]:
     """Every chart of the report as SVG text, keyed by a file-safe name."""
     options = model.options
-    by_frame: dict[str, list[dict[str, Any]]] = {}
+    by_frame: dict[str, list[WeekShare]] = {}
     for row in model.series:
-        by_frame.setdefault(row["frame_id"], []).append(row)
+        by_frame.setdefault(row.frame_id, []).append(row)
+    top = charts.shared_top(model.series)
+    lead = view.lead(model)
     out = {
         "volume": charts.volume_chart("chart-volume", model.volume, options.min_articles),
         "trend-legend": charts.trend_legend("chart-trend-legend"),
     }
-    title_rows = max([len(charts.panel_title_lines(f["label"])) for f in model.frames] or [1])
-    for frame in model.frames:
-        fid = charts.chart_key(frame["frame_id"])
-        out[f"spark-{fid}"] = charts.sparkline(
-            f"spark-{fid}", by_frame[frame["frame_id"]], frame["label"]
+    if lead.rows:
+        lead_top = charts.shared_top_of(
+            [v for r in lead.rows for v in (r.share, r.share_ref) if v is not None]
         )
-        out[f"trend-{fid}"] = charts.trend_panel(
-            f"chart-trend-{fid}",
-            frame["label"],
-            by_frame[frame["frame_id"]],
+        out["lead"] = charts.change_chart(
+            "chart-lead",
+            f"What moved: each frame {view.MEASURE_PHRASES[lead.measure]}, this week and the "
+            f"last {RECENT_WEEKS} weeks against the {TRAILING_WEEKS} weeks before",
+            lead.rows,
+            lead_top,
+        )
+    title_rows = max([len(charts.panel_title_lines(f.label)) for f in model.frames] or [1])
+    for frame in model.frames:
+        key = charts.chart_key(frame.frame_id)
+        rows = by_frame[frame.frame_id]
+        out[f"spark-{key}"] = charts.sparkline(f"spark-{key}", rows, frame.label, top)
+        out[f"trend-{key}"] = charts.trend_panel(
+            f"chart-trend-{key}",
+            frame.label,
+            rows,
             model.volume,
             options.min_articles,
+            top,
             title_rows=title_rows,
         )
     if model.frame_table:
@@ -175,14 +189,14 @@ def build_charts(model: ReportModel) -> dict[str, str]:
             reference_key="primary_share_trailing",
             reference_label=f"share in the {TRAILING_WEEKS} weeks before, pooled",
         )
-    labels = [f["label"] for f in model.frames]
-    index = {f["frame_id"]: i for i, f in enumerate(model.frames)}
+    labels = [f.label for f in model.frames]
+    index = {f.frame_id: i for i, f in enumerate(model.frames)}
     for scope in ("week", "window"):
         cells = {}
         for row in model.cooccurrence[scope]:
-            i, j = index[row["frame_a"]], index[row["frame_b"]]
-            text = str(row["n_both"]) if row["n_frame_a"] else ""
-            cells[(i, j)] = (row["share_of_a"], text)
+            i, j = index[row.frame_a], index[row.frame_b]
+            text = str(row.n_both) if row.n_frame_a else ""
+            cells[(i, j)] = (row.share_of_a, text)
         if labels:
             span = options.week if scope == "week" else f"{options.weeks[0]} to {options.week}"
             out[f"cooccurrence-{scope}"] = charts.heatmap(
@@ -197,113 +211,37 @@ def build_charts(model: ReportModel) -> dict[str, str]:
 def _context(model: ReportModel, svgs: dict[str, str], markdown: bool) -> dict[str, Any]:
     options = model.options
     monday, sunday = week_bounds(options.week)
-    labels = {f["frame_id"]: f["label"] for f in model.frames}
-    series_by_frame: dict[str, list[dict[str, Any]]] = {}
+    series_by_frame: dict[str, list[WeekShare]] = {}
     for row in model.series:
-        series_by_frame.setdefault(row["frame_id"], []).append(row)
-
-    def matrix(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-        groups: dict[Any, dict[str, Any]] = {}
-        for row in rows:
-            group = groups.setdefault(
-                row[key],
-                {
-                    "key": row[key],
-                    "name": row.get("outlet") or row[key],
-                    "country": row.get("country"),
-                    "cells": {},
-                },
-            )
-            group["n_articles"] = row["n_articles"]
-            group["n_articles_all"] = row["n_articles_all"]
-            group["cells"][row["frame_id"]] = row
-        return sorted(groups.values(), key=lambda g: (-g["n_articles"], str(g["name"])))
-
-    headers = _comparison_headers(model)
+        series_by_frame.setdefault(row.frame_id, []).append(row)
+    top = charts.shared_top(model.series)
+    headers = view.comparison_headers(model)
     return {
         "m": model,
         "o": options,
         "week_start": monday.strftime("%-d %b %Y"),
         "week_end": sunday.strftime("%-d %b %Y"),
-        "labels": labels,
+        "labels": {f.frame_id: f.label for f in model.frames},
         "svg": {k: Markup(v) for k, v in svgs.items()} if not markdown else svgs,
-        "text_spark": {fid: charts.text_sparkline(rows) for fid, rows in series_by_frame.items()},
+        "lead": view.lead(model),
+        "measure_phrases": view.MEASURE_PHRASES,
+        "crawl_note": view.crawl_note(model),
+        "scale_top": top,
+        "text_spark": {
+            fid: charts.text_sparkline(rows, top) for fid, rows in series_by_frame.items()
+        },
         "comparisons": headers,
-        "comparison_text": {h["key"]: h["sentence"] for h in headers},
-        "test_tables": _test_tables(model),
-        "n_tests": sum(t["p_value"] is not None for t in model.tests),
+        "comparison_text": {h.key: h.sentence for h in headers},
+        "test_tables": view.tests_by_measure(model),
+        "n_tests": sum(t.p_value is not None for t in model.tests),
         "measure_names": {"carries": "carries the frame", "primary": "primary frame"},
-        "movers": _movers(model),
-        "outlets_week": matrix(model.breakdowns["outlet_week"], "source_id"),
-        "outlets_window": matrix(model.breakdowns["outlet_window"], "source_id"),
-        "countries_week": matrix(model.breakdowns["country_week"], "country"),
-        "countries_window": matrix(model.breakdowns["country_window"], "country"),
-        "has_correction": any(r["corrected_share"] is not None for r in model.frame_table),
+        "movers": view.movers(model),
+        "outlets_week": view.share_matrix(model.breakdowns["outlet_week"], "source_id"),
+        "outlets_window": view.share_matrix(model.breakdowns["outlet_window"], "source_id"),
+        "countries_week": view.share_matrix(model.breakdowns["country_week"], "country"),
+        "countries_window": view.share_matrix(model.breakdowns["country_window"], "country"),
+        "has_correction": any(r.corrected_share is not None for r in model.frame_table),
     }
-
-
-def _comparison_headers(model: ReportModel) -> list[dict[str, str]]:
-    """What each comparison sets against what: a table `header` and a `sentence` for prose."""
-
-    def short(weeks: tuple[str, ...]) -> str:
-        return weeks[0][-3:] if len(weeks) == 1 else f"{weeks[0][-3:]}–{weeks[-1][-3:]}"
-
-    headers = []
-    for c in comparisons(model.options):
-        if len(c.weeks) > 1:
-            header = (
-                f"last {len(c.weeks)} weeks ({short(c.weeks)}) "
-                f"vs the {len(c.reference_weeks)} before ({short(c.reference_weeks)})"
-            )
-            sentence = f"the {header}"
-        else:
-            header = f"{c.label} ({short(c.reference_weeks)})"
-            sentence = f"this week {header}"
-        headers.append({"key": c.key, "label": c.label, "header": header, "sentence": sentence})
-    return headers
-
-
-def _test_tables(model: ReportModel) -> list[dict[str, Any]]:
-    """One table per measure: a row per frame, its tests keyed by comparison."""
-    tables = []
-    for measure, (_, meaning) in MEASURES.items():
-        rows: dict[str, dict[str, Any]] = {}
-        for test in model.tests:
-            if test["measure"] != measure:
-                continue
-            row = rows.setdefault(
-                test["frame_id"],
-                {"frame_id": test["frame_id"], "frame_label": test["frame_label"], "tests": {}},
-            )
-            row["tests"][test["reference"]] = test
-        tables.append(
-            {
-                "measure": measure,
-                "meaning": meaning,
-                "file": "tests" if measure == "carries" else f"tests_{measure}",
-                "rows": list(rows.values()),
-            }
-        )
-    return tables
-
-
-def _movers(model: ReportModel) -> list[dict[str, Any]]:
-    """One entry per frame that moved, with every test of it that passed (both measures)."""
-    entries: dict[str, dict[str, Any]] = {}
-    for test in model.tests:
-        if test["moved"]:
-            entry = entries.setdefault(
-                test["frame_id"],
-                {"frame_id": test["frame_id"], "frame_label": test["frame_label"], "tests": []},
-            )
-            entry["tests"].append(test)
-    order = [f["frame_id"] for f in model.frames]
-    result = sorted(entries.values(), key=lambda e: order.index(e["frame_id"]))
-    for entry in result:
-        entry["evidence"] = model.evidence.get(entry["frame_id"], [])
-        directions = {t["direction"] for t in entry["tests"]}
-        entry["direction"] = directions.pop() if len(directions) == 1 else "mixed"
-    return result
 
 
 def render_html(model: ReportModel, svgs: dict[str, str]) -> str:

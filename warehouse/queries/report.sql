@@ -95,3 +95,32 @@ select week, source_id, outlet, country, n_runs, urls_seen, articles_fetched,
 from report_source_health_weekly
 where week = $week
 order by source_id;
+
+-- name: collection
+-- When the report week's in-scope unique stories were collected: the ISO week of the first
+-- crawl run that fetched each (as new or changed), or null when no crawl fetched it (a story
+-- back-filled or imported), per outlet. The report says so instead of "no crawl ran" when the week was
+-- crawled later. Parameter: week.
+with stories as (
+    select source_id, canonical_url
+    from articles
+    where week = $week and in_scope and not is_duplicate
+),
+
+first_fetch as (
+    select f.canonical_url, min(r.started_at) as started_at
+    from fetch_log as f
+    join crawl_runs as r using (run_id)
+    where f.status in ('new', 'changed')
+    group by f.canonical_url
+),
+
+final as (
+    select s.source_id, strftime(ff.started_at, '%G-W%V') as crawl_week, count(*) as n_stories
+    from stories as s
+    left join first_fetch as ff using (canonical_url)
+    group by s.source_id, crawl_week
+)
+
+select * from final
+order by source_id, crawl_week nulls last;
