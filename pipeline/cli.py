@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "sql": "pipeline.commands.sql:command",
     "status": "pipeline.commands.status:command",
     "seeds": "pipeline.commands.seeds:command",
+    "models": "pipeline.commands.models:command",
     "cluster": "pipeline.commands.cluster:command",
 }
 

@@ -64,6 +64,8 @@ class FramingSettings:
     workers: int = 0  # processes that embed at once; 0 = one per CPU (at most 4)
     codebook: str = ""  # empty: <seeds_dir>/frames.toml
     calibration: str = ""  # optional calibration file from `framewatch frames calibrate`
+    models_dir: str = ""  # installed encoders (framewatch models); empty: ~/.local/share/framewatch/models
+    trust_model: bool = False  # use a model whose weights' sha256 is not a known one (marked in labels)
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ class Settings:
 
 
 _PATH_KEYS = {"workdir", "seeds_dir", "database", "archive_dir", "reports_dir", "sources_file",
-              "codebook", "calibration", "quality_file"}
+              "codebook", "calibration", "models_dir", "quality_file"}
 
 
 def _coerce(value: Any, kind: type, where: str, origin: str) -> Any:

@@ -26,6 +26,14 @@ def _prefect_home(tmp_path_factory: pytest.TempPathFactory) -> None:
         os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _empty_models_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No installed encoders unless a test installs some: calibration would otherwise embed
+    every training set with each model in the user's models folder (all-mpnet-base-v2: 6-8x)."""
+    if "FRAMEWATCH_FRAMING__MODELS_DIR" not in os.environ:
+        os.environ["FRAMEWATCH_FRAMING__MODELS_DIR"] = str(tmp_path_factory.mktemp("models"))
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """../shared (seed article, evaluation sets); absent in a user's clone, always there in CI."""

@@ -48,24 +48,49 @@ def command() -> None:
               help="Also fine-tune the embedding model on the gold rows (minutes of CPU; auto: a "
                    "single-label codebook, 30+ rows per frame, short texts). The tuned model is saved next to --out, and the "
                    "corpus's passages are embedded again with it on the next frame run or relabel.")
+@click.option("--model", "model_name", default=None,
+              help="Embedding model to calibrate with (an installed model's name or a model "
+                   "directory) [default: the settings' model, else the installed encoder whose "
+                   "heads score best in inner cross-validation].")
 @click.pass_context
-def calibrate_command(ctx: click.Context, gold: str, codebook: str | None, out: str, tune: str) -> None:
+def calibrate_command(ctx: click.Context, gold: str, codebook: str | None, out: str, tune: str,
+                      model_name: str | None) -> None:
     """Learn per-frame thresholds (and a supervised head when there are enough labels) from gold rows."""
-    from pipeline.framing.labeler import calibrate_or_tune
+    from pipeline.framing.labeler import calibrate_or_tune, installed_candidates
+    from pipeline.framing.models_registry import model_argument, models_dir_from
     from pipeline.stages.runs import embedder_for
 
     settings = settings_from(ctx)
+    models_dir = models_dir_from(settings.framing.models_dir)
+    if model_name:
+        settings = replace(settings, framing=replace(
+            settings.framing, model=str(model_argument(model_name, models_dir))))
     model, embedder = _model(settings, codebook, "")
     rows = read_rows(Path(gold), labelled=True)
+    fixed = bool(settings.framing.model)
+    candidates = [] if fixed else installed_candidates(models_dir, trust=settings.framing.trust_model)
     # A tuned encoder is written straight into the folder the calibration file goes to.
     calibration = calibrate_or_tune(
         model, embedder, rows, tune, Path(out).resolve().parent,
         lambda path: embedder_for(settings, path), where=gold,
-        announce=lambda message: click.echo(message, err=True)).model.calibration
+        announce=lambda message: click.echo(message, err=True),
+        candidates=candidates).model.calibration
     calibration.save(out)
     click.echo(f"calibrated {calibration.feature_set} head on {len(rows)} rows "
                f"(codebook {model.codebook.id} {model.codebook.version}); wrote {out} "
                f"(version {calibration.version})")
+    if calibration.encoder_choice:
+        click.echo(describe_encoder_choice(calibration.encoder_choice))
+
+
+def describe_encoder_choice(choice: dict) -> str:
+    """One line: the encoder, how it was chosen, the scores that decided, embedding speed."""
+    scores = ", ".join(f"{name} {score:.3f}" if score is not None else f"{name} -"
+                       for name, score in (choice.get("scores") or {}).items())
+    speeds = ", ".join(f"{name} {rate:.1f}" for name, rate in
+                       (choice.get("passages_per_second") or {}).items())
+    return (f"encoder {choice.get('model')} ({choice.get('backend')}), chosen by "
+            f"{choice.get('chosen_by')}; inner-CV scores: {scores}; passages/s: {speeds}")
 
 
 @command.command("evaluate")
@@ -88,12 +113,19 @@ def evaluate_command(ctx: click.Context, gold: str, codebook: str | None, calibr
     predictions = [output_row(row["id"], text, frames)
                    for row, text, frames in zip(rows, embedded, label_embedded(model, embedded), strict=True)]
     metrics = evaluate(rows, predictions)
+    metrics["encoder"] = embedder.model_id
+    if model.calibration is not None and model.calibration.encoder_choice:
+        metrics["encoder_choice"] = model.calibration.encoder_choice
     if as_json:
         click.echo(json.dumps(metrics, indent=2))
         return
     mode = "calibrated" if model.calibration is not None else "zero-shot"
     click.echo(f"{metrics['items']} items, {mode}: micro-F1 {metrics['micro_f1']:.3f}, "
                f"macro-F1 {metrics['macro_f1']:.3f}")
+    if model.calibration is not None and model.calibration.encoder_choice:
+        click.echo(describe_encoder_choice(model.calibration.encoder_choice))
+    else:
+        click.echo(f"encoder {embedder.model_id}")
     if "primary_accuracy" in metrics:
         click.echo(f"primary frame: accuracy {metrics['primary_accuracy']:.3f}, "
                    f"macro-F1 {metrics['primary_macro_f1']:.3f}")

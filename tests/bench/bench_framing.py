@@ -1,6 +1,7 @@
 """Benchmark the framing engine (run by hand, not collected by pytest).
 
     PYTHONPATH=. .venv/bin/python tests/bench/bench_framing.py [--threads 1] [--passages 600] [--quality]
+        [--model all-mpnet-base-v2] [--modes torch-x2,onnx-int8-x2] [--cosine]
 
 Measures, each in a fresh subprocess so peak memory is its own:
   - passages/s embedded: sentence-transformers' plain `model.encode` with default settings, our
@@ -10,6 +11,9 @@ Measures, each in a fresh subprocess so peak memory is its own:
   - peak resident memory of each run.
 With --quality it also reruns the quality protocol (tests/test_framing_quality.py) per backend,
 to show what the faster paths cost in macro-F1. Needs ../shared/eval/frames for real news text.
+--model benchmarks another encoder (an installed model's name or a directory; default: the
+bundled MiniLM), --modes a subset of the modes, and --cosine adds the cosine of each ONNX
+backend's vectors to torch's on the same passages.
 """
 
 from __future__ import annotations
@@ -47,7 +51,38 @@ def news_passages(limit: int) -> list[str]:
     return mixed[:limit]
 
 
-def run_mode(mode: str, threads: int, n_passages: int, n_articles: int, cache_dir: str) -> dict:
+def resolve_model(name: str | None):
+    """An installed model's folder by name, else the value itself (None: the bundled MiniLM)."""
+    if not name:
+        return None
+    from pipeline.framing.models_registry import default_models_dir, model_argument
+    from pipeline.settings import load_settings
+
+    setting = load_settings(None).framing.models_dir
+    return model_argument(name, Path(setting) if setting else default_models_dir())
+
+
+def cosine_to_torch(model, threads: int, n_passages: int, cache_dir: str) -> dict:
+    import numpy as np
+
+    from pipeline.framing.embed import Embedder
+
+    texts = news_passages(n_passages)
+    reference = Embedder(model, threads=threads, workers=1).encode(texts)
+    out = {"mode": "cosine", "passages": len(texts)}
+    for backend in ("onnx", "onnx-int8"):
+        vectors = Embedder(model, backend=backend, threads=threads, workers=1,
+                           cache_dir=cache_dir).encode(texts)
+        cosines = (vectors * reference).sum(axis=1)
+        out[backend] = {"mean": round(float(cosines.mean()), 4),
+                        "min": round(float(cosines.min()), 4),
+                        "p01": round(float(np.quantile(cosines, 0.01)), 4)}
+    return out
+
+
+def run_mode(
+    mode: str, threads: int, n_passages: int, n_articles: int, cache_dir: str, model=None
+) -> dict:
     import torch
 
     torch.set_num_threads(threads)
@@ -77,7 +112,10 @@ def run_mode(mode: str, threads: int, n_passages: int, n_articles: int, cache_di
         from pipeline.framing.model import FrameModel
 
         backend, workers = backend_and_workers(mode)
-        embedder = Embedder(backend=backend, threads=threads, workers=workers, cache_dir=cache_dir)
+        embedder = Embedder(
+            model, backend=backend, threads=threads, workers=workers, cache_dir=cache_dir
+        )
+        out["model"] = embedder.model_id
         # Warm-up; big enough to start the worker processes, whose start-up is not timed.
         embedder.encode(texts[: max(8, MIN_TEXTS_FOR_WORKERS if workers > 1 else 0)])
         start = time.perf_counter()
@@ -127,14 +165,22 @@ def main() -> int:
     parser.add_argument(
         "--cache-dir", default=None, help="ONNX export cache [default: a temporary dir]"
     )
+    parser.add_argument("--model", default=None, help="encoder: installed name or directory")
+    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated modes to run")
+    parser.add_argument("--cosine", action="store_true", help="ONNX vectors' cosine to torch's")
+    parser.add_argument("--child-cosine", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--child-quality", choices=MODES[1:4], help=argparse.SUPPRESS)
     args = parser.parse_args()
     cache_dir = args.cache_dir or tempfile.mkdtemp(prefix="framewatch-onnx-")
+    model = resolve_model(args.model)
     if args.child:
-        print(
-            json.dumps(run_mode(args.child, args.threads, args.passages, args.articles, cache_dir))
-        )
+        print(json.dumps(
+            run_mode(args.child, args.threads, args.passages, args.articles, cache_dir, model)
+        ))
+        return 0
+    if args.child_cosine:
+        print(json.dumps(cosine_to_torch(model, args.threads, args.passages, cache_dir)))
         return 0
     if args.child_quality:
         print(json.dumps(quality(args.child_quality, args.threads, cache_dir)))
@@ -152,15 +198,21 @@ def main() -> int:
             str(args.articles),
             "--cache-dir",
             cache_dir,
+            *(["--model", args.model] if args.model else []),
             *extra,
         ]
         done = subprocess.run(cmd, check=True, capture_output=True, text=True)
         return json.loads(done.stdout.strip().splitlines()[-1])
 
+    modes = [m for m in args.modes.split(",") if m]
+    unknown = sorted(set(modes) - set(MODES))
+    if unknown:
+        parser.error(f"unknown modes {unknown}: choose from {', '.join(MODES)}")
     # Export/quantise once outside the timed runs.
     for mode in ("onnx", "onnx-int8"):
-        child("--child", mode)
-    speed = [child("--child", mode) for mode in MODES]
+        if any(m.startswith(mode + "-x") or m == mode for m in modes):
+            child("--child", mode)
+    speed = [child("--child", mode) for mode in modes]
     plain = speed[0]["passages_per_s"]
     print(
         f"{'mode':<13} {'passages/s':>10} {'x plain':>8} {'articles/s':>10} {'peak MB':>8} "
@@ -173,8 +225,11 @@ def main() -> int:
             f"{row['peak_rss_children_mb'] or '-':>9}"
         )
     print(
-        f"({speed[0]['passages']} passages, mean {speed[0]['mean_chars']} chars, {args.threads} thread(s))"
+        f"({speed[0]['passages']} passages, mean {speed[0]['mean_chars']} chars, {args.threads} "
+        f"thread(s); x plain: relative to the first mode run; model {speed[0].get('model', 'MiniLM')})"
     )
+    if args.cosine:
+        print("cosine to torch", json.dumps(child("--child-cosine")))
     if args.quality:
         # Worker processes give the same vectors as one process: quality depends on the backend only.
         for mode in MODES[1:4]:
