@@ -462,7 +462,6 @@ class SharedCrawlStore(CrawlStore):
             run_status = con.execute(named_queries("crawl")["run_status"],
                                      [self.run_id]).fetchone()
             self.totals = {"status": run_status[0] if run_status else status, "rows": rows}
-            con.execute("checkpoint")
         logger.info("crawler %s of run %s %s (%s)", self.frontier.crawler_id
                     if self.frontier is not None else "?", self.run_id,
                     "left last" if last else "left", message)

@@ -140,7 +140,10 @@ def test_a_killed_crawler_loses_nothing_and_a_new_one_takes_over(
     assert refetched <= set(fetched_at_kill)  # only what the dead crawler had in hand
     pages = _stored_pages(settings)
     assert len(pages) == len({url for url, _ in pages}) == len(article_paths)
-    assert len({folder for _, folder in pages}) == 3  # all three crawlers stored pages
+    # the dead crawler's committed pages stayed; the others stored the rest (the newcomer may
+    # find little left on a busy machine)
+    assert {f"{run_id}-{doomed.crawler_id}", f"{run_id}-{survivor.crawler_id}"} <= {
+        folder for _, folder in pages}
     assert not list(settings.archive_path.rglob("*.open"))  # the dead crawler's file recovered
     rows = query(settings.db_path, "select url from core.fetch_log where run_id = ?", [run_id])
     assert len(rows) == len(set(rows))
@@ -174,3 +177,35 @@ def test_joining_a_crawl_that_redis_does_not_know_is_refused(tmp_path: Path, dem
     with pytest.raises(FrontierError, match="no crawl 20990101T000000Z-000000"):
         join_crawl(settings, "20990101T000000Z-000000", sources_path=sources)
     assert not settings.db_path.exists()
+
+
+@pytest.mark.parametrize(("args", "env", "expected"), [
+    (["--processes", "2"], {}, 'crawl.frontier: several crawler processes need frontier = "redis"'),
+    (["--processes", "2"], {"FRAMEWATCH_CRAWL__FRONTIER": "redis",
+                            "FRAMEWATCH_CRAWL__REDIS_URL": "redis://:wrong@127.0.0.1:{port}/0"},
+     "crawl.redis_url: Redis at redis://:***@127.0.0.1:{port}/0 refused the credentials"),
+    (["--join", "20990101T000000Z-000000"], {"FRAMEWATCH_CRAWL__FRONTIER": "redis",
+                                              "FRAMEWATCH_CRAWL__REDIS_URL": "{url}"},
+     "crawl.redis_url: no crawl 20990101T000000Z-000000 on redis://:***@"),
+])
+def test_the_crawl_command_names_the_bad_setting_in_one_line(
+        tmp_path: Path, demo, redis_server, args: list[str], env: dict[str, str],
+        expected: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    _, sources = demo
+    fill = {"port": redis_server.port, "url": redis_server.url}
+    environ = {**os.environ, **{key: value.format(**fill) for key, value in env.items()}}
+    workdir = tmp_path / "w"
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "crawl", "--workdir", str(workdir), "--sources",
+         str(sources), *args], capture_output=True, text=True, env=environ, timeout=120,
+        check=False)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected.format(**fill) in lines[0]
+    assert redis_server.password not in result.stderr
+    assert not workdir.exists()  # nothing written

@@ -40,8 +40,15 @@ def crawl_command(ctx: click.Context, workdir: str | None, sources_file: str | N
         _echo({"run_id": summary.run_id, "status": summary.status,
                "articles_fetched": summary.articles_fetched, "by_status": summary.by_status})
         return
+    from pipeline.stages.crawl import check_frontier
+
+    check_frontier(settings, processes)  # a bad frontier fails here, before anything is written
+    run_id = runs.new_run_id()
+    if settings.crawl.frontier == "redis":
+        click.echo(f"crawl run {run_id}: crawlers on other machines join it with "
+                   f"`framewatch crawl --join {run_id}`", err=True)
     with writer_lock(settings.db_path, LOCK_WAIT_SECONDS):
-        _echo(runs.crawl_stage(settings, runs.new_run_id(), processes=processes))
+        _echo(runs.crawl_stage(settings, run_id, processes=processes))
 
 
 @click.command("clean")

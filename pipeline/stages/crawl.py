@@ -46,8 +46,8 @@ from warehouse.queries import named_queries
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CrawlError", "CrawlHandle", "CrawlSummary", "join_crawl", "new_run_id",
-           "prepare_frontier", "run_crawl", "start_crawl"]
+__all__ = ["CrawlError", "CrawlHandle", "CrawlSummary", "check_frontier", "join_crawl",
+           "new_run_id", "prepare_frontier", "run_crawl", "start_crawl"]
 
 ERROR_TAIL_LINES = 30
 
@@ -269,6 +269,16 @@ def start_crawl(
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     logger.info("crawl %s started (pid %d), log: %s", run_id, process.pid, log_path)
     return CrawlHandle(settings, run_id, process, log_path, Path(name), totals_path, crawler_id)
+
+
+def check_frontier(settings: Settings, processes: int = 1) -> None:
+    """Refuse frontier settings that cannot work, before anything is written: FrontierError
+    naming the setting (a bad value, Redis unreachable, wrong credentials)."""
+    check_frontier_settings(settings.crawl)
+    if processes > 1 and settings.crawl.frontier != "redis":
+        raise FrontierError('crawl.frontier: several crawler processes need frontier = "redis"')
+    if settings.crawl.frontier == "redis":
+        connect_redis(settings.crawl.redis_url).close()
 
 
 def prepare_frontier(settings: Settings, run_id: str) -> bool:

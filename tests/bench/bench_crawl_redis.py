@@ -1,0 +1,105 @@
+"""Benchmark: crawl pages/s with 1 and 2 crawler processes sharing a Redis frontier.
+
+Run by hand (not collected by pytest):
+
+    PYTHONPATH=. .venv/bin/python tests/bench/bench_crawl_redis.py [--articles 5000] [--outlets 8]
+
+Serves the "bench" demo corpus on loopback in this process, starts a redis-server (Debian's
+binary) on a free port, and crawls the corpus from scratch three times with politeness off (no
+download delay, no AutoThrottle, Crawl-delay ignored), each time into a fresh warehouse: the
+local frontier (one process, the default), then the Redis frontier with 1 and with 2 crawler
+processes. Reports wall-clock pages/s (articles stored / whole run, start-up included), the
+fetch window's pages/s, and how the articles split among the crawlers. All processes share one
+machine, and so its cores, with the demo site.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+import time
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+
+from pipeline.cluster.redis import start_redis, stop_redis
+from pipeline.demo_site import DemoSite, build_corpus
+from pipeline.settings import CrawlSettings, Settings
+from pipeline.stages.crawl import run_crawl
+
+logger = logging.getLogger("bench_crawl_redis")
+
+BENCH_CRAWL = CrawlSettings(download_delay=0.0, autothrottle=False, timeout_seconds=30.0,
+                            concurrent_requests=32, concurrent_requests_per_domain=8,
+                            log_level="WARNING")
+OVERRIDES = {"FRAMEWATCH_OBEY_CRAWL_DELAY": False, "FRAMEWATCH_STORE_BATCH": 1000}
+
+
+def _measure(db: Path, run_id: str) -> dict:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        pages, window = con.execute(
+            "select count(*) filter (where kind = 'article' and status in ('new', 'changed')), "
+            "date_diff('millisecond', min(fetched_at), max(fetched_at)) / 1000.0 "
+            "from core.fetch_log where run_id = ?", [run_id]).fetchone()
+        folders = Counter(folder for (folder,) in con.execute(
+            "select split_part(w.warc_file, '/', 1) from core.pages p join core.warc_records w "
+            "on w.record_id = p.warc_record_id").fetchall())
+    finally:
+        con.close()
+    return {"article_pages": pages, "fetch_window_seconds": window,
+            "pages_by_crawler": sorted(folders.values(), reverse=True)}
+
+
+def _crawl(label: str, settings: Settings, sources: Path, processes: int) -> dict:
+    started = time.monotonic()
+    summary = run_crawl(settings, sources_path=sources, scrapy_overrides=OVERRIDES,
+                        processes=processes)
+    wall = time.monotonic() - started
+    measured = _measure(settings.db_path, summary.run_id)
+    pages, window = measured["article_pages"], measured["fetch_window_seconds"]
+    result = {"frontier": label, "processes": processes, "status": summary.status,
+              "wall_seconds": round(wall, 2),
+              "pages_per_second_wall": round(pages / wall, 1),
+              "pages_per_second_fetching": round(pages / window, 1) if window else None,
+              **measured}
+    logger.info("%s", json.dumps(result))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=5000)
+    parser.add_argument("--outlets", type=int, default=8)
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    base = args.workdir or Path(tempfile.mkdtemp(prefix="bench-crawl-redis-"))
+    corpus = build_corpus(seed=7, scale="bench", outlets=args.outlets, articles=args.articles)
+    redis_dir = base / "redis"
+    server = start_redis(redis_dir)
+    results = []
+    try:
+        with DemoSite(corpus) as site:
+            sources = site.write_sources_toml(base / "sources.toml")
+            local = Settings(workdir=base / "local", crawl=BENCH_CRAWL)
+            results.append(_crawl("local", local, sources, 1))
+            shared = replace(BENCH_CRAWL, frontier="redis", redis_url=server.url)
+            for processes in (1, 2):
+                settings = Settings(workdir=base / f"redis-{processes}", crawl=shared)
+                results.append(_crawl("redis", settings, sources, processes))
+    finally:
+        stop_redis(redis_dir)
+    one, two = results[1]["pages_per_second_wall"], results[2]["pages_per_second_wall"]
+    print(json.dumps({"articles": len(corpus.articles), "outlets": args.outlets, "runs": results,
+                      "redis_2_over_1": round(two / one, 2) if one else None,
+                      "redis_1_over_local": round(one / results[0]["pages_per_second_wall"], 2)},
+                     indent=2))
+
+
+if __name__ == "__main__":
+    main()
