@@ -26,7 +26,7 @@ from filelock import FileLock, Timeout
 from fixtures.warehouse import query as query_db
 
 from pipeline.demo_site import DemoSite, build_corpus
-from pipeline.seeds import check_codebook
+from pipeline.framing.codebook import load_codebook
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = """\
@@ -121,7 +121,7 @@ def workdir(crawled_and_cleaned, tmp_path) -> Path:
 
 @pytest.fixture(scope="module")
 def n_frames() -> int:
-    return len(check_codebook(REPO / "seeds" / "frames.toml").frame_ids)
+    return len(load_codebook(REPO / "seeds" / "frames.toml").frames)
 
 
 def wait_until_locked(lock_path: Path, process: subprocess.Popen, seconds: float = 120) -> None:

@@ -13,16 +13,16 @@ from click.testing import CliRunner
 
 from pipeline.commands.seeds import command as seeds_command
 from pipeline.errors import SeedError
+from pipeline.framing.codebook import load_codebook
 from pipeline.seeds import (
     SOURCE_KINDS,
     SeedErrors,
     Source,
-    check_codebook,
     load_sources,
     load_topic,
     read_toml,
-    validate_seeds,
 )
+from pipeline.seeds.summary import validate_seeds
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -133,12 +133,14 @@ def test_shipped_url_patterns_keep_articles_and_skip_the_rest(
 
 
 def test_shipped_codebook_has_the_agreed_frames_and_enough_examples():
-    summary = check_codebook(SEEDS / "frames.toml")
-    assert summary.version == "2026.11.1"
-    assert summary.multi_label is True
-    assert set(summary.frame_ids) == FRAME_IDS
-    assert all(8 <= count <= 12 for count in summary.exemplar_counts), summary.exemplar_counts
-    assert all(3 <= count <= 6 for count in summary.negative_counts), summary.negative_counts
+    codebook = load_codebook(SEEDS / "frames.toml")
+    assert codebook.version == "2026.11.1"
+    assert codebook.multi_label is True
+    assert set(codebook.frame_ids) == FRAME_IDS
+    exemplar_counts = [len(frame.exemplars) for frame in codebook.frames]
+    negative_counts = [len(frame.negatives) for frame in codebook.frames]
+    assert all(8 <= count <= 12 for count in exemplar_counts), exemplar_counts
+    assert all(3 <= count <= 6 for count in negative_counts), negative_counts
 
 
 def test_shipped_topic_has_terms_exemplars_and_negatives():
@@ -215,11 +217,11 @@ def test_minimal_topic_and_codebook():
     topic = load_topic(MINIMAL / "topic.toml")
     assert topic.terms == ("AI", "chips")
     assert topic.threshold == pytest.approx(0.4)
-    summary = check_codebook(MINIMAL / "frames.toml")
-    assert summary.frame_ids == ("security", "investment")
-    assert summary.exemplar_counts == (3, 3)
-    assert summary.negative_counts == (1, 0)
-    assert summary.multi_label is False
+    codebook = load_codebook(MINIMAL / "frames.toml")
+    assert codebook.frame_ids == ["security", "investment"]
+    assert [len(frame.exemplars) for frame in codebook.frames] == [3, 3]
+    assert [len(frame.negatives) for frame in codebook.frames] == [1, 0]
+    assert codebook.multi_label is False
 
 
 # ------------------------------------------------------------------------------------------
@@ -394,8 +396,8 @@ def test_broken_topics_name_file_key_and_problem(tmp_path, text, key, problem):
 FRAMES = (MINIMAL / "frames.toml").read_text(encoding="utf-8")
 
 BROKEN_CODEBOOKS = [
-    pytest.param(FRAMES.replace('"Chips power missiles.", ', ""), "frames[0].exemplars",
-                 "has 2 item(s): give at least 3 items", id="too-few-exemplars"),
+    pytest.param(re.sub(r"exemplars = \[[^\]]*\]", "exemplars = []", FRAMES, count=1),
+                 "frames[0].exemplars", "is empty: give at least one item", id="no-exemplars"),
     pytest.param(FRAMES.replace('id = "investment"', 'id = "security"'), "frames[1].id",
                  "duplicate frame id 'security' (first used at frames[0].id)", id="duplicate"),
     pytest.param(FRAMES.replace("multi_label = false", 'multi_label = "no"'),
@@ -414,8 +416,71 @@ def test_broken_codebooks_name_file_key_and_problem(tmp_path, text, key, problem
     path = tmp_path / "frames.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(SeedError) as caught:
-        check_codebook(path)
+        load_codebook(path)
     _expect_problem(caught.value, path, key, problem)
+
+
+# The four places where `seeds check` and the framing stage's loader used to disagree, and more:
+# now one parser decides, so both refuse the same files with the same words.
+ONE_SCHEMA = [
+    pytest.param(FRAMES.replace('id = "security"', 'id = "_security"'), "frames[0].id",
+                 "bad id '_security'", id="slug-start"),
+    pytest.param(re.sub(r"exemplars = \[[^\]]*\]", "exemplars = []", FRAMES, count=1),
+                 "frames[0].exemplars", "give at least one item", id="no-exemplars"),
+    pytest.param(FRAMES.replace('label = "Security"', 'label = "Security"\nweight = 2'),
+                 "frames[0].weight", "unknown key", id="unknown-key"),
+    pytest.param(re.sub(r'title = "[^"]*"\n', "", FRAMES, count=1), "codebook.title",
+                 "missing required key", id="title"),
+    pytest.param(FRAMES.replace('label = "Investment"', 'label = "SECURITY"'), "frames[1].label",
+                 "duplicate frame label", id="duplicate-label"),
+    pytest.param(FRAMES[:FRAMES.index("[[frames]]", FRAMES.index("[[frames]]") + 1)], "frames",
+                 "give at least 2", id="one-frame"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "key", "problem"), ONE_SCHEMA)
+def test_seeds_check_and_the_framing_loader_refuse_the_same_codebooks(tmp_path, text, key, problem):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name in ("sources.toml", "topic.toml"):
+        (seeds / name).write_bytes((MINIMAL / name).read_bytes())
+    path = seeds / "frames.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SeedError) as caught:
+        load_codebook(path)
+    _expect_problem(caught.value, path, key, problem)
+    checked = {check.path.name: check for check in validate_seeds(seeds).files}["frames.toml"]
+    assert not checked.ok
+    assert [str(p) for p in checked.problems] == [
+        str(p) for p in getattr(caught.value, "errors", (caught.value,))]
+
+
+def test_few_exemplars_warn_alike_in_seeds_check_and_the_loader(tmp_path, caplog):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name in ("sources.toml", "topic.toml"):
+        (seeds / name).write_bytes((MINIMAL / name).read_bytes())
+    (seeds / "frames.toml").write_text(FRAMES.replace('"Chips power missiles.", ', ""),
+                                       encoding="utf-8")
+    codebook = load_codebook(seeds / "frames.toml")
+    expected = (f"{seeds / 'frames.toml'}: frames[0].exemplars: only 2 exemplar(s); "
+                "3 or more give steadier zero-shot labels")
+    assert codebook.warnings == (expected,)
+    assert codebook.warnings[0] in caplog.text
+    checked = {check.path.name: check for check in validate_seeds(seeds).files}["frames.toml"]
+    assert checked.ok and checked.warnings == codebook.warnings
+    result = CliRunner().invoke(seeds_command, ["check", str(seeds)], obj={})
+    assert result.exit_code == 0, result.output
+    assert f"warning: {codebook.warnings[0]}" in result.stderr
+
+
+def test_there_is_one_codebook_parser():
+    """`seeds check` summarises what `load_codebook` returns; no second checker exists."""
+    import pipeline.seeds as seeds_package
+    from pipeline.seeds import summary
+
+    assert not hasattr(seeds_package, "check_codebook")
+    assert summary.load_codebook is load_codebook
 
 
 # ------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from pipeline.commands._common import settings_from
-from pipeline.seeds import validate_seeds
+from pipeline.seeds.summary import validate_seeds
 
 
 @click.group(name="seeds")
@@ -37,6 +37,8 @@ def check(ctx: click.Context, directory: Path | None) -> None:
     for file_check in result.files:
         if file_check.ok:
             click.echo(f"ok      {file_check.path}: {file_check.summary}")
+            for warning in file_check.warnings:
+                click.echo(f"  warning: {warning}", err=True)
         else:
             count = len(file_check.problems)
             click.echo(f"FAILED  {file_check.path}: {count} problem{'s' * (count != 1)}")

@@ -1,4 +1,16 @@
-"""Load and validate a frame codebook (TOML): the frames a text can carry, with definitions and examples."""
+"""The one codebook parser: a frame codebook (TOML) read, checked and returned as a `Codebook`.
+
+The framing stage, `framewatch label`, calibration and `framewatch seeds check` all read
+codebooks here, so a file that `seeds check` passes is a file the pipeline loads. Every problem in
+a file is reported in one go (`SeedErrors`), each naming the key path (``frames[2].exemplars``).
+
+The format (docs/architecture.md): a `[codebook]` table with `id` (a slug), `version`, `title`,
+`multi_label` (true or false) and an optional `description`; at least two `[[frames]]`, each with
+a unique slug `id`, a `label` unique after folding case and separators, a `definition`, at least
+one distinct exemplar (three or more recommended: fewer only warn, since a calibrated codebook
+learns from labelled rows) and optional `negatives` (near misses, none repeating an exemplar).
+Unknown keys are errors (a typo such as `exemplar` would otherwise be ignored silently).
+"""
 
 from __future__ import annotations
 
@@ -6,19 +18,31 @@ import hashlib
 import json
 import logging
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import SeedError
+from pipeline.seeds.checks import (
+    SeedProblems,
+    check_disjoint,
+    check_keys,
+    check_slug,
+    check_unique_ids,
+    key_path,
+    optional,
+    read_toml,
+    require,
+    string_list,
+    table_array,
+)
 
 logger = logging.getLogger(__name__)
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-RECOMMENDED_EXEMPLARS = 3
-_CODEBOOK_KEYS = {"id", "version", "title", "multi_label", "description"}
-_FRAME_KEYS = {"id", "label", "definition", "exemplars", "negatives"}
+MIN_EXEMPLARS = 1
+RECOMMENDED_EXEMPLARS = 3  # fewer give unsteady zero-shot prototypes: a warning, not an error
+MIN_FRAMES = 2  # one frame leaves nothing to choose between
+_CODEBOOK_KEYS = ("id", "version", "title", "multi_label", "description")
+_FRAME_KEYS = ("id", "label", "definition", "exemplars", "negatives")
 
 
 def fold_label(name: str) -> str:
@@ -44,6 +68,9 @@ class Codebook:
     description: str
     frames: tuple[Frame, ...]
     source: str = field(default="<memory>", compare=False)
+    # Advice that does not stop the codebook loading ("FILE: KEY: advice"), logged on load and
+    # listed by `framewatch seeds check`.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def frame_ids(self) -> list[str]:
@@ -80,127 +107,70 @@ class Codebook:
 
 
 def load_codebook(path: str | Path) -> Codebook:
-    """Read and validate a codebook TOML file; raises SeedError naming file, key and problem."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf8"))
-    except FileNotFoundError:
-        raise SeedError(path, "<file>", "no such file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SeedError(path, "<file>", f"not valid TOML: {exc}") from None
-    return parse_codebook(data, path)
+    """Read and check a codebook TOML file; raises SeedError (or SeedErrors) naming every problem."""
+    return parse_codebook(read_toml(path), path)
 
 
 def parse_codebook(data: dict[str, Any], source: str | Path = "<memory>") -> Codebook:
-    """Validate an already-parsed codebook mapping (the TOML document)."""
-    head = data.get("codebook")
-    if not isinstance(head, dict):
-        raise SeedError(source, "codebook", "missing [codebook] table")
-    _warn_unknown(source, "codebook", head, _CODEBOOK_KEYS)
-    cb_id = _slug(source, "codebook.id", head.get("id"))
-    version = _text(source, "codebook.version", head.get("version"))
-    title = _text(source, "codebook.title", head.get("title", cb_id))
-    multi_label = head.get("multi_label")
-    if not isinstance(multi_label, bool):
-        raise SeedError(source, "codebook.multi_label", "must be true or false")
-    description = head.get("description", "")
-    if not isinstance(description, str):
-        raise SeedError(source, "codebook.description", "must be a string")
+    """Check an already-parsed codebook mapping (the TOML document) and build the Codebook."""
+    problems = SeedProblems(source)
+    check_keys(data, ("codebook", "frames"), problems)
+    head = require(data, "codebook", dict, problems) or {}
+    check_keys(head, _CODEBOOK_KEYS, problems, "codebook")
+    codebook_id = require(head, "id", str, problems, "codebook")
+    if codebook_id is not None:
+        check_slug(codebook_id, problems, "codebook.id")
+    version = require(head, "version", str, problems, "codebook")
+    title = require(head, "title", str, problems, "codebook")
+    multi_label = require(head, "multi_label", bool, problems, "codebook")
+    description = optional(head, "description", str, problems, "codebook", default="")
 
-    raw_frames = data.get("frames")
-    if not isinstance(raw_frames, list) or not raw_frames:
-        raise SeedError(source, "frames", "at least one [[frames]] table is required")
-    if len(raw_frames) < 2:
-        raise SeedError(source, "frames", "a codebook needs at least two frames to choose between")
-    frames = [_frame(source, i, raw) for i, raw in enumerate(raw_frames)]
-    _check_unique(source, frames)
+    tables = table_array(data, "frames", problems)
+    if 0 < len(tables) < MIN_FRAMES:
+        problems.add("frames", f"has {len(tables)} frame: give at least {MIN_FRAMES} to choose between")
+    frames = [_frame(table, problems, where) for where, table in tables]
+    check_unique_ids([(key_path(where, "id"), f.id) for (where, _), f in zip(tables, frames, strict=True)
+                      if f.id], problems, "frame id")
+    check_unique_ids([(key_path(where, "label"), fold_label(f.label))
+                      for (where, _), f in zip(tables, frames, strict=True) if f.label],
+                     problems, "frame label (case and separators ignored)")
+    problems.raise_if_any()
+    warnings = tuple(
+        f"{source}: {key_path(where, 'exemplars')}: only {len(f.exemplars)} exemplar(s); "
+        f"{RECOMMENDED_EXEMPLARS} or more give steadier zero-shot labels"
+        for (where, _), f in zip(tables, frames, strict=True)
+        if len(f.exemplars) < RECOMMENDED_EXEMPLARS
+    )
+    for warning in warnings:
+        logger.warning("%s", warning)
     return Codebook(
-        id=cb_id,
+        id=codebook_id,
         version=version,
-        title=title,
+        title=" ".join(title.split()),
         multi_label=multi_label,
-        description=description.strip(),
+        description=(description or "").strip(),
         frames=tuple(frames),
         source=str(source),
+        warnings=warnings,
     )
 
 
-def _frame(source: str | Path, i: int, raw: Any) -> Frame:
-    where = f"frames[{i}]"
-    if not isinstance(raw, dict):
-        raise SeedError(source, where, "must be a table")
-    _warn_unknown(source, where, raw, _FRAME_KEYS)
-    frame_id = _slug(source, f"{where}.id", raw.get("id"))
-    exemplars = _texts(source, f"{where}.exemplars", raw.get("exemplars"), required=True)
-    if len(exemplars) < RECOMMENDED_EXEMPLARS:
-        logger.warning(
-            "%s: %s.exemplars: only %d exemplar(s); %d or more give steadier zero-shot labels",
-            source,
-            where,
-            len(exemplars),
-            RECOMMENDED_EXEMPLARS,
-        )
+def _frame(table: dict[str, Any], problems: SeedProblems, where: str) -> Frame:
+    """One [[frames]] table; missing or bad values are recorded and left empty."""
+    check_keys(table, _FRAME_KEYS, problems, where)
+    frame_id = require(table, "id", str, problems, where)
+    if frame_id is not None and not check_slug(frame_id, problems, key_path(where, "id")):
+        frame_id = None
+    label = require(table, "label", str, problems, where)
+    definition = require(table, "definition", str, problems, where)
+    exemplars = string_list(table, "exemplars", problems, where, required=True,
+                            min_items=MIN_EXEMPLARS)
+    negatives = string_list(table, "negatives", problems, where)
+    check_disjoint(exemplars, negatives, problems, where)
     return Frame(
-        id=frame_id,
-        label=_text(source, f"{where}.label", raw.get("label")),
-        definition=_text(source, f"{where}.definition", raw.get("definition")),
-        exemplars=exemplars,
-        negatives=_texts(source, f"{where}.negatives", raw.get("negatives", []), required=False),
+        id=frame_id or "",
+        label=" ".join((label or "").split()),
+        definition=" ".join((definition or "").split()),
+        exemplars=tuple(" ".join(e.split()) for e in exemplars),
+        negatives=tuple(" ".join(n.split()) for n in negatives),
     )
-
-
-def _check_unique(source: str | Path, frames: list[Frame]) -> None:
-    seen_ids: dict[str, int] = {}
-    seen_labels: dict[str, int] = {}
-    for i, f in enumerate(frames):
-        if f.id in seen_ids:
-            raise SeedError(
-                source, f"frames[{i}].id", f"duplicate id {f.id!r} (also frames[{seen_ids[f.id]}])"
-            )
-        seen_ids[f.id] = i
-        folded = fold_label(f.label)
-        if folded in seen_labels:
-            raise SeedError(
-                source,
-                f"frames[{i}].label",
-                f"label {f.label!r} is the same as frames[{seen_labels[folded]}].label",
-            )
-        seen_labels[folded] = i
-
-
-def _slug(source: str | Path, key: str, value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise SeedError(source, key, "required, a slug like 'data_advantage'")
-    if not SLUG.match(value):
-        raise SeedError(
-            source, key, f"{value!r} is not a slug (lower-case letters, digits, _ and -)"
-        )
-    return value
-
-
-def _text(source: str | Path, key: str, value: Any) -> str:
-    if value is None:
-        raise SeedError(source, key, "required")
-    if not isinstance(value, str) or not value.strip():
-        raise SeedError(source, key, "must be a non-empty string")
-    return " ".join(value.split())
-
-
-def _texts(source: str | Path, key: str, value: Any, *, required: bool) -> tuple[str, ...]:
-    if value is None and required:
-        raise SeedError(source, key, "required: a list of example sentences")
-    if not isinstance(value, list):
-        raise SeedError(source, key, "must be a list of strings")
-    if required and not value:
-        raise SeedError(source, key, "needs at least one example sentence")
-    out = []
-    for j, item in enumerate(value):
-        if not isinstance(item, str) or not item.strip():
-            raise SeedError(source, f"{key}[{j}]", "must be a non-empty string")
-        out.append(" ".join(item.split()))
-    return tuple(out)
-
-
-def _warn_unknown(source: str | Path, where: str, table: dict[str, Any], known: set[str]) -> None:
-    for key in sorted(set(table) - known):
-        logger.warning("%s: %s.%s: unknown key, ignored", source, where, key)
