@@ -584,7 +584,7 @@ def test_label_cli_end_to_end(tmp_path):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["a", 7, "c"]
     assert [r["primary"] for r in rows] == ["health", "sport", "economy"]
-    assert set(rows[0]) == {"id", "frames", "primary", "scores", "evidence"}
+    assert set(rows[0]) == {"id", "frames", "primary", "score_kind", "scores", "evidence"}
     assert rows[0]["evidence"]["health"][0] in {"Hospital crisis", HEALTH[1], HEALTH[2]}
 
     cal = tmp_path / "cal.json"

@@ -11,12 +11,9 @@ from typing import Any
 
 import click
 
-import pipeline
 from pipeline.errors import FramewatchError
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_CODEBOOK = Path(pipeline.__file__).resolve().parents[1] / "seeds" / "frames.toml"
 
 
 def read_rows(path: Path, *, labelled: bool = False) -> list[dict[str, Any]]:
@@ -69,7 +66,16 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
     "codebook_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Codebook TOML [default: seeds/frames.toml of this checkout].",
+    help="Codebook TOML [default: the settings' codebook, [framing] codebook or "
+    "<seeds_dir>/frames.toml].",
+)
+@click.option(
+    "--topic",
+    "topic_path",
+    default=None,
+    help="Topic TOML: texts off this topic get no frame (in_scope false, primary null). "
+    "'none' labels every text [default: the settings' topic.toml when labelling with the "
+    "settings' codebook; none with another --codebook].",
 )
 @click.option(
     "--input",
@@ -98,7 +104,8 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
     "calibration_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="Use a calibration file saved earlier with --save-calibration.",
+    help="Use a calibration file saved earlier with --save-calibration [default: [framing] "
+    "calibration, unless --train is given].",
 )
 @click.option(
     "--save-calibration",
@@ -129,40 +136,40 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
 @click.option(
     "--trust",
     is_flag=True,
-    help="Use a model whose weights' sha256 is not a known one (marked as trusted in every label).",
+    help="Use a model whose weights' sha256 is not a known one (marked as trusted in every "
+    "label) [default: [framing] trust_model].",
 )
 @click.option(
     "--backend",
     type=click.Choice(["torch", "onnx", "onnx-int8"]),
-    default="torch",
-    show_default=True,
-    help="Embedding runtime: PyTorch, ONNX Runtime, or ONNX Runtime with int8 weights.",
+    default=None,
+    help="Embedding runtime: PyTorch, ONNX Runtime, or ONNX Runtime with int8 weights "
+    "[default: [framing] backend].",
 )
 @click.option(
     "--threads",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="CPU threads per embedding process.",
+    default=None,
+    help="CPU threads per embedding process [default: [framing] threads].",
 )
 @click.option(
     "--workers",
     type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Processes that embed at once (0: one per CPU, at most 4). Same vectors, more speed.",
+    default=None,
+    help="Processes that embed at once (0: one per CPU, at most 4). Same vectors, more speed "
+    "[default: [framing] workers].",
 )
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
-    default=32,
-    show_default=True,
-    help="Passages per embedding batch.",
+    default=None,
+    help="Passages per embedding batch [default: [framing] batch_size].",
 )
 @click.pass_context
 def command(
     ctx: click.Context,
     codebook_path: Path | None,
+    topic_path: str | None,
     input_path: Path,
     output_path: Path,
     train_path: Path | None,
@@ -171,17 +178,24 @@ def command(
     tune: str,
     model_name: str | None,
     trust: bool,
-    backend: str,
-    threads: int,
-    workers: int,
-    batch_size: int,
+    backend: str | None,
+    threads: int | None,
+    workers: int | None,
+    batch_size: int | None,
 ) -> None:
     """Label texts with the frames of a codebook, with the passages that justify each frame.
 
     Zero-shot by default (the codebook's definitions, exemplars and negatives); with --train,
     first calibrates on labelled rows (per-frame thresholds and a trained head, or a tuned
     embedding model, see --tune-encoder), and with --calibration, reuses a saved calibration.
-    Every text gets a primary frame.
+    Settings come from the [framing] table (through --config); options override them.
+
+    A text off the topic (the relevance model of `framewatch clean`) gets no frame and no
+    primary frame; with a multi-label codebook, neither does a text with no frame above its
+    threshold (primary null).
+    Scores are probabilities with a calibration; zero-shot, they are margins (score_kind
+    zero_shot_margin: how far the frame's pooled similarity clears the zero-shot threshold, in
+    cosine units; above 0 means present), not probabilities.
     """
     from pipeline.commands._common import settings_from
     from pipeline.framing.calibrate import Calibration, embedding_model
@@ -191,16 +205,30 @@ def command(
         calibrate_or_tune,
         embed_texts,
         installed_candidates,
-        label_embedded,
+        judge_scope,
+        label_in_scope,
         output_row,
     )
     from pipeline.framing.model import FrameModel
     from pipeline.framing.models_registry import model_argument, models_dir_from
+    from pipeline.seeds import load_topic
 
     if train_path and calibration_path:
         raise click.UsageError("give --train or --calibration, not both")
     if save_path and not train_path:
         raise click.UsageError("--save-calibration needs --train")
+    settings = settings_from(ctx)
+    framing = settings.framing
+    backend = backend or framing.backend
+    batch_size = batch_size or framing.batch_size
+    threads = threads or framing.threads
+    workers = framing.workers if workers is None else workers
+    trust = trust or framing.trust_model
+    if calibration_path is None and not train_path and framing.calibration:
+        calibration_path = Path(framing.calibration)
+    if topic_path is None:
+        topic_path = None if codebook_path else str(settings.topic_path)
+    topic = None if topic_path in (None, "none") else load_topic(topic_path)
 
     def load_embedder(model: str | Path | None) -> Embedder:
         return Embedder(
@@ -211,11 +239,12 @@ def command(
     embedder = None
     try:
         with tempfile.TemporaryDirectory(prefix="framewatch-tune-") as work_dir:
-            codebook = load_codebook(codebook_path or DEFAULT_CODEBOOK)
+            codebook = load_codebook(codebook_path or settings.codebook_path)
             rows = read_rows(input_path)
             train_rows = read_rows(train_path, labelled=True) if train_path else []
             calibration = Calibration.load(calibration_path) if calibration_path else None
-            models_dir = models_dir_from(settings_from(ctx).framing.models_dir)
+            models_dir = models_dir_from(framing.models_dir)
+            model_name = model_name or framing.model or None
             given = model_argument(model_name, models_dir) if model_name else None
             # A tuned calibration embeds with its own encoder, whatever --model says; another
             # with the encoder it chose, unless --model says otherwise.
@@ -234,8 +263,9 @@ def command(
                 if save_path:
                     calibration.save(save_path)
                     click.echo(f"calibration {calibration.version} saved to {save_path}", err=True)
+            scopes = judge_scope(rows, topic, embedder)
             embedded = embed_texts(rows, embedder)
-            labels = label_embedded(model, embedded)
+            labels = label_in_scope(model, embedded, scopes)
     except FramewatchError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -243,8 +273,9 @@ def command(
             embedder.close()
     with open(output_path, "w", encoding="utf8") as out:
         out.writelines(
-            json.dumps(output_row(row["id"], text, frames), ensure_ascii=False) + "\n"
-            for row, text, frames in zip(rows, embedded, labels, strict=True)
+            json.dumps(output_row(row["id"], text, frames, model=model, scope=scope),
+                       ensure_ascii=False) + "\n"
+            for row, text, frames, scope in zip(rows, embedded, labels, scopes, strict=True)
         )
     click.echo(
         f"labelled {len(rows)} texts with {codebook.id} ({model.version}) -> {output_path}",

@@ -24,8 +24,15 @@ from pipeline.framing.calibrate import (
 )
 from pipeline.framing.codebook import Codebook
 from pipeline.framing.lexical import article_text
-from pipeline.framing.model import ArticleFrames, FrameModel, TextEncoder
+from pipeline.framing.model import (
+    TOP_K_PASSAGES,
+    ZERO_SHOT_THRESHOLD,
+    ArticleFrames,
+    FrameModel,
+    TextEncoder,
+)
 from pipeline.framing.passages import Passage, split_text
+from pipeline.relevance import RelevanceModel, TopicLike
 
 logger = logging.getLogger(__name__)
 
@@ -336,14 +343,97 @@ def label_embedded(model: FrameModel, embedded: Sequence[EmbeddedText]) -> list[
     return model.score_many([(e.passages, e.vectors) for e in embedded])
 
 
-def output_row(row_id: Any, text: EmbeddedText, frames: ArticleFrames) -> dict[str, Any]:
-    """The JSON row `framewatch label` writes for one input text."""
+@dataclass(frozen=True)
+class Scope:
+    """Whether a text is on the topic, by the relevance model of the clean stage.
+
+    ``in_scope`` None: not judged (no topic given); ``relevance`` None: judged off topic by its
+    terms alone (it names none), or not judged."""
+
+    in_scope: bool | None = None
+    relevance: float | None = None
+
+
+NOT_JUDGED = Scope()
+
+
+def judge_scope(
+    rows: Sequence[Mapping[str, Any]], topic: TopicLike | None, encoder: TextEncoder
+) -> list[Scope]:
+    """The relevance verdict on each row ({"title"?, "text"}), or NOT_JUDGED without a topic."""
+    if topic is None:
+        return [NOT_JUDGED] * len(rows)
+    relevance = RelevanceModel(topic, encoder.encode)
+    verdicts = relevance.judge_many([
+        (row.get("title") or "", [p for p in (row.get("text") or "").splitlines() if p.strip()])
+        for row in rows
+    ])
+    return [Scope(verdict.in_scope, verdict.score) for verdict in verdicts]
+
+
+def label_in_scope(
+    model: FrameModel, embedded: Sequence[EmbeddedText], scopes: Sequence[Scope]
+) -> list[ArticleFrames | None]:
+    """Frames for the texts on the topic (or not judged); None for a text off the topic."""
+    keep = [i for i, scope in enumerate(scopes) if scope.in_scope is not False]
+    labels: list[ArticleFrames | None] = [None] * len(embedded)
+    for i, frames in zip(keep, label_embedded(model, [embedded[i] for i in keep]), strict=True):
+        labels[i] = frames
+    return labels
+
+
+def shown_scores(
+    model: FrameModel, text: EmbeddedText, frames: ArticleFrames
+) -> tuple[str, dict[str, float]]:
+    """What a user reads as each frame's score, and what kind of number it is.
+
+    With a calibration: its probabilities. Zero-shot: the margin by which the frame's pooled
+    passage similarity clears the zero-shot threshold (cosine units; above 0: present). The
+    zero-shot 0..1 score squashes that margin through a steep logistic to compare it with 0.5;
+    shown as such it poses as a probability and piles up at 1.00 (a quarter of the demo's
+    labels read 0.995 or more), though nothing was estimated from labels.
+    """
+    if model.calibration is not None:
+        return "probability", frames.scores
+    relative = model.relative_similarities(text.vectors)
+    k = min(TOP_K_PASSAGES, len(relative))
+    margins = np.sort(relative, axis=0)[-k:].mean(axis=0) - ZERO_SHOT_THRESHOLD
+    return "zero_shot_margin", {
+        frame_id: round(float(margin), 4)
+        for frame_id, margin in zip(model.frame_ids, margins, strict=True)
+    }
+
+
+def output_row(
+    row_id: Any,
+    text: EmbeddedText,
+    frames: ArticleFrames | None,
+    *,
+    model: FrameModel | None = None,
+    scope: Scope = NOT_JUDGED,
+) -> dict[str, Any]:
+    """The JSON row `framewatch label` writes for one input text.
+
+    ``frames`` None: the text is off the topic and gets no frame. With a multi-label codebook a
+    text whose frames all fall below their thresholds has no primary frame either (null).
+    Given the ``model``, scores are shown as `shown_scores` says (with ``score_kind``).
+    """
+    row: dict[str, Any] = {"id": row_id}
+    if scope is not NOT_JUDGED:
+        row.update(in_scope=scope.in_scope, relevance=scope.relevance)
+    if frames is None:
+        return {**row, "frames": [], "primary": None, "scores": {}, "evidence": {}}
     by_idx = {p.idx: p.text for p in text.passages}
+    no_frame = model is not None and model.codebook.multi_label and not frames.present
+    if model is not None:
+        row["score_kind"], scores = shown_scores(model, text, frames)
+    else:
+        scores = frames.scores
     return {
-        "id": row_id,
+        **row,
         "frames": frames.present,
-        "primary": frames.primary,
-        "scores": frames.scores,
+        "primary": None if no_frame else frames.primary,
+        "scores": scores,
         "evidence": {
             fid: [by_idx[idx] for idx, _ in hits] for fid, hits in frames.evidence.items()
         },
