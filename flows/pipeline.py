@@ -94,7 +94,7 @@ def process_flow(config: str | None = None, workdir: str | None = None,
     with _locked(settings, lock_wait_seconds):
         cleaned = clean_task(settings, run_id)
         framed = frame_task(settings, run_id)
-        publish_snapshot(settings.db_path)
+        publish_snapshot(settings.warehouse_target)
     return {"run_id": run_id, "clean": cleaned, "frame": framed}
 
 
@@ -119,6 +119,6 @@ def pipeline_flow(config: str | None = None, workdir: str | None = None,
         cleaned = clean_task(settings, run_id)
         framed = frame_task(settings, run_id)
         reported = report_task(settings, run_id, week)
-        publish_snapshot(settings.db_path)
+        publish_snapshot(settings.warehouse_target)
     return {"run_id": run_id, "crawl": crawled, "clean": cleaned, "frame": framed,
             "report": reported, "database": str(settings.db_path)}

@@ -85,6 +85,15 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class WarehouseSettings:
+    """Which warehouse every command reads and writes (docs/scale-out.md, "Warehouse")."""
+
+    backend: str = "duckdb"  # duckdb: one file (`database`), one writer | ducklake: many writers
+    catalog_dsn: str = ""  # ducklake: PostgreSQL catalog, postgresql://user:password@host:5432/db
+    data_path: str = ""  # ducklake: folder of the lake's Parquet files; empty: <workdir>/lake
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where framewatch reads its seeds and writes its warehouse, archive and reports."""
 
@@ -97,10 +106,24 @@ class Settings:
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     framing: FramingSettings = field(default_factory=FramingSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
+    warehouse: WarehouseSettings = field(default_factory=WarehouseSettings)
 
     @property
     def db_path(self) -> Path:
         return Path(self.database) if self.database else self.workdir / "framewatch.duckdb"
+
+    @property
+    def warehouse_target(self) -> Any:
+        """What `warehouse.db.connect` opens: the file `db_path`, or a `LakeLocation`."""
+        from warehouse.db import LakeLocation  # lazily: reading settings needs no DuckDB
+
+        if self.warehouse.backend == "duckdb":
+            return self.db_path
+        if self.warehouse.backend == "ducklake":
+            data_path = self.warehouse.data_path or str(self.workdir / "lake")
+            return LakeLocation(self.warehouse.catalog_dsn, data_path)
+        raise ConfigError("settings", "warehouse.backend",
+                          f"unknown backend {self.warehouse.backend!r} (known: duckdb, ducklake)")
 
     @property
     def archive_path(self) -> Path:
@@ -128,7 +151,7 @@ class Settings:
 
 
 _PATH_KEYS = {"workdir", "seeds_dir", "database", "archive_dir", "reports_dir", "sources_file",
-              "codebook", "calibration", "models_dir", "quality_file"}
+              "codebook", "calibration", "models_dir", "quality_file", "data_path"}
 
 
 def _coerce(value: Any, kind: type, where: str, origin: str) -> Any:

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import duckdb
@@ -104,7 +105,7 @@ POSTGRES_ONLY_TABLES = ("core.work_claims",)
 _TABLE_KEY = re.compile(r",\s*primary\s+key\s*\([^)]*\)", re.IGNORECASE)
 _COLUMN_KEY = re.compile(r"(\bnot\s+null\s+)?\bprimary\s+key\b", re.IGNORECASE)
 _UNIQUE = re.compile(r"\s+unique\b(?!\s*\()", re.IGNORECASE)
-_COMMENT = re.compile(r"--[^\n]*")
+_BOOLEAN_DEFAULT = re.compile(r"(\bdefault\s+)(true|false)\b", re.IGNORECASE)
 
 
 def lake_statements(sql: str) -> list[str]:
@@ -115,8 +116,7 @@ def lake_statements(sql: str) -> list[str]:
     (warehouse/writes.py) instead of by a constraint.
     """
     adapted = []
-    for statement in duckdb.extract_statements(sql):
-        text = _COMMENT.sub("", statement.query).strip()
+    for text in split_statements(sql):
         lowered = " ".join(text.lower().split())
         if lowered.startswith(("create index", "create unique index", "drop index")):
             continue
@@ -125,8 +125,50 @@ def lake_statements(sql: str) -> list[str]:
         text = _TABLE_KEY.sub("", text)
         text = _COLUMN_KEY.sub("not null", text)
         text = _UNIQUE.sub("", text)
+        if lowered.startswith("alter table"):
+            # A boolean keyword is not a "literal" default to DuckLake's ALTER; a string is.
+            text = _BOOLEAN_DEFAULT.sub(lambda m: f"{m.group(1)}'{m.group(2).lower()}'", text)
         adapted.append(text)
     return adapted
+
+
+def split_statements(sql: str) -> list[str]:
+    """The statements of a migration file without comments. (DuckDB's extract_statements gives
+    no text for ALTER statements.) Semicolons and `--` inside quoted strings are kept."""
+    statements, current, quote = [], [], ""
+    index = 0
+    while index < len(sql):
+        char = sql[index]
+        if quote:
+            current.append(char)
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+            current.append(char)
+        elif sql.startswith("--", index):
+            newline = sql.find("\n", index)
+            index = len(sql) if newline < 0 else newline
+            continue
+        elif char == ";":
+            statements.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+        index += 1
+    statements.append("".join(current).strip())
+    return [statement for statement in statements if statement]
+
+
+def postgres_statements() -> list[str]:
+    """The migrations' statements for POSTGRES_ONLY_TABLES, as the lake's PostgreSQL runs them."""
+    wanted = ["create schema if not exists core"]
+    for _, _, path in migration_files():
+        for text in split_statements(path.read_text(encoding="utf-8")):
+            lowered = " ".join(text.lower().split())
+            if any(f"table if not exists {name}" in lowered for name in POSTGRES_ONLY_TABLES):
+                wanted.append(text)
+    return wanted
 
 
 def _is_lake(con: duckdb.DuckDBPyConnection) -> bool:
@@ -337,6 +379,11 @@ def extension_directory() -> Path:
 def check_catalog(dsn: str) -> None:
     """Reach the PostgreSQL catalog once, so a wrong host, port or password is one clear line
     naming the setting (and DuckDB is not left half-attached)."""
+    open_catalog(dsn).close()
+
+
+def open_catalog(dsn: str) -> Any:
+    """A psycopg connection to the lake's catalog database; errors name the setting."""
     import psycopg
 
     if not dsn.strip():
@@ -344,8 +391,7 @@ def check_catalog(dsn: str) -> None:
             "[warehouse] catalog_dsn is empty: backend 'ducklake' needs the PostgreSQL catalog, "
             "e.g. postgresql://framewatch:PASSWORD@db.internal:5432/framewatch")
     try:
-        with psycopg.connect(dsn, connect_timeout=CATALOG_CONNECT_TIMEOUT_SECONDS):
-            pass
+        return psycopg.connect(dsn, connect_timeout=CATALOG_CONNECT_TIMEOUT_SECONDS, autocommit=True)
     except psycopg.OperationalError as error:
         reason = " ".join(str(error).split())
         if "password authentication failed" in reason or "no password supplied" in reason:
@@ -355,10 +401,20 @@ def check_catalog(dsn: str) -> None:
         else:
             problem = "cannot reach PostgreSQL"
         raise WarehouseConfigError(
-            f"[warehouse] catalog_dsn ({redact_dsn(dsn)}): {problem}: {reason[-300:]}") from error
+            f"[warehouse] catalog_dsn ({redact_dsn(dsn)}): {problem}: {_without_password(reason, dsn)[-300:]}") from None
     except psycopg.ProgrammingError as error:
         raise WarehouseConfigError(
             f"[warehouse] catalog_dsn ({redact_dsn(dsn)}) is not a PostgreSQL connection string: {error}") from error
+
+
+def _without_password(text: str, dsn: str) -> str:
+    """DuckDB's errors quote the whole connection string; never show its password."""
+    password = urlsplit(dsn).password if "://" in dsn else None
+    if password is None:
+        found = re.search(r"password\s*=\s*(\S+)", dsn)
+        password = found.group(1) if found else None
+    text = text.replace(dsn, redact_dsn(dsn))
+    return text.replace(password, "***") if password else text
 
 
 def _sql_string(value: str) -> str:
@@ -368,13 +424,25 @@ def _sql_string(value: str) -> str:
 def connect_lake(location: LakeLocation, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the lake attached as `lake` and used by default, so `core.*`
     and the views resolve as in the file. A writer migrates the lake first."""
-    check_catalog(location.catalog_dsn)
     data_path = location.data_path
     if not data_path:
         raise WarehouseConfigError("[warehouse] data_path is empty: backend 'ducklake' needs the folder "
                                    "(or object-store URL) where the lake's Parquet files live")
-    if "://" not in data_path:
-        Path(data_path).mkdir(parents=True, exist_ok=True)
+    catalog = open_catalog(location.catalog_dsn)
+    try:
+        if not read_only:
+            # Writers meeting a fresh catalog would race to create DuckLake's own tables, then to
+            # migrate: a PostgreSQL advisory lock lets one writer at a time set up (about a second).
+            catalog.execute("select pg_advisory_lock(hashtext('framewatch.warehouse.setup'))")
+            if "://" not in data_path:
+                Path(data_path).mkdir(parents=True, exist_ok=True)
+        return _attach_lake(location, read_only)
+    finally:
+        catalog.close()  # and with it the advisory lock
+
+
+def _attach_lake(location: LakeLocation, read_only: bool) -> duckdb.DuckDBPyConnection:
+    data_path = location.data_path
     con = duckdb.connect(config={"autoinstall_known_extensions": False,
                                  "autoload_known_extensions": False,
                                  "extension_directory": str(extension_directory())})
@@ -382,20 +450,27 @@ def connect_lake(location: LakeLocation, *, read_only: bool = False) -> duckdb.D
         con.execute("set TimeZone = 'UTC'")
         con.execute("load ducklake")
         con.execute("load postgres_scanner")
-        options = [f"data_path {_sql_string(data_path)}"]
+        # No data inlining: it reserves the column name row_id (a migration uses it), and every
+        # write lands in Parquet where any engine reads it (compact small files with
+        # `CALL ducklake_merge_adjacent_files('lake')`).
+        options = [f"data_path {_sql_string(data_path)}", "data_inlining_row_limit 0"]
         if read_only:
             options.append("read_only")
         try:
             con.execute(f"attach {_sql_string('ducklake:postgres:' + location.catalog_dsn)} "
                         f"as {LAKE_ALIAS} ({', '.join(options)})")
         except duckdb.Error as error:
-            if "data_path" in str(error).lower():
+            reason = _without_password(str(error).splitlines()[0], location.catalog_dsn)
+            if read_only and "creating a new ducklake is explicitly disabled" in reason.lower():
+                raise WarehouseMissingError(f"{location} holds no framewatch warehouse yet: run a "
+                                            "writing stage (framewatch run) against it first") from None
+            if "data_path" in reason.lower():
                 raise WarehouseConfigError(
                     f"[warehouse] data_path ({data_path}) is not where this lake keeps its files: "
-                    f"{str(error).splitlines()[0]}") from error
+                    f"{reason}") from None
             raise WarehouseConfigError(
                 f"[warehouse] catalog_dsn ({redact_dsn(location.catalog_dsn)}): cannot open the DuckLake "
-                f"catalog: {str(error).splitlines()[0]}") from error
+                f"catalog: {reason}") from None
         con.execute(f"use {LAKE_ALIAS}")
         if read_only:
             has_ledger = con.execute(

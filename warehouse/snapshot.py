@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.errors import WarehouseBusyError
-from warehouse.db import connect, warehouse
+from warehouse.db import LakeLocation, WarehouseTarget, as_target, connect, warehouse
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +25,16 @@ def snapshot_path(db_path: str | Path) -> Path:
     return db_path.with_name(db_path.stem + ".snapshot" + db_path.suffix)
 
 
-def publish_snapshot(db_path: str | Path) -> Path:
-    """Checkpoint the warehouse and copy it to the snapshot path (atomic replace)."""
-    db_path = Path(db_path)
+def publish_snapshot(db_path: WarehouseTarget) -> Path | None:
+    """Checkpoint the warehouse and copy it to the snapshot path (atomic replace).
+
+    A lake has no snapshot file (None): readers read it while writers write, each query seeing
+    the last committed state.
+    """
+    target = as_target(db_path)
+    if isinstance(target, LakeLocation):
+        return None
+    db_path = target
     with warehouse(db_path) as con:
         con.execute("checkpoint")
     target = snapshot_path(db_path)
@@ -37,12 +44,18 @@ def publish_snapshot(db_path: str | Path) -> Path:
     return target
 
 
-def open_for_reading(db_path: str | Path) -> tuple[duckdb.DuckDBPyConnection, Path, bool]:
+def open_for_reading(
+    db_path: WarehouseTarget,
+) -> tuple[duckdb.DuckDBPyConnection, Path | LakeLocation, bool]:
     """A read-only connection to the warehouse, or to its snapshot while a writer holds it.
 
-    Returns (connection, the file opened, whether it is the snapshot).
+    Returns (connection, the file or lake opened, whether it is the snapshot). A lake is read
+    directly, writers or not.
     """
-    db_path = Path(db_path)
+    target = as_target(db_path)
+    if isinstance(target, LakeLocation):
+        return connect(target, read_only=True), target, False
+    db_path = target
     try:
         return connect(db_path, read_only=True), db_path, False
     except (WarehouseBusyError, duckdb.IOException) as error:

@@ -41,7 +41,7 @@ def export_command(ctx: click.Context, workdir: str | None, sample_size: int, ou
     settings = settings_from(ctx, workdir)
     codebook = load_codebook(settings.codebook_path)
     queries = named_queries("annotate")
-    con = connect(settings.db_path, read_only=True)
+    con = connect(settings.warehouse_target, read_only=True)
     try:
         passages = dict(con.execute(queries["passages"]).fetchall())
         candidates = [

@@ -29,7 +29,7 @@ def command(ctx: click.Context, fmt: str, out_dir: str | None, views: tuple[str,
     """
     settings = settings_from(ctx, workdir)
     target = Path(out_dir) if out_dir else settings.workdir / "export" / fmt
-    result = export_views(settings.db_path, target, fmt, views or None)
+    result = export_views(settings.warehouse_target, target, fmt, views or None)
     if result.from_snapshot:
         click.echo(f"(a run is writing the warehouse; exported the snapshot {result.source})",
                    err=True)

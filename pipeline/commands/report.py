@@ -100,7 +100,7 @@ def command(
     data gives the same numbers.
     """
     settings = settings_from(ctx, workdir)
-    db_path = db_path or settings.db_path
+    db_path = db_path or settings.warehouse_target
     out_dir = out_dir or settings.reports_path
     if quality_path is not None and not quality_path.exists():
         raise click.BadParameter(f"no such file: {quality_path}", param_hint="--quality")

@@ -28,7 +28,7 @@ def _table(con: duckdb.DuckDBPyConnection, sql: str) -> str:
 def command(ctx: click.Context, workdir: str | None) -> None:
     """Show the last runs, each source's health in the last crawl, corpus size and queued work."""
     settings = settings_from(ctx, workdir)
-    con, source, from_snapshot = open_for_reading(settings.db_path)
+    con, source, from_snapshot = open_for_reading(settings.warehouse_target)
     origin = f"{source} (snapshot: a run is writing the warehouse)" if from_snapshot else str(source)
     queries = named_queries("status")
     try:

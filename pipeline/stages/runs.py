@@ -114,7 +114,7 @@ def _record_finished(
     settings: Settings, run_id: str, stage: str, started_at: datetime, started: float,
     status: str, result: dict[str, Any] | None, message: str | None,
 ) -> None:
-    with warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
+    with warehouse(settings.warehouse_target, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
         con.execute(
             named_queries("stages")["record_stage"],
             [run_id, stage, started_at, _now(), status, (result or {}).get("urls_seen"),
@@ -138,7 +138,7 @@ def clean_stage(
     # coverage: with embedding workers too, both CPUs stay busy (18 -> 29 pages/s, 5,000 pages).
     embedder = embedder_for(settings)
     with (
-        warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con,
+        warehouse(settings.warehouse_target, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con,
         recorded_stage(con, run_id, "clean") as outcome,
     ):
         cache = EmbeddingCache(con, embedder)
@@ -185,7 +185,7 @@ def frame_stage(
 
     frame_model, embedder = framing_for(settings)
     with (
-        warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con,
+        warehouse(settings.warehouse_target, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con,
         recorded_stage(con, run_id, "frame") as outcome,
     ):
         cache = EmbeddingCache(con, embedder)
@@ -203,7 +203,7 @@ def report_stage(settings: Settings, run_id: str, *, week: str | None = None) ->
     from pipeline.report import build_report
 
     with (
-        warehouse(settings.db_path, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con,
+        warehouse(settings.warehouse_target, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con,
         recorded_stage(con, run_id, "report") as outcome,
     ):
         result = build_report(con, week, Path(settings.reports_path), **settings.report.build_arguments())
