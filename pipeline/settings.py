@@ -44,6 +44,12 @@ class CrawlSettings:
     host_max_failures: int = 5
     # A Retry-After longer than this (seconds) is not waited for: the host is skipped this run.
     max_retry_after: float = 120.0
+    # A failed article URL (timeout, reset, 5xx, redirect loop, cut-short body) is tried again in
+    # later runs only after a wait that doubles with each failed run in a row: retry_backoff_hours
+    # after the first, twice that after the second, ...; after retry_give_up_after failed runs it
+    # is given up (status given_up). 0 hours: retried every run; 0 runs: never given up.
+    retry_backoff_hours: float = 12.0
+    retry_give_up_after: int = 5
     # Scale-out (docs/scale-out.md): "local" keeps the crawl frontier in the crawl process;
     # "redis" shares one frontier (scrapy-redis scheduler and duplicate filter) on `redis_url`
     # among crawler processes on any number of machines.

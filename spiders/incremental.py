@@ -6,6 +6,8 @@ warehouse is asked once per listing. A request is
 - replaced by a `duplicate` outcome when another URL already holds the same canonical story;
 - replaced by an `unchanged` outcome when core.pages has the story and the listing says nothing
   changed since it was fetched (no updated/lastmod date later than the stored fetch);
+- replaced by a `backing_off` outcome when the URL failed in recent runs (timeout, reset, 5xx,
+  redirect loop) and its next try is not due yet, or by `given_up` after too many failed runs;
 - replaced by a `filtered` outcome past the source's max_pages;
 - otherwise sent, marked `known` (conditional GET) when core.pages has an older copy.
 """
@@ -14,19 +16,49 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request
 from scrapy.http import Response
 
 from pipeline.urls import canonical_url
-from spiders.items import ARTICLE, FetchOutcome, request_context
-from spiders.store import UsesCrawlStore
+from spiders.items import ARTICLE, FetchOutcome, request_context, utc_now
+from spiders.store import FailureStreak, UsesCrawlStore
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When an article URL that failed in earlier runs is tried again.
+
+    After n failed runs in a row the next try waits `backoff * 2**(n - 1)` from the last
+    failure (12 h, 24 h, 48 h, ... by default); after `give_up_after` failed runs the URL is
+    not tried again. A zero `backoff` retries every run; a zero `give_up_after` never gives up.
+    """
+
+    backoff: timedelta = timedelta(hours=12)
+    give_up_after: int = 5
+
+    def verdict(self, streak: FailureStreak | None, now: datetime) -> tuple[str, str] | None:
+        """(status, reason) for a URL not to fetch this run, or None to fetch it."""
+        if streak is None or streak.failures < 1:
+            return None
+        runs = f"{streak.failures} run{'s' if streak.failures > 1 else ''} in a row"
+        last = f"last {streak.last_status} at {streak.last_failed:%Y-%m-%d %H:%M} UTC"
+        if self.give_up_after and streak.failures >= self.give_up_after:
+            return "given_up", f"failed {runs} ({last}); not tried again"
+        if not self.backoff:
+            return None
+        due = streak.last_failed + self.backoff * 2 ** (streak.failures - 1)
+        if now < due:
+            return "backing_off", f"failed {runs} ({last}); next try after {due:%Y-%m-%d %H:%M} UTC"
+        return None
 
 
 class IncrementalMiddleware(UsesCrawlStore):
@@ -35,6 +67,9 @@ class IncrementalMiddleware(UsesCrawlStore):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.default_limit = crawler.settings.getint("FRAMEWATCH_MAX_PAGES_PER_SOURCE", 0)
+        self.retry_policy = RetryPolicy(
+            backoff=timedelta(hours=crawler.settings.getfloat("FRAMEWATCH_RETRY_BACKOFF_HOURS", 12.0)),
+            give_up_after=crawler.settings.getint("FRAMEWATCH_RETRY_GIVE_UP_AFTER", 5))
 
     def _limit(self, source_id: str) -> int:
         limits = getattr(self.crawler.spider, "page_limits", {})
@@ -88,6 +123,7 @@ class IncrementalMiddleware(UsesCrawlStore):
                                         kind=ARTICLE, status="error", reason=str(error)))
         known = store.known_pages(sorted({canonical for _, canonical in candidates
                                           if canonical not in store.claimed}))
+        now = utc_now()
         for request, canonical in candidates:
             context = request_context(request.meta)
             url, source_id = context["url"], context.get("source")
@@ -118,6 +154,12 @@ class IncrementalMiddleware(UsesCrawlStore):
                     url=url, source_id=source_id, kind=ARTICLE, status="unchanged",
                     canonical_url=canonical,
                     reason=f"stored {page.fetched_at:%Y-%m-%d %H:%M}; listing shows no update since"))
+                continue
+            not_now = self.retry_policy.verdict(store.failure_streaks.get(url), now)
+            if not_now is not None:
+                status, reason = not_now
+                out.append(FetchOutcome(url=url, source_id=source_id, kind=ARTICLE, status=status,
+                                        canonical_url=canonical, reason=reason))
                 continue
             limit = self._limit(source_id)
             # the original a fetched variant named continues that fetch: not a new page

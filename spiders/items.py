@@ -17,6 +17,7 @@ STATUSES = frozenset({
     "new", "changed", "unchanged", "not_modified", "duplicate", "robots_denied", "blocked",
     "not_found", "not_html", "too_large", "timeout", "server_error", "rate_limited", "truncated",
     "redirect_loop", "malformed_feed", "connection_error", "filtered", "error",
+    "backing_off", "given_up",  # not tried: failed in earlier runs (spiders/incremental.py)
 })
 
 

@@ -39,7 +39,13 @@ _QUERIES = named_queries("pages")
 HOLDING_STATUSES = ("new", "changed", "unchanged", "not_modified")
 # Outcomes that settle a URL for good: a later run does not retry it from the backlog.
 SETTLED_STATUSES = ("new", "changed", "unchanged", "not_modified", "robots_denied", "not_html",
-                    "not_found", "too_large", "redirect_loop")
+                    "not_found", "too_large", "redirect_loop", "given_up")
+# Failures that a later run may not meet again, so the URL is retried, less often each time
+# (spiders/incremental.py): its own slowness or breakage, not the host's (rate_limited, a host
+# skipped for the run) nor a refusal (blocked, robots_denied).
+RETRIED_FAILURES = ("timeout", "connection_error", "server_error", "redirect_loop", "truncated")
+# Statuses of runs that did not try a URL because of its earlier failures.
+NOT_TRIED = ("backing_off", "given_up")
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,15 @@ class KnownPage:
 
     fetched_at: datetime
     content_sha256: str
+
+
+@dataclass(frozen=True)
+class FailureStreak:
+    """An article URL's failed runs in a row (RETRIED_FAILURES), the last one's status and time."""
+
+    failures: int
+    last_status: str
+    last_failed: datetime
 
 
 @dataclass(frozen=True)
@@ -103,6 +118,11 @@ def _batch_select(table: str, columns: tuple[str, ...], types: dict[tuple[str, s
 class CrawlStore:
     """Warehouse access for one crawl run (extension; opened with the crawler)."""
 
+    # This store holds the warehouse open for writing for its whole run, so any other run still
+    # marked 'running' when it opens is dead. A store that writes in short sessions, sharing the
+    # warehouse with live crawls, cannot conclude that and sets this False.
+    closes_dead_runs = True
+
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
         self.run_id: str = settings["FRAMEWATCH_RUN_ID"]
@@ -146,11 +166,18 @@ class CrawlStore:
     def _start_run(self) -> None:
         """Close runs left running by dead crawls, record this run as running and reload what
         an earlier attempt of it already did."""
-        for run_id, last_seen in self.con.execute(_QUERIES["interrupt_dead_runs"],
-                                                  {"run": self.run_id}).fetchall():
+        dead_runs = self.con.execute(_QUERIES["interrupt_dead_runs"], {"run": self.run_id}
+                                     ).fetchall() if self.closes_dead_runs else []
+        for run_id, last_seen in dead_runs:
             logger.warning("crawl run %s was left running by a crawl that died (last write %s): "
                            "closed as interrupted", run_id, f"{last_seen:%Y-%m-%d %H:%M:%S}")
         self.con.execute(_QUERIES["start_run"], [self.run_id, utc_now(), self.seeds_path])
+        # Read once: only URLs whose latest attempts failed, a short list even for a big outlet.
+        self.failure_streaks: dict[str, FailureStreak] = {
+            url: FailureStreak(failures, status, last_failed)
+            for url, failures, status, last_failed in self.con.execute(
+                _QUERIES["failure_streaks"],
+                {"failing": list(RETRIED_FAILURES), "not_tried": list(NOT_TRIED)}).fetchall()}
         rows = self.con.execute(_QUERIES["run_fetches"], [self.run_id]).fetchall()
         for url, canonical, kind, status, source_id, record_id in rows:
             self.logged[url] = status

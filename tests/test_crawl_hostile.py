@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import time
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
+import duckdb
 import pytest
 from fixtures.warehouse import query
 
 from pipeline.archive import read_record, sha256_hex
-from pipeline.stages.crawl import run_crawl
 from pipeline.demo_site import DemoSite, build_corpus
 from pipeline.demo_site.faults import FAULTS
 from pipeline.settings import CrawlSettings, Settings
+from pipeline.stages.crawl import run_crawl
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crawl"
 _spec = importlib.util.spec_from_file_location("crawl_minisite", FIXTURES / "minisite.py")
@@ -214,3 +216,85 @@ def test_bare_ampersands_in_a_feed_and_a_sitemap_lose_no_link(tmp_path: Path) ->
     titles = {t for (t,) in query(settings.db_path, "select listing_title from core.discovered")}
     assert "Story 3 & more" in titles
     assert "repaired 25 bare '&' escaped" in summary.log_path.read_text(encoding="utf-8")
+
+
+# -- failed pages across runs ---------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_failed_pages_back_off_across_runs_then_are_given_up(tmp_path: Path) -> None:
+    """A page that times out and one that answers 500 are not fetched again by a re-crawl soon
+    after: the wait doubles with each failed run, and after three they are given up. Time is
+    moved on between runs by moving the fetch log back."""
+    with minisite.MiniSite() as site:
+        good = [f"/news/2026/03/0{i}/a-good-story-about-chips-{i}" for i in (1, 2, 3)]
+        slow, broken = "/news/2026/03/04/a-story-that-never-loads", "/news/2026/03/05/always-500"
+        for path in good:
+            site.routes[path] = minisite.Page(minisite.article_html(path.rsplit("/", 1)[-1]))
+        site.routes[slow] = minisite.slow(4.0)
+        site.routes[broken] = minisite.Page(b"<html>boom</html>", "text/html", 500)
+        site.routes["/robots.txt"] = minisite.Page(b"User-agent: *\nAllow: /\n", "text/plain")
+        site.routes["/sitemap.xml"] = minisite.Page(minisite.sitemap(
+            [(site.url(p), "2026-03-02") for p in [*good, slow, broken]]), "application/xml")
+        sources = tmp_path / "sources.toml"
+        sources.write_text(_source("dead", site), encoding="utf-8")
+        settings = Settings(workdir=tmp_path, crawl=replace(
+            HOSTILE, retry_backoff_hours=1.0, retry_give_up_after=3))
+
+        def crawl() -> tuple[dict[str, str], dict[str, int], tuple]:
+            started = time.monotonic()
+            summary = run_crawl(settings, sources_path=sources, timeout=120,
+                                scrapy_overrides=OVERRIDES)
+            status = dict(query(settings.db_path, "select url, status || ': ' || coalesce(reason, "
+                                "'') from core.fetch_log where run_id = ?", [summary.run_id]))
+            requested: dict[str, int] = {}
+            # by arrival time: the slow page logs a request when it answers, after its crawl
+            for _, path, _, arrived in list(site.log):
+                if arrived >= started:
+                    requested[path] = requested.get(path, 0) + 1
+            health = query(settings.db_path, "select urls_failed, urls_backing_off, urls_given_up, "
+                           "health from source_health where run_id = ?", [summary.run_id])[0]
+            return {p: status[site.url(p)] for p in (slow, broken)}, requested, health
+
+        def hours_pass(hours: float) -> None:
+            con = duckdb.connect(str(settings.db_path))
+            try:
+                con.execute("update core.fetch_log set fetched_at = fetched_at - "
+                            f"interval {int(hours * 60)} minute")
+            finally:
+                con.close()
+
+        first, requested, health = crawl()
+        assert first[slow].startswith("timeout") and first[broken].startswith("server_error")
+        assert requested[slow] >= 1 and requested[broken] == 3  # the try and two retries
+        assert health == (2, 0, 0, "degraded")
+
+        again, requested, health = crawl()  # at once: neither is due
+        assert slow not in requested and broken not in requested
+        assert again[slow].startswith("backing_off: failed 1 run in a row (last timeout at ")
+        assert "next try after" in again[broken]
+        assert health == (0, 2, 0, "ok")
+
+        hours_pass(1.5)  # past the 1 h wait after one failure: both are tried, and fail again
+        third, requested, _ = crawl()
+        assert third[slow].startswith("timeout") and requested[broken] == 3
+
+        hours_pass(1.5)  # two failures: the wait has doubled to 2 h
+        fourth, requested, _ = crawl()
+        assert fourth[broken].startswith("backing_off: failed 2 runs in a row")
+        assert slow not in requested and broken not in requested
+
+        hours_pass(1.0)
+        fifth, requested, _ = crawl()
+        assert fifth[broken].startswith("server_error") and requested[slow] >= 1
+
+        hours_pass(1000)  # three failed runs: given up, however long it has been
+        last, requested, health = crawl()
+        assert last[slow].startswith("given_up: failed 3 runs in a row (last timeout")
+        assert last[broken].endswith("not tried again")
+        assert slow not in requested and broken not in requested
+        assert health == (0, 0, 2, "ok")
+    # the good pages were fetched once: later runs met a 304 sitemap, and the failed pages
+    # came back from the backlog of pages discovered but never stored
+    for path in good:
+        assert site.requests_for(path) == [200]

@@ -384,3 +384,29 @@ def test_prefetched_validators_are_handed_out_once(store) -> None:
     assert store.validators("https://a.example/robots.txt") is None
     # a second lookup reads the warehouse again, as one without the prefetch would
     assert store.validators("https://a.example/rss").etag == '"v2"'
+
+
+def test_retry_policy_doubles_the_wait_then_gives_up() -> None:
+    from datetime import timedelta
+
+    from spiders.incremental import RetryPolicy
+    from spiders.store import FailureStreak
+
+    policy = RetryPolicy(backoff=timedelta(hours=12), give_up_after=4)
+    failed = datetime(2026, 3, 1, 8, 0)
+
+    def verdict(failures: int, hours_later: float) -> str | None:
+        found = policy.verdict(FailureStreak(failures, "timeout", failed),
+                               failed + timedelta(hours=hours_later))
+        return found and found[0]
+
+    assert policy.verdict(None, failed) is None  # never failed
+    assert [verdict(1, h) for h in (1, 11.9, 12)] == ["backing_off", "backing_off", None]
+    assert [verdict(2, h) for h in (12, 23.9, 24)] == ["backing_off", "backing_off", None]
+    assert [verdict(3, h) for h in (24, 47.9, 48)] == ["backing_off", "backing_off", None]
+    assert verdict(4, 10_000) == "given_up"
+    _, reason = policy.verdict(FailureStreak(2, "server_error", failed), failed)
+    assert reason == ("failed 2 runs in a row (last server_error at 2026-03-01 08:00 UTC); "
+                      "next try after 2026-03-02 08:00 UTC")
+    assert RetryPolicy(backoff=timedelta(0), give_up_after=0).verdict(
+        FailureStreak(9, "timeout", failed), failed) is None  # both switched off

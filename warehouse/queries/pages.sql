@@ -32,6 +32,33 @@ insert into core.crawl_runs (run_id, started_at, status, seeds_path)
 values (?, ?, 'running', ?)
 on conflict (run_id) do update set status = 'running', finished_at = null, message = 'resumed';
 
+-- name: failure_streaks
+-- Article URLs whose latest attempts failed in a way a later run may not (timeouts, resets,
+-- 5xx, redirect loops, cut-short bodies): how many runs in a row, the last failure's status
+-- and time. Runs that did not try the URL (backing_off, given_up) neither count nor break a
+-- streak; any other status ends it. Named parameters: failing (the statuses that count),
+-- not_tried (the statuses of runs that did not try).
+with attempts as (
+    select url, status, fetched_at
+    from core.fetch_log
+    where kind = 'article' and status not in (select unnest($not_tried::varchar[]))
+),
+
+last_other as (
+    select url, max(fetched_at) as fetched_at
+    from attempts
+    where status not in (select unnest($failing::varchar[]))
+    group by url
+)
+
+select a.url, count(*) as failures, arg_max(a.status, a.fetched_at) as last_status,
+       max(a.fetched_at) as last_failed
+from attempts as a
+left join last_other as o using (url)
+where a.status in (select unnest($failing::varchar[]))
+  and (o.fetched_at is null or a.fetched_at > o.fetched_at)
+group by a.url;
+
 -- name: run_fetches
 -- What an earlier attempt of this run already logged. Parameter: run_id.
 select url, canonical_url, kind, status, source_id, warc_record_id
