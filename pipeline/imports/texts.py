@@ -6,7 +6,7 @@ import csv
 import json
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -161,7 +161,3 @@ def read_texts(
         yield from _jsonl_rows(path, columns, encoding, dates)
     else:
         yield from _csv_rows(path, columns, encoding, dates)
-
-
-def column_names() -> tuple[str, ...]:
-    return tuple(f.name for f in fields(TextColumns))

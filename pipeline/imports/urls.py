@@ -171,6 +171,3 @@ def _csv_lines(handle, delimiter: str, layout: Layout, dates: DateRange) -> Iter
 
 def _cell(cells: list[str], at: int | None) -> str | None:
     return cells[at] if at is not None and at < len(cells) else None
-
-
-LAYOUT_NAMES = tuple(dict.fromkeys(layout.name for layout in LAYOUTS))

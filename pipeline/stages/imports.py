@@ -58,6 +58,7 @@ TEXT_BATCH = 64
 # Problems listed per input file and reason; the counts stay exact beyond it.
 MAX_PROBLEM_ROWS = 1000
 IMPORTED = "imported"
+PROGRESS_EVERY = 5000  # records or rows between progress lines
 UNKNOWN_HOSTS = ("keep", "skip")
 
 
@@ -287,7 +288,7 @@ def import_warc(
                     if len(batch) >= WARC_BATCH:
                         _store_warc_batch(con, archive, batch, ledger, known)
                         batch = []
-                    if progress and seen % 5000 == 0:
+                    if progress and seen % PROGRESS_EVERY == 0:
                         progress(name, seen)
             except OSError as error:
                 ledger.skip(name, Skipped("unreadable_file", 0, f"{type(error).__name__}: {error}"),
@@ -453,8 +454,9 @@ def _text_batches(
             if len(batch) >= TEXT_BATCH:
                 yield _text_batch(con, batch, name, ledger, known, summary)
                 batch = []
-                if progress:
-                    progress(name, sum(summary.counts.get(name, Counter()).values()))
+                done = sum(summary.counts.get(name, Counter()).values())
+                if progress and done // PROGRESS_EVERY != (done - TEXT_BATCH) // PROGRESS_EVERY:
+                    progress(name, done)
     except (OSError, LookupError) as error:  # LookupError: an unknown --encoding
         ledger.skip(name, Skipped("unreadable_file", 0, f"{type(error).__name__}: {error}"), "line")
     yield _text_batch(con, batch, name, ledger, known, summary)
@@ -610,7 +612,3 @@ def finish_url_import(con: duckdb.DuckDBPyConnection, job: UrlJob, crawl_run_id:
                  summary.import_run_id])
     job.list_path.unlink(missing_ok=True)
     return summary
-
-
-def iter_problems(con: duckdb.DuckDBPyConnection, import_run_id: str, limit: int = 100) -> Iterator[tuple]:
-    yield from con.execute(_QUERIES["run_problems"], [import_run_id, limit]).fetchall()

@@ -88,18 +88,3 @@ on conflict (canonical_url) do nothing;
 select p.canonical_url, p.source_id
 from core.pages as p
 where p.run_id = ? and p.canonical_url in (select unnest(?::varchar[]));
-
--- name: run_counts
--- Parameter: import_run_id.
-select input_file, outcome, n
-from core.import_counts
-where import_run_id = ?
-order by input_file, outcome;
-
--- name: run_problems
--- The first problems of a run, in file order. Parameters: import_run_id, limit.
-select input_file, position_kind, position, reason, detail
-from core.import_problems
-where import_run_id = ?
-order by input_file, position
-limit ?;
