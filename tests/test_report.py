@@ -424,3 +424,55 @@ def test_emerging_examples_are_quoted_without_page_furniture(tmp_path: Path, ope
     for text in (result.path_html.read_text(), result.path_md.read_text()):
         assert "Data centres strain the grid, utilities warn." in text
         assert "Editor: Zhang" not in text and "Reporting by" not in text
+
+
+def test_a_week_crawled_later_says_where_its_stories_came_from(tmp_path: Path, open_db) -> None:
+    """The demo crawls in the current week and reports the last complete one: no crawl ran in
+    the report week itself, and the report must say so without an alarm."""
+    db = tmp_path / "later.duckdb"
+    wh = SyntheticWarehouse(db)
+    wh.add_source("alpha", "Alpha", "US")
+    wh.add_source("bravo", "Bravo", "GB")
+    wh.add_articles(WEEK, "alpha", 12, {"cooperation": 3})
+    wh.add_articles(WEEK, "bravo", 3, {})  # reached the warehouse by no crawl: back-filled
+    wh.add_crawl_run("next-week", shift_week(WEEK, 1), {})
+    wh.add_fetches("next-week", "alpha", WEEK)
+    wh.close()
+    result = build_report(open_db(db), WEEK, tmp_path / "out")
+    html, md = result.path_html.read_text(), result.path_md.read_text()
+    said = (
+        f"No crawl ran during {WEEK} itself. Of its 15 in-scope stories, 12 were collected by "
+        f"the crawls of {shift_week(WEEK, 1)} and 3 were back-filled (imported, not crawled)."
+    )
+    for text in (html, md):
+        assert said in text and f"No crawl ran in {WEEK}" not in text
+    assert 'class="alarm"' not in html
+    health = {r["source_id"]: r["health"] for r in read_json(result.folder, "source_health")}
+    assert health == {"alpha": f"collected in {shift_week(WEEK, 1)}", "bravo": "back-filled"}
+
+
+def test_trend_panels_and_sparklines_share_one_y_scale(planted_report: Path) -> None:
+    """race_to_win reaches 57% this week, economic_competition stays near 30%: on their own
+    scales their panels would top out at different values and could not be compared."""
+    tops = {}
+    for path in (planted_report / "charts").glob("trend-*.svg"):
+        if path.name == "trend-legend.svg":
+            continue
+        tops[path.stem] = re.findall(r'class="y-max">([^<]+)</text>', path.read_text())
+    assert len(tops) == 6 and all(len(t) == 1 for t in tops.values())
+    assert {t[0] for t in tops.values()} == {"80%"}  # the rising frame's 95% interval reaches 70.9%
+    html = (planted_report / "report.html").read_text()
+    assert "All panels share one y scale, 0 to 80%" in html
+    sparks = [
+        (planted_report / "charts" / f"spark-{f}.svg").read_text()
+        for f in ("race_to_win", "economic_competition")
+    ]
+    assert all("(scale 0 to 80%)" in s for s in sparks)
+
+
+def test_story_counts_are_not_coloured_as_good_or_bad(planted_report: Path) -> None:
+    html = (planted_report / "report.html").read_text()
+    cards = html[html.index('<section id="headline">') : html.index('<section id="frames">')]
+    assert "up" not in re.findall(r'class="value ?(\w*)"', cards)
+    assert not re.search(r'class="value (up|down)"', cards)
+    assert "Story counts are not tested" in cards

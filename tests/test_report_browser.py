@@ -21,6 +21,9 @@ from pipeline.report import build_report
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "report"
 
+# Every test here drives headless Chromium (several seconds per page load).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
@@ -161,3 +164,44 @@ def test_long_codebook_labels_fit_on_desktop_and_phone(
             int(probe.height) + 40,
         )
         assert shot.stat().st_size > 20_000
+
+
+def _overlapping(texts: list[dict]) -> list[tuple[str, str]]:
+    """Pairs of drawn texts whose boxes overlap by more than a pixel each way."""
+    drawn = [t for t in texts if t["height"] > 0 and t["text"].strip()]
+    pairs = []
+    for i, a in enumerate(drawn):
+        for b in drawn[i + 1 :]:
+            if (
+                min(a["right"], b["right"]) - max(a["left"], b["left"]) > 1
+                and min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > 1
+            ):
+                pairs.append((a["text"], b["text"]))
+    return pairs
+
+
+def test_layout_at_desktop_and_phone_widths(
+    chromium: str, corpus_report: Path, tmp_path: Path
+) -> None:
+    """The demo codebook's long labels: at 1280 px the finding is at the top and every table of
+    the page but the collapsed list of all tests fits its box; at 390 px the chart labels are
+    readable (at least 10 px) and the co-occurrence headers do not collide at either width."""
+    desktop = probe_page(chromium, corpus_report, tmp_path, width=1280)
+    assert desktop.lead_top is not None and desktop.lead_top < 200
+    assert [o["heading"] for o in desktop.overflowing] == ["All tests (54)"]
+    phone = probe_page(chromium, corpus_report, tmp_path, width=390)
+    for probe in (desktop, phone):
+        heatmap = [t for t in probe.svg_texts if t["svg"] == "chart-cooccurrence-window"]
+        assert heatmap and _overlapping(heatmap) == []
+    small = {
+        (t["svg"], t["text"], round(t["height"], 1))
+        for t in phone.svg_texts
+        if t["svg"] in ("chart-volume", "chart-lead", "chart-primary-share")
+        and 0 < t["height"] < 10
+    }
+    assert small == set(), "chart labels too small to read on a phone"
+    # a table wider than the phone scrolls inside its box; the page itself does not
+    assert phone.scroll_width <= phone.client_width + 1
+    assert {"By outlet, 2026-W47", "By source country, 2026-W47"} <= {
+        o["heading"] for o in phone.overflowing
+    }

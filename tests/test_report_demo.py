@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -164,3 +165,31 @@ def test_report_shows_the_primary_table_and_says_what_is_tested(
     md = report.path_md.read_text(encoding="utf-8")
     change = f"+{100 * (k / n - k_ref / n_ref):.1f} pp"
     assert "### Share of stories whose primary frame it is" in md and f"▲ **{change}**" in md
+
+
+def test_report_opens_with_the_finding(corpus: Corpus, report: ReportResult) -> None:
+    """One sentence and one chart of what moved, before every table; only the tested change
+    is coloured."""
+    html = report.path_html.read_text(encoding="utf-8")
+    first = html.index("<section")
+    assert html[first:].startswith('<section id="lead">')
+    assert html.index('id="lead"') < html.index('id="headline"') < html.index('id="frames"')
+    lead = html[first : html.index("</section>", first)]
+    weeks = corpus.weeks
+    k, n = primary_counts(corpus, list(weeks[-4:]), "regulation")
+    k_ref, n_ref = primary_counts(corpus, list(weeks[-12:-4]), "regulation")
+    change = 100 * (k / n - k_ref / n_ref)
+    sentence = re.search(r'<p class="finding">(.*?)</p>', lead)[1]
+    assert sentence.startswith(
+        f"Regulation and governance rose as the primary frame: {100 * k / n:.0f}% in the last "
+        f"4 weeks ({weeks[-4][-3:]}–{weeks[-1][-3:]}) against {100 * k_ref / n_ref:.0f}% in the "
+        f"8 before ({weeks[-12][-3:]}–{weeks[-5][-3:]}) (+{change:.1f} points, adjusted p "
+    )
+    assert "<svg" in lead and 'id="chart-lead"' in lead
+    chart = (report.folder / "charts" / "lead.svg").read_text()
+    # nine frames, two comparisons each: one change passed its test, the other 17 are grey
+    assert chart.count('class="moved"') == 1 and chart.count('class="unmoved"') == 17
+    assert chart.count(f"+{change:.1f} pp *") == 1
+    md = report.path_md.read_text(encoding="utf-8")
+    assert md.index("## What moved") < md.index("## Stories this week") < md.index("## Frames")
+    assert f"+{change:.1f} points" in md[: md.index("## Stories this week")]
