@@ -81,8 +81,8 @@ def _tables(model: ReportModel) -> dict[str, list[Any]]:
         "tests": [t for t in model.tests if t.measure == "carries"],
         "tests_primary": [t for t in model.tests if t.measure == "primary"],
         "evidence": evidence,
-        "outlet_week": [_outlet(r) for r in model.breakdowns["outlet_week"]],
-        "outlet_window": [_outlet(r) for r in model.breakdowns["outlet_window"]],
+        "outlet_week": model.breakdowns["outlet_week"],
+        "outlet_window": model.breakdowns["outlet_window"],
         "country_week": [_country(r) for r in model.breakdowns["country_week"]],
         "country_window": [_country(r) for r in model.breakdowns["country_window"]],
         "cooccurrence_week": model.cooccurrence["week"],
@@ -91,10 +91,6 @@ def _tables(model: ReportModel) -> dict[str, list[Any]]:
         "emerging_examples": examples,
         "source_health": list(model.coverage.sources),
     }
-
-
-def _outlet(row: GroupShare) -> dict[str, Any]:
-    return plain(row)
 
 
 def _country(row: GroupShare) -> dict[str, Any]:
