@@ -13,6 +13,7 @@ run. Everything they must agree on lives under one key prefix per run, and expir
     framewatch:crawl:<run_id>:pages             hash: canonical URL -> [fetched_at, sha256]
     framewatch:crawl:<run_id>:validators        hash: URL -> [etag, last_modified, sha256]
     framewatch:crawl:<run_id>:ready             set once pages and validators are copied
+    framewatch:crawl:<run_id>:warehouse         which warehouse the crawl writes (joiners must too)
 
 `pages` and `validators` start as a copy of the warehouse's core.pages / core.http_validators
 (`seed_crawl_state`, run once per crawl by whoever starts it) and every crawler adds what it
@@ -24,9 +25,11 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -86,6 +89,10 @@ class CrawlKeys:
     def ready(self) -> str:
         return f"{self.prefix}:ready"
 
+    @property
+    def warehouse(self) -> str:
+        return f"{self.prefix}:warehouse"
+
     def inflight(self, crawler_id: str) -> str:
         return f"{self.prefix}:inflight:{crawler_id}"
 
@@ -98,7 +105,7 @@ class CrawlKeys:
     def shared(self) -> list[str]:
         """The keys every crawler keeps alive with its heartbeat."""
         return [self.requests, self.dupefilter, self.crawlers, self.pages, self.validators,
-                self.ready]
+                self.ready, self.warehouse]
 
 
 def redacted_url(url: str) -> str:
@@ -189,10 +196,20 @@ def _chunks(rows: Iterable[Any], size: int) -> Iterable[list[Any]]:
         yield chunk
 
 
+def warehouse_identity(target: Any) -> str:
+    """What names a warehouse across machines: a DuckDB file is this host's file (another
+    machine's file of the same path is another warehouse); a lake is its catalog and data."""
+    if hasattr(target, "catalog_dsn"):
+        from warehouse.db import redact_dsn
+
+        return f"ducklake {redact_dsn(target.catalog_dsn)} {target.data_path}"
+    return f"duckdb {socket.gethostname()}:{Path(target).resolve()}"
+
+
 def seed_crawl_state(client: redis.Redis, keys: CrawlKeys, *,
                      pages: Iterable[tuple[str, datetime, str | None]],
                      validators: Iterable[tuple[str, str | None, str | None, str | None]],
-                     ttl_seconds: int) -> tuple[int, int]:
+                     ttl_seconds: int, warehouse: str) -> tuple[int, int]:
     """Copy what the warehouse knows about pages and validators into the crawl's hashes, then
     mark the crawl ready. Returns (pages, validators) copied."""
     counts = [0, 0]
@@ -204,6 +221,7 @@ def seed_crawl_state(client: redis.Redis, keys: CrawlKeys, *,
                                               for url, etag, modified, sha in chunk})
         counts[1] += len(chunk)
     pipe = client.pipeline()
+    pipe.set(keys.warehouse, warehouse)
     pipe.set(keys.ready, "1")
     for key in keys.shared():
         pipe.expire(key, ttl_seconds)

@@ -39,6 +39,7 @@ import hashlib
 import logging
 import pickle
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -74,15 +75,19 @@ logger = logging.getLogger(__name__)
 
 _QUERIES = named_queries("frontier")
 
-# Pop the best request and record it as in flight, in one step: a crawler killed between the
-# two would otherwise lose the request. KEYS: queue, in-flight hash; ARGV: TTL seconds.
+# Pop the best few requests and record them as in flight, in one step: a crawler killed between
+# the two would otherwise lose them. KEYS: queue, in-flight hash; ARGV: TTL seconds, how many.
+# Returns request, score, request, score, ...
 _POP = """
-local popped = redis.call('ZPOPMIN', KEYS[1])
-if #popped == 0 then return false end
-redis.call('HSET', KEYS[2], popped[1], popped[2])
+local popped = redis.call('ZPOPMIN', KEYS[1], ARGV[2])
+if #popped == 0 then return popped end
+for i = 1, #popped, 2 do redis.call('HSET', KEYS[2], popped[i], popped[i + 1]) end
 redis.call('EXPIRE', KEYS[2], ARGV[1])
-return popped[1]
+return popped
 """
+# Requests popped at once: fewer round trips, and a small enough share of a listing's articles
+# that the other crawlers still get theirs. They are in this crawler's in-flight list meanwhile.
+POP_BATCH = 8
 # The shared filter. An article owns its canonical URL and its fetch URL; a canonical-URL
 # follow-up (`variant_of`) or any other request only its fetch URL. KEYS: filter set;
 # ARGV: fetch key, canonical key (or ''). Returns 1 when the request is new.
@@ -232,6 +237,7 @@ class FrontierScheduler(Scheduler):
         scheduler.ttl_seconds = settings.getint("FRAMEWATCH_FRONTIER_TTL_SECONDS", 72 * 3600)
         scheduler.archive_dir = settings["FRAMEWATCH_ARCHIVE_DIR"]
         scheduler.popped = {}  # URL -> its in-flight entry (the encoded request)
+        scheduler.ready = deque()  # popped, not yet handed to the engine
         scheduler._heartbeat = None
         scheduler._upkeep = None
         return scheduler
@@ -319,11 +325,18 @@ class FrontierScheduler(Scheduler):
             self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
+    def has_pending_requests(self) -> bool:
+        return bool(self.ready) or len(self.queue) > 0
+
     def next_request(self) -> Request | None:
         while True:
-            encoded = self._pop(keys=[self.queue.key, self.inflight_key], args=[self.ttl_seconds])
-            if not encoded:
+            if not self.ready:
+                popped = self._pop(keys=[self.queue.key, self.inflight_key],
+                                   args=[self.ttl_seconds, POP_BATCH])
+                self.ready.extend(popped[::2])
+            if not self.ready:
                 return None
+            encoded = self.ready.popleft()
             request = self.queue._decode_request(encoded)
             url = _url_of(request)
             if is_spider_request(request) and url in self.store.logged:

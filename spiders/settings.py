@@ -148,6 +148,10 @@ def shared_frontier_settings(settings: Settings, *, run_id: str, crawler_id: str
         # One archive folder for the crawl; file names unique per crawler.
         "FRAMEWATCH_WARC_LABEL": f"{run_id}-{crawler_id}",
         "FRAMEWATCH_SHARED_FRONTIER": True,
+        # Crawlers take turns at a DuckDB file: a batch may wait for the others' batches, and
+        # each batch opens the warehouse anew, so batches are fewer and larger.
+        "FRAMEWATCH_DB_WAIT_SECONDS": 120.0,
+        "FRAMEWATCH_STORE_FLUSH_SECONDS": 5.0,
         "FRAMEWATCH_FRONTIER_LEASE_SECONDS": settings.crawl.frontier_lease_seconds,
         "FRAMEWATCH_FRONTIER_TTL_SECONDS": int(settings.crawl.frontier_ttl_hours * 3600),
     }

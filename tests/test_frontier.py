@@ -209,3 +209,16 @@ def test_the_crawl_command_names_the_bad_setting_in_one_line(
     assert expected.format(**fill) in lines[0]
     assert redis_server.password not in result.stderr
     assert not workdir.exists()  # nothing written
+
+
+def test_joining_from_settings_that_name_another_warehouse_is_refused(tmp_path: Path, demo,
+                                                                     redis_server) -> None:
+    _, sources = demo
+    starter = _settings(tmp_path / "a", redis_server.url)
+    run_id = new_run_id()
+    assert prepare_frontier(starter, run_id)
+    assert not prepare_frontier(starter, run_id)  # ready already: nothing copied twice
+    elsewhere = _settings(tmp_path / "b", redis_server.url)
+    with pytest.raises(FrontierError, match=rf"^warehouse: crawl {run_id} writes duckdb "):
+        join_crawl(elsewhere, run_id, sources_path=sources)
+    assert not elsewhere.db_path.exists()

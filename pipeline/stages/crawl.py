@@ -38,6 +38,7 @@ from pipeline.frontier import (
     crawl_is_ready,
     redacted_url,
     seed_crawl_state,
+    warehouse_identity,
 )
 from pipeline.seeds import load_sources
 from pipeline.settings import REPO_ROOT, Settings
@@ -301,7 +302,8 @@ def prepare_frontier(settings: Settings, run_id: str) -> bool:
         finally:
             con.close()
         copied = seed_crawl_state(client, keys, pages=pages, validators=validators,
-                                  ttl_seconds=int(settings.crawl.frontier_ttl_hours * 3600))
+                                  ttl_seconds=int(settings.crawl.frontier_ttl_hours * 3600),
+                                  warehouse=warehouse_identity(settings.warehouse_target))
     finally:
         client.close()
     logger.info("frontier of crawl %s ready on %s: %d pages, %d validators", run_id,
@@ -353,14 +355,21 @@ def join_crawl(
     if settings.crawl.frontier != "redis":
         raise FrontierError('crawl.frontier: joining a crawl needs frontier = "redis"')
     client = connect_redis(settings.crawl.redis_url)
+    keys = CrawlKeys(run_id)
     try:
-        ready = crawl_is_ready(client, CrawlKeys(run_id))
+        ready = crawl_is_ready(client, keys)
+        theirs = client.get(keys.warehouse)
     finally:
         client.close()
     if not ready:
         raise FrontierError(f"crawl.redis_url: no crawl {run_id} on "
                             f"{redacted_url(settings.crawl.redis_url)} (finished and expired, "
                             "or never started): start it with `framewatch crawl`")
+    ours = warehouse_identity(settings.warehouse_target)
+    if theirs is not None and theirs.decode() != ours:
+        raise FrontierError(f"warehouse: crawl {run_id} writes {theirs.decode()}, but these "
+                            f"settings name {ours}; crawlers on several machines need one shared "
+                            '(warehouse.backend = "ducklake") warehouse')
     return _run_crawlers(settings, run_id, processes, sources_path=sources_path,
                          timeout=timeout, scrapy_overrides=None)
 
