@@ -244,3 +244,42 @@ def _base_env() -> dict[str, str]:
     import os
 
     return {key: value for key, value in os.environ.items() if not key.startswith("FRAMEWATCH_WAREHOUSE")}
+
+
+def test_keyed_writes_of_the_stages_are_idempotent_on_both_backends(lake_location: LakeLocation,
+                                                                      tmp_path: Path) -> None:
+    """The stage bookkeeping, label versions, codebook frames, embedding cache and emerging
+    clusters: written twice, stored once, and the same rows on the file and on the lake."""
+    import pyarrow as pa
+
+    from warehouse.queries import named_queries
+
+    started = datetime(2026, 11, 20, 8, 0)
+    finished = datetime(2026, 11, 20, 8, 5)
+    stored = {}
+    for name, target in (("file", tmp_path / "w.duckdb"), ("lake", lake_location)):
+        with warehouse(target) as con:
+            for _ in range(2):
+                con.execute(named_queries("stages")["start_stage"], ["run-1", "clean", started])
+                con.execute(named_queries("stages")["record_stage"],
+                            ["run-1", "crawl", started, finished, "finished", 10, 8, 300.0, None])
+                con.execute(named_queries("frame")["insert_label_version"],
+                            ["lv-1", "model", "ai-race", "1", "fp", None, "toml"])
+                con.execute(named_queries("frame")["insert_codebook_frame"], ["fp", "race", "Race", "def", 0])
+                con.register("new_embeddings", pa.table({
+                    "model_id": ["model", "model"], "text_sha256": ["h1", "h2"],
+                    "vector": pa.array([[0.5, 1.0], [1.5, 2.0]], pa.list_(pa.float32()))}))
+                con.execute(named_queries("embeddings")["store"])
+                con.unregister("new_embeddings")
+                con.execute(named_queries("emerging")["upsert_cluster"],
+                            ["c1", "2026-W46", "2026-W47", ["chips"], [0.25, 0.5], 4, "lv-1", finished, "model"])
+            con.execute(named_queries("stages")["start_stage"], ["run-1", "crawl", finished])  # replaces
+            stored[name] = {table: sorted(con.execute(  # created_at: the default, now()
+                f"select * exclude (created_at) from core.{table}" if table in ("label_versions", "embeddings")
+                else f"select * from core.{table}").fetchall(), key=repr) for table in (
+                "stage_runs", "label_versions", "codebook_frames", "embeddings", "emerging_clusters")}
+    for table, rows in stored["file"].items():
+        assert rows == stored["lake"][table], table
+    assert len(stored["lake"]["stage_runs"]) == 2 and len(stored["lake"]["embeddings"]) == 2
+    crawl = next(row for row in stored["lake"]["stage_runs"] if row[1] == "crawl")
+    assert crawl[2:5] == (finished, None, "running")

@@ -61,7 +61,13 @@ def test_every_file_has_unique_named_blocks(fresh_db: duckdb.DuckDBPyConnection)
 @pytest.mark.parametrize(("stem", "name"), _all_queries())
 def test_query_binds_against_the_warehouse(fresh_db: duckdb.DuckDBPyConnection, stem: str,
                                            name: str) -> None:
-    fresh_db.execute(f"prepare checked as {_runnable(fresh_db, stem, name)}")
+    sql = _runnable(fresh_db, stem, name)
+    if re.sub(r"--[^\n]*", "", sql).lstrip().lower().startswith("merge"):
+        # DuckDB cannot PREPARE a MERGE by SQL (Python binds its parameters fine): plan it with
+        # NULLs for the parameters instead, which binds every table and column just the same.
+        fresh_db.execute("explain " + sql.replace("?", "null"))
+        return
+    fresh_db.execute(f"prepare checked as {sql}")
     fresh_db.execute("deallocate checked")
 
 

@@ -34,10 +34,19 @@ order by source_id;
 delete from core.emerging_members;
 
 -- name: upsert_cluster
-insert or replace into core.emerging_clusters
-    (cluster_id, first_seen_week, last_seen_week, keywords, centroid, size, label_version,
-     updated_at, model_id)
-values (?, ?, ?, ?, ?, ?, ?, ?, ?);
+-- (merge, not `insert or replace`: a DuckLake warehouse has no keys; the same on both.)
+merge into core.emerging_clusters as t
+using (select ?::varchar as cluster_id, ?::varchar as first_seen_week, ?::varchar as last_seen_week,
+              ?::varchar[] as keywords, ?::float[] as centroid, ?::integer as size,
+              ?::varchar as label_version, ?::timestamp as updated_at, ?::varchar as model_id) as s
+on t.cluster_id = s.cluster_id
+when matched then update set first_seen_week = s.first_seen_week, last_seen_week = s.last_seen_week,
+    keywords = s.keywords, centroid = s.centroid, size = s.size, label_version = s.label_version,
+    updated_at = s.updated_at, model_id = s.model_id
+when not matched then insert (cluster_id, first_seen_week, last_seen_week, keywords, centroid, size,
+                              label_version, updated_at, model_id)
+    values (s.cluster_id, s.first_seen_week, s.last_seen_week, s.keywords, s.centroid, s.size,
+            s.label_version, s.updated_at, s.model_id);
 
 -- name: insert_member
 insert into core.emerging_members (cluster_id, article_id, passage_idx, week, similarity)

@@ -18,16 +18,22 @@ order by a.published_at, a.article_id;
 -- name: insert_label_version
 -- What produces a run's labels. Parameters: label_version, model_id, codebook_id,
 -- codebook_version, codebook_fingerprint, calibration_version, codebook_toml.
+-- A version already stored is left as it is (`where not exists`, not `on conflict`: a DuckLake
+-- warehouse has no keys; the same on both).
 insert into core.label_versions (label_version, model_id, codebook_id, codebook_version,
                                  codebook_fingerprint, calibration_version, codebook_toml)
-values (?, ?, ?, ?, ?, ?, ?)
-on conflict do nothing;
+select * from (values (?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar))
+    as v(label_version, model_id, codebook_id, codebook_version, codebook_fingerprint,
+         calibration_version, codebook_toml)
+where not exists (select 1 from core.label_versions as l where l.label_version = v.label_version);
 
 -- name: insert_codebook_frame
 -- Parameters: codebook_fingerprint, frame_id, label, definition, position.
 insert into core.codebook_frames (codebook_fingerprint, frame_id, label, definition, position)
-values (?, ?, ?, ?, ?)
-on conflict do nothing;
+select * from (values (?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::integer))
+    as v(codebook_fingerprint, frame_id, label, definition, position)
+where not exists (select 1 from core.codebook_frames as f
+                  where f.codebook_fingerprint = v.codebook_fingerprint and f.frame_id = v.frame_id);
 
 -- name: count_stale_labels
 -- Labelled articles that are no longer in scope (relevance or extraction changed).

@@ -7,9 +7,15 @@
 update core.stage_runs set status = 'interrupted' where status = 'running';
 
 -- name: start_stage
--- Parameters: run_id, stage, started_at.
-insert or replace into core.stage_runs (run_id, stage, started_at, status)
-values (?, ?, ?, 'running');
+-- Parameters: run_id, stage, started_at. A run's stage started again replaces its row whole.
+-- (merge, not `insert or replace`: a DuckLake warehouse has no keys; the same on both.)
+merge into core.stage_runs as t
+using (select ?::varchar as run_id, ?::varchar as stage, ?::timestamp as started_at) as s
+on t.run_id = s.run_id and t.stage = s.stage
+when matched then update set started_at = s.started_at, finished_at = null, status = 'running',
+    rows_in = null, rows_out = null, seconds = null, message = null
+when not matched then insert (run_id, stage, started_at, status)
+    values (s.run_id, s.stage, s.started_at, 'running');
 
 -- name: fail_stage
 -- Parameters: finished_at, seconds, message, run_id, stage.
@@ -25,6 +31,15 @@ where run_id = ? and stage = ?;
 -- name: record_stage
 -- A stage run in a subprocess (the crawl), recorded whole once it is over. Parameters: run_id,
 -- stage, started_at, finished_at, status, rows_in, rows_out, seconds, message.
-insert or replace into core.stage_runs
-    (run_id, stage, started_at, finished_at, status, rows_in, rows_out, seconds, message)
-values (?, ?, ?, ?, ?, ?, ?, ?, ?);
+merge into core.stage_runs as t
+using (select ?::varchar as run_id, ?::varchar as stage, ?::timestamp as started_at,
+              ?::timestamp as finished_at, ?::varchar as status, ?::bigint as rows_in,
+              ?::bigint as rows_out, ?::double as seconds, ?::varchar as message) as s
+on t.run_id = s.run_id and t.stage = s.stage
+when matched then update set started_at = s.started_at, finished_at = s.finished_at,
+    status = s.status, rows_in = s.rows_in, rows_out = s.rows_out, seconds = s.seconds,
+    message = s.message
+when not matched then insert (run_id, stage, started_at, finished_at, status, rows_in, rows_out,
+                              seconds, message)
+    values (s.run_id, s.stage, s.started_at, s.finished_at, s.status, s.rows_in, s.rows_out,
+            s.seconds, s.message);
