@@ -5,6 +5,11 @@
 reads labelled sheets back, `agreement` gives Krippendorff's alpha per frame where two or more
 annotators labelled the same items, and `merge_gold` turns the labels into gold rows
 (`{id, title, text, labels, primary}`) for `framewatch frames calibrate/evaluate`.
+
+For prevalence estimates (pipeline/framing/prevalence.py) a sample must be a probability
+sample: `probability_sample` draws a simple random sample, or one stratified by week or outlet
+with equal allocation (every week gets gold labels), and records each item's inclusion
+probability, which travels through the sheet into the gold rows.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import json
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +45,11 @@ class Candidate:
     url: str
     passages: tuple[str, ...]
     predicted_frames: tuple[str, ...] = ()
+    # Set by probability_sample: the stratum the item was drawn from, how many candidates the
+    # stratum held, and the item's probability of being drawn (1 / its design weight).
+    stratum: str = ""
+    stratum_size: int = 0
+    inclusion_probability: float | None = None
 
 
 @dataclass
@@ -51,6 +61,11 @@ class Annotation:
     title: str = ""
     text: str = ""
     origin: str = ""
+    # What the sheet says about how the item was drawn (probability_sample), and where it is from.
+    sample_id: str = ""
+    inclusion_probability: float | None = None
+    week: str = ""
+    outlet: str = ""
 
 
 def stratified_sample(candidates: Sequence[Candidate], n: int, *, seed: int = 0) -> list[Candidate]:
@@ -77,12 +92,71 @@ def stratified_sample(candidates: Sequence[Candidate], n: int, *, seed: int = 0)
     return sorted(chosen, key=lambda c: (c.week, c.outlet, c.article_id))
 
 
+DESIGNS = ("spread", "simple", "stratified")
+STRATIFY_BY = ("week", "outlet")
+
+
+def probability_sample(candidates: Sequence[Candidate], n: int, *, design: str, stratify_by: str = "week",
+                       seed: int = 0) -> list[Candidate]:
+    """A sample whose inclusion probabilities are known, for prevalence estimation.
+
+    simple: n articles drawn uniformly without replacement (probability n / N each).
+    stratified: the candidates split by week or outlet and n shared out equally over the strata
+    (a stratum smaller than its share gives all its articles, the rest go to the others), each
+    drawn uniformly within its stratum (probability n_h / N_h); every week (or outlet) then has
+    gold labels of its own, which is what per-week estimates need.
+    """
+    if design not in ("simple", "stratified"):
+        raise SheetError(f"design must be simple or stratified for a probability sample, not {design!r}")
+    if n < 1:
+        raise SheetError(f"sample size must be at least 1, not {n}")
+    rng = np.random.default_rng(seed)
+    ordered = sorted(candidates, key=lambda c: c.article_id)
+    if design == "simple":
+        strata = {"all": ordered}
+    else:
+        if stratify_by not in STRATIFY_BY:
+            raise SheetError(f"stratify by {' or '.join(STRATIFY_BY)}, not {stratify_by!r}")
+        strata = defaultdict(list)
+        for candidate in ordered:
+            strata[getattr(candidate, stratify_by) or "(none)"].append(candidate)
+    allocation = _equal_allocation({k: len(v) for k, v in strata.items()}, n)
+    chosen: list[Candidate] = []
+    for key in sorted(strata):
+        members, take = strata[key], allocation[key]
+        picked = rng.choice(len(members), take, replace=False) if take else []
+        probability = take / len(members)
+        chosen.extend(replace(members[i], stratum=key, stratum_size=len(members),
+                              inclusion_probability=probability) for i in sorted(picked))
+    return sorted(chosen, key=lambda c: (c.week, c.outlet, c.article_id))
+
+
+def _equal_allocation(sizes: dict[str, int], n: int) -> dict[str, int]:
+    """n shared as equally as the strata allow: a small stratum is taken whole, the rest go on."""
+    allocation = dict.fromkeys(sizes, 0)
+    remaining = min(n, sum(sizes.values()))
+    open_strata = sorted(sizes)
+    while remaining > 0 and open_strata:
+        share, extra = divmod(remaining, len(open_strata))
+        for k, key in enumerate(open_strata):
+            want = share + (1 if k < extra else 0)
+            give = min(want, sizes[key] - allocation[key])
+            allocation[key] += give
+            remaining -= give
+        open_strata = [key for key in open_strata if allocation[key] < sizes[key]]
+    return allocation
+
+
 def write_sheet(path: Path, items: Sequence[Candidate], frame_ids: Sequence[str], *,
-                show_predictions: bool = False) -> None:
-    """A sheet to label: CSV with one 0/1 column per frame, or JSONL with a `labels` list."""
+                show_predictions: bool = False, sample_id: str = "") -> None:
+    """A sheet to label: CSV with one 0/1 column per frame, or JSONL with a `labels` list.
+    Items of a probability sample also carry the sample's id and their inclusion probability."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    designed = any(item.inclusion_probability is not None for item in items)
     if path.suffix.lower() == ".csv":
         header = ["id", "annotator", "week", "outlet", "title", "url", "text", "primary", *frame_ids]
+        if designed:
+            header += ["sample_id", "inclusion_probability"]
         if show_predictions:
             header.append("predicted")
         with path.open("w", newline="", encoding="utf-8") as handle:
@@ -92,6 +166,8 @@ def write_sheet(path: Path, items: Sequence[Candidate], frame_ids: Sequence[str]
                 text = "\n\n".join(f"[{i}] {p}" for i, p in enumerate(item.passages))
                 row = [item.article_id, "", item.week, item.outlet, item.title, item.url, text, "",
                        *([""] * len(frame_ids))]
+                if designed:
+                    row += [sample_id, repr(item.inclusion_probability)]
                 if show_predictions:
                     row.append(" ".join(item.predicted_frames))
                 writer.writerow(row)
@@ -103,6 +179,8 @@ def write_sheet(path: Path, items: Sequence[Candidate], frame_ids: Sequence[str]
                 "title": item.title, "url": item.url, "passages": list(item.passages),
                 "labels": [], "primary": None, "frames": list(frame_ids),
             }
+            if designed:
+                row |= {"sample_id": sample_id, "inclusion_probability": item.inclusion_probability}
             if show_predictions:
                 row["predicted"] = list(item.predicted_frames)
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -143,7 +221,8 @@ def read_sheet(path: Path, frame_ids: Sequence[str], *, default_annotator: str |
                     _check_frames([primary], known, f"{where} column primary")
                 annotations.append(Annotation(
                     row["id"], (row.get("annotator") or "").strip() or annotator_default, labels,
-                    primary, row.get("title", ""), row.get("text", ""), where))
+                    primary, row.get("title", ""), row.get("text", ""), where,
+                    **_design_fields(row, where)))
     else:
         with path.open(encoding="utf-8") as handle:
             for line, raw in enumerate(handle, start=1):
@@ -163,8 +242,24 @@ def read_sheet(path: Path, frame_ids: Sequence[str], *, default_annotator: str |
                 passages = row.get("passages") or []
                 annotations.append(Annotation(
                     str(row["id"]), (row.get("annotator") or "").strip() or annotator_default, labels,
-                    primary, row.get("title", ""), row.get("text") or "\n\n".join(passages), where))
+                    primary, row.get("title", ""), row.get("text") or "\n\n".join(passages), where,
+                    **_design_fields(row, where)))
     return [a for a in annotations if a.labels or a.primary]
+
+
+def _design_fields(row: dict[str, Any], where: str) -> dict[str, Any]:
+    """The sheet's record of how an item was drawn, and its week and outlet."""
+    raw = row.get("inclusion_probability")
+    probability = None
+    if raw not in (None, ""):
+        try:
+            probability = float(raw)
+        except (TypeError, ValueError):
+            probability = -1.0
+        if not 0 < probability <= 1:
+            raise SheetError(f"{where}: inclusion_probability must be a number in (0, 1], got {raw!r}")
+    return {"sample_id": str(row.get("sample_id") or ""), "inclusion_probability": probability,
+            "week": str(row.get("week") or ""), "outlet": str(row.get("outlet") or "")}
 
 
 @dataclass
@@ -228,6 +323,11 @@ def merge_gold(annotations: Sequence[Annotation]) -> list[dict[str, Any]]:
         if primary and primary not in labels:
             labels.append(primary)
         first = group[0]
-        rows.append({"id": item_id, "title": first.title, "text": first.text,
-                     "labels": sorted(labels), "primary": primary, "annotators": len(group)})
+        row: dict[str, Any] = {"id": item_id, "title": first.title, "text": first.text,
+                               "labels": sorted(labels), "primary": primary, "annotators": len(group)}
+        # Where the item is from and how it was drawn: `frames shares --gold` groups by these
+        # and weights by the inclusion probability.
+        row |= {key: value for key in ("week", "outlet", "sample_id", "inclusion_probability")
+                if (value := getattr(first, key)) not in ("", None)}
+        rows.append(row)
     return rows

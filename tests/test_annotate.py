@@ -15,6 +15,7 @@ from pipeline.annotate import (
     SheetError,
     agreement,
     merge_gold,
+    probability_sample,
     read_sheet,
     stratified_sample,
     write_sheet,
@@ -95,3 +96,57 @@ def test_merge_gold_takes_majority_and_keeps_primary():
     assert row["labels"] == ["regulation"]
     assert row["primary"] == "regulation"
     assert row["text"] == "body"
+
+
+# -- probability samples for frame-share estimates ------------------------------------------
+
+def test_simple_sample_records_n_over_N():
+    sample = probability_sample(_candidates(), 6, design="simple", seed=3)
+    assert len(sample) == 6 and len({c.article_id for c in sample}) == 6
+    assert [c.inclusion_probability for c in sample] == pytest.approx([6 / 33] * 6)
+    assert {c.stratum_size for c in sample} == {33}
+
+
+def test_stratified_sample_shares_equally_and_takes_small_strata_whole():
+    # Outlet b has one article per week: stratified by outlet, b is taken whole, a gets the rest.
+    by_outlet = probability_sample(_candidates(), 12, design="stratified", stratify_by="outlet", seed=1)
+    counts = {o: sum(c.outlet == o for c in by_outlet) for o in ("a", "b")}
+    assert counts == {"a": 9, "b": 3}
+    assert {c.inclusion_probability for c in by_outlet if c.outlet == "b"} == {1.0}
+    assert [c.inclusion_probability for c in by_outlet if c.outlet == "a"] == pytest.approx([9 / 30] * 9)
+    by_week = probability_sample(_candidates(), 10, design="stratified", stratify_by="week", seed=1)
+    assert sorted(sum(c.week == w for c in by_week) for w in ("2026-W40", "2026-W41", "2026-W42")) == [3, 3, 4]
+    # Each article's inclusion probability is its stratum's draw over the stratum's size.
+    for candidate in by_week:
+        drawn = sum(c.week == candidate.week for c in by_week)
+        assert candidate.inclusion_probability == pytest.approx(drawn / 11)
+    with pytest.raises(SheetError, match="simple or stratified"):
+        probability_sample(_candidates(), 5, design="spread")
+
+
+def test_sheet_carries_the_design_into_the_gold_rows(tmp_path):
+    path = tmp_path / "sheet.csv"
+    sample = probability_sample(_candidates(), 4, design="stratified", stratify_by="week", seed=2)
+    write_sheet(path, sample, FRAMES, sample_id="stratified-x-2")
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["sample_id"] for r in rows} == {"stratified-x-2"}
+    for row in rows:
+        row.update(annotator="ann", regulation="1", primary="regulation")
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    gold = merge_gold(read_sheet(path, FRAMES))
+    by_id = {c.article_id: c for c in sample}
+    for row in gold:
+        assert row["inclusion_probability"] == pytest.approx(by_id[row["id"]].inclusion_probability)
+        assert (row["week"], row["outlet"], row["sample_id"]) == (
+            by_id[row["id"]].week, by_id[row["id"]].outlet, "stratified-x-2")
+    rows[0]["inclusion_probability"] = "1.5"
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    with pytest.raises(SheetError, match=r"sheet.csv:2: inclusion_probability must be a number in \(0, 1\]"):
+        read_sheet(path, FRAMES)

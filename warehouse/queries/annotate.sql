@@ -17,3 +17,25 @@ group by a.article_id, a.week, a.outlet, a.title, a.canonical_url;
 select article_id, list(text order by idx) as passages
 from core.passages
 group by article_id;
+
+-- name: record_sample
+-- One drawn article of a probability (or spread) sample, with its design.
+insert into core.annotation_samples
+    (sample_id, article_id, design, stratify_by, stratum, stratum_size, inclusion_probability, label_version)
+values (?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: current_label_version
+select max(label_version) from core.frame_labels;
+
+-- name: stored_article_ids
+-- Which of the given article ids the warehouse holds (gold labels are kept for those only).
+select article_id from core.articles where article_id in (select unnest(?::varchar[]));
+
+-- name: forget_coder_labels
+-- A coder's earlier labels of an article under this codebook, replaced by a new import.
+delete from core.gold_labels where article_id = ? and coder = ? and codebook_fingerprint = ?;
+
+-- name: store_gold_label
+insert into core.gold_labels
+    (article_id, coder, codebook_fingerprint, frame_id, present, is_primary, sample_id)
+values (?, ?, ?, ?, ?, ?, ?);

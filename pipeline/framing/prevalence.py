@@ -1,0 +1,481 @@
+"""Frame shares per group (a week, an outlet) that account for the labeller's errors.
+
+A labeller that marks a frame present with 70% precision and 60% recall does not count the
+stories that carry it: "classify and count" (the share of stories the labeller marked) measures
+the labeller as much as the press. This module turns the labeller's probabilities into shares
+with intervals that include its errors, choosing per group from what data there is:
+
+* **gold labels in the group** (a random sample of the group's items, labelled by hand):
+  the prediction-powered estimate (Angelopoulos et al., "Prediction-powered inference",
+  Science 2023; the power-tuned PPI++ of ppi_py). The labeller's probabilities of every item
+  give the share, the gold sample measures how far off they are, and the interval is valid
+  whatever the labeller's quality. When the gold sample was drawn with unequal inclusion
+  probabilities (stratified by outlet or week), each gold item is weighted by 1/probability:
+  the design-based correction of Egami et al. ("Using imperfect surrogates for downstream
+  inference: design-based supervised learning", NeurIPS 2023).
+* **no gold in the group, labelled calibration data** (the labelled rows the calibration was
+  trained on, with out-of-fold probabilities, or gold labels pooled from other groups):
+  a quantification method from quapy (PACC, probabilistic adjusted classify-and-count, by
+  default; or EMQ, the EM prior adjustment of Saerens et al.), which corrects for the
+  labeller's measured error rates and stays right when a frame's prevalence shifts. The 95%
+  interval is a percentile bootstrap over the calibration rows and the group's items together.
+* **nothing labelled**: classify-and-count with a Wilson interval, which covers sampling noise
+  only; its method says so.
+
+Every estimate names its method. Shares of the items carrying each frame are one binary
+problem per frame (a story can carry several frames); for single-label codebooks the shares of
+each frame as the primary frame are one multi-class problem and sum to one.
+
+Everything here is pure: arrays in, `ShareEstimate` records out.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import FramewatchError
+
+logger = logging.getLogger(__name__)
+
+CONFIDENCE = 0.95
+PPI = "ppi"
+CLASSIFY_AND_COUNT = "classify_and_count"
+QUANTIFIERS = ("pacc", "emq")
+DEFAULT_QUANTIFIER = "pacc"
+PRESENT = "present"
+PRIMARY = "primary"
+# Fewer gold items than this in a group: its PPI interval rests on too few rectifier terms for
+# the normal approximation, so the group is estimated by quantification instead.
+MIN_GOLD_FOR_PPI = 10
+# A quantifier needs positive and negative calibration rows to measure the labeller's error rates.
+MIN_CALIBRATION_PER_CLASS = 3
+# With fewer gold items than this on either side of a frame (carrying it, or not), PPI's normal
+# approximation is not to be trusted (twelve gold items without the frame give a zero-width
+# interval); its interval is then widened to also hold the Wilson interval of the gold labels
+# alone. Each of the two is a valid interval, so their union is too.
+MIN_GOLD_PER_SIDE = 5
+DEFAULT_BOOTSTRAP = 200
+
+
+class PrevalenceError(FramewatchError):
+    """The data given for a share estimate is inconsistent (names what and where)."""
+
+
+@dataclass(frozen=True)
+class ShareEstimate:
+    """One frame's share in one group, with its 95% interval and the method that made it."""
+
+    group: str
+    frame: str
+    share: float
+    ci_low: float
+    ci_high: float
+    n: int  # items in the group
+    n_gold: int  # gold-labelled items of the group used by the estimate
+    method: str  # "ppi" | "pacc" | "emq" | "classify_and_count"
+    measure: str = PRESENT  # "present": items carrying the frame; "primary": items with it as primary
+    raw_share: float = 0.0  # classify-and-count of the same group, always kept for comparison
+    calibrated_on: str = ""  # for quantification: "gold" (pooled gold labels) or "train"
+
+    def to_row(self) -> dict[str, Any]:
+        return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """Items with the labeller's probabilities and their true (gold) labels.
+
+    probabilities: (items, frames) labeller scores on a 0..1 scale (per-frame probabilities for
+    a multi-label codebook, a distribution over frames for a single-label one);
+    labels: (items, frames) 0/1 gold; primary: (items,) gold primary frame index, or None;
+    inclusion: (items,) probability each item had of being drawn into the gold sample, or None
+    for a simple random sample.
+    """
+
+    probabilities: np.ndarray
+    labels: np.ndarray
+    primary: np.ndarray | None = None
+    inclusion: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        p, y = np.asarray(self.probabilities), np.asarray(self.labels)
+        if p.ndim != 2 or p.shape != y.shape:
+            raise PrevalenceError(
+                f"gold probabilities {p.shape} and labels {y.shape} must be (items, frames) alike"
+            )
+        for name, value in (("primary", self.primary), ("inclusion", self.inclusion)):
+            if value is not None and len(value) != len(p):
+                raise PrevalenceError(f"gold {name} has {len(value)} rows, not {len(p)}")
+        if self.inclusion is not None:
+            inclusion = np.asarray(self.inclusion, dtype=float)
+            if not np.all((inclusion > 0) & (inclusion <= 1)):
+                raise PrevalenceError("inclusion probabilities must lie in (0, 1]")
+
+    def __len__(self) -> int:
+        return len(self.probabilities)
+
+    @property
+    def weights(self) -> np.ndarray | None:
+        """Design weights (1 / inclusion probability), None for a simple random sample."""
+        return None if self.inclusion is None else 1.0 / np.asarray(self.inclusion, dtype=float)
+
+    def subset(self, rows: np.ndarray) -> Labelled:
+        return Labelled(
+            self.probabilities[rows],
+            self.labels[rows],
+            None if self.primary is None else self.primary[rows],
+            None if self.inclusion is None else self.inclusion[rows],
+        )
+
+    @classmethod
+    def concat(cls, parts: Sequence[Labelled]) -> Labelled | None:
+        parts = [p for p in parts if p is not None and len(p)]
+        if not parts:
+            return None
+        return cls(
+            np.concatenate([p.probabilities for p in parts]),
+            np.concatenate([p.labels for p in parts]),
+            None if any(p.primary is None for p in parts) else np.concatenate([p.primary for p in parts]),
+            None if all(p.inclusion is None for p in parts) else np.concatenate(
+                [np.ones(len(p)) if p.inclusion is None else p.inclusion for p in parts]),
+        )
+
+
+@dataclass(frozen=True)
+class Group:
+    """One group's items: the labeller's probabilities and decisions, and its gold sample."""
+
+    name: str
+    probabilities: np.ndarray  # (items, frames)
+    present: np.ndarray  # (items, frames) bool: the labeller's decisions
+    gold: Labelled | None = None  # gold-labelled items of this group (a sample of its items)
+
+    def __post_init__(self) -> None:
+        if np.shape(self.probabilities) != np.shape(self.present) or np.ndim(self.present) != 2:
+            raise PrevalenceError(
+                f"group {self.name!r}: probabilities {np.shape(self.probabilities)} and decisions "
+                f"{np.shape(self.present)} must be (items, frames) alike"
+            )
+
+
+# -- the three estimators ------------------------------------------------------------------
+
+
+def wilson_interval(successes: float, n: int) -> tuple[float, float]:
+    """The 95% Wilson interval of a proportion (sampling noise only)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    if n == 0:
+        return 0.0, 1.0
+    low, high = proportion_confint(successes, n, alpha=1 - CONFIDENCE, method="wilson")
+    return float(low), float(high)
+
+
+def classify_and_count(decisions: np.ndarray) -> tuple[float, float, float]:
+    """Share of items the labeller marked, with a Wilson interval that ignores its errors."""
+    decisions = np.asarray(decisions, dtype=float)
+    n = len(decisions)
+    share = float(decisions.mean()) if n else 0.0
+    return (share, *wilson_interval(decisions.sum(), n))
+
+
+def _ppi_functions():
+    # ppi_py calls warnings.simplefilter("ignore") when imported, which would silence every
+    # warning in the process: import it inside a catch_warnings block so the filters come back.
+    with warnings.catch_warnings():
+        from ppi_py import ppi_mean_ci, ppi_mean_pointestimate
+    return ppi_mean_ci, ppi_mean_pointestimate
+
+
+def ppi_mean(
+    gold: np.ndarray, gold_predictions: np.ndarray, predictions: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Prediction-powered estimate and 95% interval of the mean of `gold` (one column per
+    quantity): ppi_py's power-tuned PPI++ with one tuning parameter shared by all columns, so
+    the estimates of a distribution (one-hot gold) still sum to one. `weights` are design
+    weights of the gold items (1 / inclusion probability, Egami et al. 2023)."""
+    ppi_mean_ci, ppi_mean_pointestimate = _ppi_functions()
+    y = np.asarray(gold, dtype=float)
+    yhat = np.asarray(gold_predictions, dtype=float)
+    yhat_all = np.asarray(predictions, dtype=float)
+    w = None if weights is None else np.asarray(weights, dtype=float)
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        # A column with no variation (no gold positive, all probabilities equal) makes the
+        # tuning's variance ratio 0/0; ppi_py clips the result, numpy warns about it.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        estimate = np.atleast_1d(ppi_mean_pointestimate(y, yhat, yhat_all, w=w))
+        low, high = ppi_mean_ci(y, yhat, yhat_all, alpha=1 - CONFIDENCE, w=w)
+    return estimate, np.atleast_1d(low), np.atleast_1d(high)
+
+
+def _posteriors_classifier(n_classes: int):
+    """A fitted scikit-learn classifier whose "features" are already its posteriors: lets quapy's
+    aggregative quantifiers run on probabilities the framing model made elsewhere."""
+    from sklearn.base import BaseEstimator, ClassifierMixin  # scikit-learn loads slowly: only here
+
+    class Posteriors(ClassifierMixin, BaseEstimator):
+        def fit(self, X: np.ndarray, y: np.ndarray) -> Posteriors:
+            return self
+
+        def predict_proba(self, X: np.ndarray) -> np.ndarray:
+            return np.asarray(X, dtype=float)
+
+        def predict(self, X: np.ndarray) -> np.ndarray:
+            return np.asarray(X).argmax(axis=1)
+
+    classifier = Posteriors()
+    classifier.classes_ = np.arange(n_classes)
+    return classifier
+
+
+def _quantifier(method: str, n_classes: int):
+    from quapy.method.aggregative import EMQ, PACC
+
+    classifier = _posteriors_classifier(n_classes)
+    if method == "pacc":
+        # Exact adjustment (fast, and the classic PACC formula for two classes), falling back to
+        # the unadjusted estimate when the labeller's rates cannot be inverted; clipped to [0, 1].
+        return PACC(classifier, fit_classifier=False, val_split=None, solver="exact-cc", norm="clip")
+    if method == "emq":
+        return EMQ(classifier, fit_classifier=False, val_split=None)
+    raise PrevalenceError(f"unknown quantification method {method!r}: use one of {', '.join(QUANTIFIERS)}")
+
+
+def _quantify_once(method: str, cal_posteriors, cal_classes, posteriors) -> np.ndarray:
+    quantifier = _quantifier(method, cal_posteriors.shape[1])
+    with warnings.catch_warnings():
+        # EMQ warns when it stops at its iteration cap; the estimate it returns is still its best.
+        warnings.simplefilter("ignore", UserWarning)
+        quantifier.fit(cal_posteriors, cal_classes)
+        return np.asarray(quantifier.predict(posteriors), dtype=float)
+
+
+def quantify(
+    cal_posteriors: np.ndarray, cal_classes: np.ndarray, posteriors: np.ndarray, *,
+    method: str = DEFAULT_QUANTIFIER, n_bootstrap: int = DEFAULT_BOOTSTRAP,
+    rng: np.random.Generator | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Class prevalences of `posteriors` (items, classes) by a quapy quantifier calibrated on
+    labelled rows (`cal_posteriors`, `cal_classes`), with a 95% percentile bootstrap interval.
+
+    Each bootstrap round resamples the calibration rows (the labeller's measured error rates are
+    the main uncertainty) and the group's items (sampling noise), and refits the quantifier.
+    """
+    rng = rng if rng is not None else np.random.default_rng(0)
+    cal_posteriors = np.asarray(cal_posteriors, dtype=float)
+    cal_classes = np.asarray(cal_classes)
+    posteriors = np.asarray(posteriors, dtype=float)
+    estimate = _quantify_once(method, cal_posteriors, cal_classes, posteriors)
+    draws = []
+    for _ in range(n_bootstrap):
+        cal = rng.integers(0, len(cal_classes), len(cal_classes))
+        items = rng.integers(0, len(posteriors), len(posteriors))
+        draws.append(_quantify_once(method, cal_posteriors[cal], cal_classes[cal], posteriors[items]))
+    tail = 100 * (1 - CONFIDENCE) / 2
+    low, high = np.percentile(np.stack(draws), [tail, 100 - tail], axis=0)
+    return estimate, np.minimum(low, estimate), np.maximum(high, estimate)
+
+
+def _binary(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    return np.column_stack([1.0 - p, p])
+
+
+def _clip(value: float) -> float:
+    return float(min(1.0, max(0.0, value)))
+
+
+# -- choosing per group ----------------------------------------------------------------------
+
+
+def estimate_shares(
+    groups: Sequence[Group],
+    frame_ids: Sequence[str],
+    *,
+    multi_label: bool,
+    calibration: Labelled | None = None,
+    other_gold: Labelled | None = None,
+    quantifier: str = DEFAULT_QUANTIFIER,
+    n_bootstrap: int = DEFAULT_BOOTSTRAP,
+    seed: int = 0,
+) -> list[ShareEstimate]:
+    """Per group and frame, the share of items carrying the frame (and, for a single-label
+    codebook, the share with it as primary), each by the best method the data allows.
+
+    `calibration` holds labelled rows with out-of-fold probabilities (the rows the labeller's
+    calibration was trained on, cross-fitted). Gold labels pooled from all groups (and
+    `other_gold`, gold of periods not estimated here), when there are enough, calibrate the
+    quantifier instead: they come from the data being measured.
+    """
+    if quantifier not in QUANTIFIERS:
+        raise PrevalenceError(f"unknown quantification method {quantifier!r}: use one of {', '.join(QUANTIFIERS)}")
+    n_frames = len(frame_ids)
+    for group in groups:
+        if group.probabilities.shape[1] != n_frames:
+            raise PrevalenceError(
+                f"group {group.name!r} has {group.probabilities.shape[1]} frame columns, "
+                f"the codebook {n_frames}"
+            )
+    pooled_gold = Labelled.concat([g.gold for g in groups if g.gold is not None] + [other_gold])
+    source, cal = _calibration_source(pooled_gold, calibration, multi_label)
+    rng = np.random.default_rng(seed)
+    out: list[ShareEstimate] = []
+    for group in groups:
+        out.extend(_present_shares(group, frame_ids, cal, source, quantifier, n_bootstrap, rng))
+        if not multi_label:
+            out.extend(_primary_shares(group, frame_ids, cal, source, quantifier, n_bootstrap, rng))
+    return out
+
+
+def _calibration_source(
+    pooled_gold: Labelled | None, calibration: Labelled | None, multi_label: bool
+) -> tuple[str, Labelled | None]:
+    """Which labelled rows calibrate the quantifier: pooled gold when there are enough of them
+    (they come from the data being measured, labelled by the people the report believes),
+    else the calibration's own cross-fitted rows."""
+    if pooled_gold is not None and len(pooled_gold) >= 2 * MIN_GOLD_FOR_PPI:
+        return "gold", pooled_gold
+    if calibration is not None and len(calibration):
+        return "train", calibration
+    return "", None
+
+
+def _present_shares(group, frame_ids, cal, source, quantifier, n_bootstrap, rng) -> list[ShareEstimate]:
+    n = len(group.probabilities)
+    gold = group.gold if group.gold is not None and len(group.gold) >= MIN_GOLD_FOR_PPI else None
+    out = []
+    if gold is not None and n:
+        estimate, low, high = ppi_mean(gold.labels, gold.probabilities, group.probabilities, gold.weights)
+        low, high = _guarded(gold.labels, estimate, low, high)
+    for f, frame in enumerate(frame_ids):
+        raw, raw_low, raw_high = classify_and_count(group.present[:, f]) if n else (0.0, 0.0, 1.0)
+        common = {"group": group.name, "frame": frame, "n": n, "measure": PRESENT, "raw_share": raw}
+        if gold is not None and n:
+            out.append(ShareEstimate(
+                share=_clip(estimate[f]), ci_low=_clip(low[f]), ci_high=_clip(high[f]),
+                n_gold=len(gold), method=PPI, **common))
+            continue
+        labels = None if cal is None else np.asarray(cal.labels[:, f], dtype=int)
+        if n and labels is not None and min(labels.sum(), len(labels) - labels.sum()) >= MIN_CALIBRATION_PER_CLASS:
+            prevalence, low_q, high_q = quantify(
+                _binary(cal.probabilities[:, f]), labels, _binary(group.probabilities[:, f]),
+                method=quantifier, n_bootstrap=n_bootstrap, rng=rng)
+            out.append(ShareEstimate(
+                share=_clip(prevalence[1]), ci_low=_clip(low_q[1]), ci_high=_clip(high_q[1]),
+                n_gold=0, method=quantifier, calibrated_on=source, **common))
+            continue
+        out.append(ShareEstimate(share=raw, ci_low=raw_low, ci_high=raw_high, n_gold=0,
+                                 method=CLASSIFY_AND_COUNT, **common))
+    return out
+
+
+def _primary_shares(group, frame_ids, cal, source, quantifier, n_bootstrap, rng) -> list[ShareEstimate]:
+    """Shares of each frame as the primary frame (single-label codebooks): they sum to one."""
+    n_frames = len(frame_ids)
+    n = len(group.probabilities)
+    # A zero-shot single-label labeller scores each frame on its own: read its scores as a
+    # distribution over frames, the scale the primary frame is chosen on.
+    group = Group(group.name, _distribution(group.probabilities), group.present,
+                  None if group.gold is None else Labelled(
+                      _distribution(group.gold.probabilities), group.gold.labels, group.gold.primary,
+                      group.gold.inclusion))
+    if cal is not None:
+        cal = Labelled(_distribution(cal.probabilities), cal.labels, cal.primary, cal.inclusion)
+    predicted = np.eye(n_frames)[group.probabilities.argmax(axis=1)] if n else np.zeros((0, n_frames))
+    raw = predicted.mean(axis=0) if n else np.zeros(n_frames)
+    gold = group.gold if group.gold is not None and len(group.gold) >= MIN_GOLD_FOR_PPI else None
+    common = {"group": group.name, "n": n, "measure": PRIMARY}
+    if gold is not None and gold.primary is not None and n:
+        one_hot = np.eye(n_frames)[gold.primary]
+        estimate, low, high = ppi_mean(one_hot, gold.probabilities, group.probabilities, gold.weights)
+        low, high = _guarded(one_hot, estimate, low, high)
+        shares = _on_simplex(estimate)
+        return [ShareEstimate(frame=frame, share=float(shares[f]), ci_low=_clip(min(low[f], shares[f])),
+                              ci_high=_clip(max(high[f], shares[f])), n_gold=len(gold), method=PPI,
+                              raw_share=float(raw[f]), **common)
+                for f, frame in enumerate(frame_ids)]
+    if cal is not None and cal.primary is not None and n and len(np.unique(cal.primary)) >= 2:
+        prevalence, low, high = quantify(cal.probabilities, cal.primary, group.probabilities,
+                                         method=quantifier, n_bootstrap=n_bootstrap, rng=rng)
+        shares = _on_simplex(prevalence)
+        return [ShareEstimate(frame=frame, share=float(shares[f]), ci_low=_clip(min(low[f], shares[f])),
+                              ci_high=_clip(max(high[f], shares[f])), n_gold=0, method=quantifier,
+                              raw_share=float(raw[f]), calibrated_on=source, **common)
+                for f, frame in enumerate(frame_ids)]
+    out = []
+    for f, frame in enumerate(frame_ids):
+        low, high = wilson_interval(predicted[:, f].sum(), n)
+        out.append(ShareEstimate(frame=frame, share=float(raw[f]), ci_low=low, ci_high=high, n_gold=0,
+                                 method=CLASSIFY_AND_COUNT, raw_share=float(raw[f]), **common))
+    return out
+
+
+def _guarded(gold: np.ndarray, estimate: np.ndarray, low: np.ndarray, high: np.ndarray):
+    """PPI bounds per column, widened where the gold sample has too few items on one side
+    (MIN_GOLD_PER_SIDE) to hold the Wilson interval of the gold labels alone as well."""
+    gold = np.asarray(gold, dtype=float)
+    low, high = np.minimum(low, estimate), np.maximum(high, estimate)
+    n = len(gold)
+    for f in range(gold.shape[1]):
+        positives = gold[:, f].sum()
+        if min(positives, n - positives) < MIN_GOLD_PER_SIDE:
+            wilson_low, wilson_high = wilson_interval(positives, n)
+            low[f], high[f] = min(low[f], wilson_low), max(high[f], wilson_high)
+    return low, high
+
+
+def _distribution(scores: np.ndarray) -> np.ndarray:
+    scores = np.clip(np.asarray(scores, dtype=float), 1e-12, None)
+    return scores / scores.sum(axis=1, keepdims=True)
+
+
+def _on_simplex(shares: np.ndarray) -> np.ndarray:
+    """Shares clipped at zero and rescaled to sum to one (a corrected estimate can dip below 0)."""
+    shares = np.clip(np.asarray(shares, dtype=float), 0.0, None)
+    total = shares.sum()
+    return shares / total if total > 0 else np.full(len(shares), 1.0 / len(shares))
+
+
+# -- planning a gold sample ----------------------------------------------------------------
+
+
+def gold_needed(target_width: float, *, share: float = 0.5, correlation: float = 0.0) -> int:
+    """Gold items one group needs for a 95% interval of about `target_width` (full width).
+
+    Without a labeller (correlation 0) this is the classical n = (2 z)^2 p (1 - p) / width^2; a
+    labeller whose probabilities correlate with the truth at rho shrinks the variance PPI
+    leaves by (1 - rho^2) (Angelopoulos et al. 2023, PPI++), when the group has many more items
+    than gold labels. share 0.5 is the worst case.
+    """
+    from scipy.stats import norm
+
+    if not 0 < target_width < 1:
+        raise PrevalenceError(f"target interval width must be between 0 and 1, not {target_width}")
+    if not 0 <= correlation < 1:
+        raise PrevalenceError(f"correlation must be in [0, 1), not {correlation}")
+    z = norm.ppf(1 - (1 - CONFIDENCE) / 2)
+    variance = share * (1 - share) * (1 - correlation**2)
+    return int(np.ceil((2 * z) ** 2 * variance / target_width**2))
+
+
+def labeller_correlation(labelled: Labelled) -> float:
+    """Mean over frames of the correlation between the labeller's probability and the gold
+    label: what gold_needed() credits the labeller with."""
+    values = []
+    for f in range(labelled.labels.shape[1]):
+        y, p = labelled.labels[:, f].astype(float), labelled.probabilities[:, f]
+        if y.std() > 0 and p.std() > 0:
+            values.append(float(np.corrcoef(y, p)[0, 1]))
+    return float(np.clip(np.mean(values), 0.0, 0.99)) if values else 0.0
+
+
+def by_key(estimates: Sequence[ShareEstimate]) -> Mapping[tuple[str, str, str], ShareEstimate]:
+    """Estimates keyed by (group, frame, measure), as a report looks them up."""
+    return {(e.group, e.frame, e.measure): e for e in estimates}

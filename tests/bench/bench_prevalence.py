@@ -1,0 +1,160 @@
+"""Benchmark the frame-share estimators on real labelled news (run by hand, not by pytest).
+
+    PYTHONPATH=. .venv/bin/python tests/bench/bench_prevalence.py [--weeks 150] [--week-size 200]
+
+Protocol, on each development half of ../shared/eval/frames (gvfc, frac, frermann):
+  1. Cross-fitted labeller: each row's frame probabilities and decisions come from a calibration
+     (frozen-encoder heads, what `frames shares --train` fits) trained on the other four folds
+     (fold = sha256('<dataset>:<id>') % 5, the framing quality gate's protocol).
+  2. Synthetic weeks: a fold is the week's pool; the week's items are drawn with replacement from
+     it with shifted frame prevalence (single-label sets: class shares from a Dirichlet(1) draw
+     mixed half and half with the pool's; multi-label: item weights exp(theta . labels), theta ~
+     N(0, 1) per frame). The true share is the share of the week's items carrying the frame.
+  3. Per week and frame, estimates by classify-and-count (Wilson interval), the quantifiers (PACC
+     and EMQ from quapy, calibrated on the other folds' out-of-fold probabilities, bootstrap
+     interval), and prediction-powered inference with a gold sample of 25, 50 and 100 of the
+     week's items (drawn without replacement).
+Reports mean absolute error and the coverage of the 95% intervals per method, for the share of
+items carrying each frame and (single-label sets) the share as primary frame.
+
+Embeddings are cached under /tmp/fw-prevalence-bench (MiniLM on a busy CPU costs minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+
+CACHE = Path("/tmp/fw-prevalence-bench")
+DATASETS = ("gvfc", "frac", "frermann")
+GOLD_SIZES = (25, 50, 100)
+
+
+def cross_fitted_dataset(dataset: str):
+    """(Labelled out-of-fold rows, out-of-fold decisions, fold of each row, frame ids, multi_label)."""
+    from test_framing_quality import FOLDS, cached_embeddings, load_rows
+
+    from pipeline.framing.codebook import load_codebook
+    from pipeline.framing.crossfit import cross_fitted, fold_of
+    from pipeline.framing.embed import Embedder
+    from pipeline.framing.model import FrameModel
+    from pipeline.framing.prevalence import Labelled
+
+    codebook = load_codebook(REPO / "seeds" / "codebooks" / f"{dataset}.toml")
+    rows = load_rows(dataset)
+    path = CACHE / f"{dataset}-{codebook.fingerprint[:12]}-oof.npz"
+    folds = np.array([fold_of(dataset, r["id"], FOLDS) for r in rows])
+    if path.exists():
+        saved = np.load(path)
+        oof = Labelled(saved["probabilities"], saved["labels"],
+                       saved["primary"] if saved["primary"].size else None)
+        return oof, saved["present"], folds, codebook.frame_ids, codebook.multi_label
+    CACHE.mkdir(parents=True, exist_ok=True)
+    embedder = Embedder(threads=1)
+    embedded = cached_embeddings(dataset, embedder, CACHE)
+    model = FrameModel(codebook, embedder)
+    oof, present = cross_fitted(model, rows, embedded, key=dataset, folds=FOLDS, where=dataset)
+    np.savez(path, probabilities=oof.probabilities, labels=oof.labels, present=present,
+             primary=oof.primary if oof.primary is not None else np.zeros(0))
+    return oof, present, folds, codebook.frame_ids, codebook.multi_label
+
+
+def draw_week(rng, pool: np.ndarray, labels: np.ndarray, primary, multi_label: bool, size: int) -> np.ndarray:
+    """Row indices of one synthetic week drawn from `pool` with shifted frame prevalence."""
+    if multi_label:
+        theta = rng.normal(0.0, 1.0, labels.shape[1])
+        weights = np.exp(labels[pool].astype(float) @ theta)
+    else:
+        classes = primary[pool]
+        present = np.unique(classes)
+        base = np.array([np.mean(classes == c) for c in present])
+        target = 0.5 * rng.dirichlet(np.ones(len(present))) + 0.5 * base
+        share_of = dict(zip(present.tolist(), (target / (base * len(pool))).tolist(), strict=True))
+        weights = np.array([share_of[c] for c in classes])
+    return pool[rng.choice(len(pool), size, replace=True, p=weights / weights.sum())]
+
+
+def run_dataset(dataset: str, weeks: int, week_size: int, n_bootstrap: int, seed: int) -> dict:
+    from pipeline.framing.prevalence import Group, estimate_shares
+
+    oof, present, folds, frame_ids, multi_label = cross_fitted_dataset(dataset)
+    rng = np.random.default_rng(seed)
+    errors: dict[tuple[str, str], list[float]] = defaultdict(list)
+    covered: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    widths: dict[tuple[str, str], list[float]] = defaultdict(list)
+    started = time.time()
+    for week in range(weeks):
+        k = int(rng.integers(0, folds.max() + 1))
+        pool, others = np.flatnonzero(folds == k), np.flatnonzero(folds != k)
+        items = draw_week(rng, pool, oof.labels, oof.primary, multi_label, week_size)
+        calibration = oof.subset(others)
+        truth = {"present": oof.labels[items].mean(axis=0)}
+        if not multi_label:
+            truth["primary"] = np.bincount(oof.primary[items], minlength=len(frame_ids)) / len(items)
+        runs = {}
+        for quantifier in ("pacc", "emq"):
+            runs[quantifier] = estimate_shares(
+                [Group(f"w{week}", oof.probabilities[items], present[items])], frame_ids,
+                multi_label=multi_label, calibration=calibration, quantifier=quantifier,
+                n_bootstrap=n_bootstrap, seed=int(rng.integers(1 << 31)))
+        for n_gold in GOLD_SIZES:
+            chosen = rng.choice(len(items), min(n_gold, len(items)), replace=False)
+            gold = oof.subset(items[chosen])
+            runs[f"ppi_{n_gold}"] = estimate_shares(
+                [Group(f"w{week}", oof.probabilities[items], present[items], gold=gold)], frame_ids,
+                multi_label=multi_label, calibration=calibration, n_bootstrap=0)
+        for name, estimates in runs.items():
+            for e in estimates:
+                true = truth[e.measure][frame_ids.index(e.frame)]
+                if name == "pacc":  # classify-and-count rides along with every estimate
+                    errors[("classify_and_count", e.measure)].append(abs(e.raw_share - true))
+                errors[(e.method if name in ("pacc", "emq") else name, e.measure)].append(abs(e.share - true))
+                covered[(e.method if name in ("pacc", "emq") else name, e.measure)].append(
+                    e.ci_low - 1e-9 <= true <= e.ci_high + 1e-9)
+                widths[(e.method if name in ("pacc", "emq") else name, e.measure)].append(e.ci_high - e.ci_low)
+        if week % 25 == 24:
+            print(f"  {dataset}: {week + 1} weeks, {time.time() - started:.0f} s", file=sys.stderr, flush=True)
+    # Wilson intervals of classify-and-count, for the record: they ignore the labeller's errors.
+    result = {}
+    for key in sorted(errors):
+        method, measure = key
+        result[f"{measure}/{method}"] = {
+            "mae": round(float(np.mean(errors[key])), 4),
+            "coverage": round(float(np.mean(covered[key])), 3) if covered[key] else None,
+            "mean_width": round(float(np.mean(widths[key])), 3) if widths[key] else None,
+            "estimates": len(errors[key]),
+        }
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--weeks", type=int, default=150)
+    parser.add_argument("--week-size", type=int, default=200)
+    parser.add_argument("--bootstrap", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
+    args = parser.parse_args()
+    frames_dir = REPO.parent / "shared" / "eval" / "frames"
+    if not frames_dir.is_dir():
+        sys.exit(f"{frames_dir} is missing: the benchmark needs the framing evaluation sets")
+    report = {}
+    for dataset in args.datasets:
+        report[dataset] = run_dataset(dataset, args.weeks, args.week_size, args.bootstrap, args.seed)
+        print(json.dumps({dataset: report[dataset]}, indent=1), flush=True)
+    print(json.dumps({"weeks": args.weeks, "week_size": args.week_size, "bootstrap": args.bootstrap,
+                      "results": report}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

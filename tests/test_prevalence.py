@@ -1,0 +1,403 @@
+"""Frame-share estimators: known answers on synthetic data, the choice of method, and
+`framewatch frames shares` end to end on small files with the real model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+from pipeline.framing.prevalence import (
+    CLASSIFY_AND_COUNT,
+    MIN_GOLD_FOR_PPI,
+    PPI,
+    PRIMARY,
+    Group,
+    Labelled,
+    PrevalenceError,
+    by_key,
+    estimate_shares,
+    gold_needed,
+    labeller_correlation,
+    ppi_mean,
+    quantify,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+FRAMES = ["economy", "security", "rights"]
+
+
+def _biased_labeller(rng, truth: np.ndarray) -> np.ndarray:
+    """Probabilities of a labeller that over-reports the frame: a positive scores ~0.7, a
+    negative ~0.45, so thresholding at 0.5 marks about a third of the negatives."""
+    return np.clip(np.where(truth, rng.normal(0.7, 0.12, truth.shape), rng.normal(0.45, 0.12, truth.shape)), 0, 1)
+
+
+def _binary(p):
+    return np.column_stack([1 - p, p])
+
+
+def test_ppi_interval_covers_the_true_share_at_its_level():
+    rng = np.random.default_rng(7)
+    covered, draws = 0, 400
+    for _ in range(draws):
+        truth = rng.random(2000) < 0.3
+        probs = _biased_labeller(rng, truth)
+        gold = rng.choice(2000, 60, replace=False)
+        _, low, high = ppi_mean(truth[gold].astype(float), probs[gold], probs)
+        covered += low[0] <= truth.mean() <= high[0]
+    # 95% nominal; 400 draws put the binomial spread at about +-0.011.
+    assert 0.92 <= covered / draws <= 0.985
+
+
+def test_ppi_beats_classify_and_count_under_a_biased_labeller():
+    rng = np.random.default_rng(3)
+    ppi_errors, cc_errors = [], []
+    for _ in range(200):
+        truth = rng.random(1000) < 0.25
+        probs = _biased_labeller(rng, truth)
+        gold = rng.choice(1000, 50, replace=False)
+        group = Group("w", probs[:, None], (probs >= 0.5)[:, None],
+                      Labelled(probs[gold, None], truth[gold, None]))
+        [estimate] = estimate_shares([group], ["economy"], multi_label=True)
+        assert estimate.method == PPI and estimate.n_gold == 50
+        ppi_errors.append(abs(estimate.share - truth.mean()))
+        cc_errors.append(abs(estimate.raw_share - truth.mean()))
+    # Classify-and-count is off by ~0.14 (a third of the negatives marked); PPI by ~0.04.
+    assert np.mean(ppi_errors) <= 0.5 * np.mean(cc_errors)
+    assert np.mean(cc_errors) > 0.1
+
+
+@pytest.mark.slow
+def test_pacc_recovers_a_shifted_prevalence_and_its_interval_covers_it():
+    rng = np.random.default_rng(11)
+    covered, errors, cc_errors, draws = 0, [], [], 40
+    for _ in range(draws):
+        cal_truth = rng.random(500) < 0.3  # the labeller was calibrated where the frame was rarer
+        cal_probs = _biased_labeller(rng, cal_truth)
+        truth = rng.random(400) < 0.6
+        probs = _biased_labeller(rng, truth)
+        estimate, low, high = quantify(_binary(cal_probs), cal_truth.astype(int), _binary(probs),
+                                       method="pacc", n_bootstrap=100, rng=rng)
+        covered += low[1] <= truth.mean() <= high[1]
+        errors.append(abs(estimate[1] - truth.mean()))
+        cc_errors.append(abs((probs >= 0.5).mean() - truth.mean()))
+    assert np.mean(errors) < 0.04 < np.mean(cc_errors)
+    assert covered / draws >= 0.85
+
+
+@pytest.mark.parametrize("quantifier", ["pacc", "emq"])
+def test_primary_shares_sum_to_one_for_every_method(quantifier):
+    rng = np.random.default_rng(5)
+    n_frames = len(FRAMES)
+
+    def items(n, prevalence):
+        primary = rng.choice(n_frames, n, p=prevalence)
+        logits = rng.normal(0, 1, (n, n_frames)) + 1.5 * np.eye(n_frames)[primary]
+        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        return probs, np.eye(n_frames, dtype=bool)[primary], primary
+
+    cal_probs, cal_labels, cal_primary = items(300, [0.5, 0.3, 0.2])
+    probs, labels, primary = items(200, [0.2, 0.3, 0.5])
+    decided = np.eye(n_frames, dtype=bool)[probs.argmax(axis=1)]
+    gold = rng.choice(200, 40, replace=False)
+    groups = [
+        Group("gold-week", probs, decided, Labelled(probs[gold], labels[gold], primary[gold])),
+        Group("quiet-week", probs[:120], decided[:120]),
+    ]
+    estimates = estimate_shares(groups, FRAMES, multi_label=False, quantifier=quantifier,
+                                calibration=Labelled(cal_probs, cal_labels, cal_primary), n_bootstrap=60)
+    for name, method in (("gold-week", PPI), ("quiet-week", quantifier)):
+        primary_rows = [e for e in estimates if e.group == name and e.measure == PRIMARY]
+        assert {e.method for e in primary_rows} == {method}
+        assert sum(e.share for e in primary_rows) == pytest.approx(1.0, abs=1e-9)
+        assert all(e.ci_low <= e.share <= e.ci_high for e in primary_rows)
+    uncalibrated = estimate_shares([Group("w", probs, decided)], FRAMES, multi_label=False)
+    primary_rows = [e for e in uncalibrated if e.measure == PRIMARY]
+    assert {e.method for e in primary_rows} == {CLASSIFY_AND_COUNT}
+    assert sum(e.share for e in primary_rows) == pytest.approx(1.0)
+
+
+def test_design_weights_correct_an_unequal_probability_gold_sample():
+    """Gold drawn 4x as often from outlet A (where the frame is common and the labeller misses
+    it) is unbiased only with 1/inclusion-probability weights (design-based, Egami et al.)."""
+    rng = np.random.default_rng(2)
+    weighted, unweighted, truths = [], [], []
+    for _ in range(150):
+        outlet_a = np.arange(1000) < 300
+        truth = np.where(outlet_a, rng.random(1000) < 0.7, rng.random(1000) < 0.1)
+        probs = np.clip(np.where(truth & outlet_a, 0.3, np.where(truth, 0.7, 0.2)) + rng.normal(0, 0.05, 1000), 0, 1)
+        inclusion = np.where(outlet_a, 0.12, 0.03)
+        drawn = np.flatnonzero(rng.random(1000) < inclusion)
+        with_design = Labelled(probs[drawn, None], truth[drawn, None], inclusion=inclusion[drawn])
+        without = Labelled(probs[drawn, None], truth[drawn, None])
+        for gold, out in ((with_design, weighted), (without, unweighted)):
+            [e] = estimate_shares([Group("w", probs[:, None], (probs >= 0.5)[:, None], gold)], ["f"],
+                                  multi_label=True)
+            out.append(e.share)
+        truths.append(truth.mean())
+    assert abs(np.mean(weighted) - np.mean(truths)) < 0.01
+    assert abs(np.mean(unweighted) - np.mean(truths)) > 0.04
+
+
+def test_method_follows_the_data_available():
+    rng = np.random.default_rng(9)
+    truth = rng.random((300, 2)) < 0.4
+    probs = _biased_labeller(rng, truth)
+    decided = probs >= 0.5
+    few = Labelled(probs[: MIN_GOLD_FOR_PPI - 1], truth[: MIN_GOLD_FOR_PPI - 1])
+    cal_truth = rng.random((200, 2)) < 0.4
+    calibration = Labelled(_biased_labeller(rng, cal_truth), cal_truth)
+    [a, _] = estimate_shares([Group("w", probs, decided, few)], ["x", "y"], multi_label=True)
+    assert (a.method, a.n_gold) == (CLASSIFY_AND_COUNT, 0)  # too little gold, nothing to calibrate on
+    assert a.share == a.raw_share == pytest.approx(decided[:, 0].mean())
+    estimates = estimate_shares([Group("w", probs, decided, few)], ["x", "y"], multi_label=True,
+                                calibration=calibration, n_bootstrap=50)
+    assert {(e.method, e.calibrated_on) for e in estimates} == {("pacc", "train")}
+    assert all(e.to_row()["method"] == "pacc" for e in estimates)
+    assert by_key(estimates)[("w", "y", "present")].frame == "y"
+
+
+def test_gold_needed_follows_the_normal_formula():
+    assert gold_needed(0.1) == 385  # (2 * 1.96)^2 * 0.25 / 0.01, rounded up
+    assert gold_needed(0.2, share=0.1) == 35
+    assert gold_needed(0.1, correlation=0.6) == 246  # PPI leaves (1 - 0.36) of the variance
+    with pytest.raises(PrevalenceError, match="width"):
+        gold_needed(0)
+    rng = np.random.default_rng(1)
+    truth = rng.random((500, 1)) < 0.5
+    assert 0.5 < labeller_correlation(Labelled(_biased_labeller(rng, truth), truth)) < 0.9
+
+
+def test_inconsistent_inputs_are_named():
+    with pytest.raises(PrevalenceError, match="must be \\(items, frames\\)"):
+        Group("w", np.zeros((3, 2)), np.zeros((3, 3), dtype=bool))
+    with pytest.raises(PrevalenceError, match="inclusion probabilities"):
+        Labelled(np.zeros((2, 1)), np.zeros((2, 1)), inclusion=np.array([0.5, 0.0]))
+    with pytest.raises(PrevalenceError, match="frame columns"):
+        estimate_shares([Group("w", np.zeros((3, 2)), np.zeros((3, 2), dtype=bool))], FRAMES, multi_label=True)
+    with pytest.raises(PrevalenceError, match="unknown quantification"):
+        estimate_shares([], FRAMES, multi_label=True, quantifier="hdy")
+
+
+# -- `framewatch frames shares` ------------------------------------------------------------
+
+
+SMALL_FRAMES = ("regulation", "security", "compute_chips")
+
+
+def _small_codebook(path: Path) -> Path:
+    """Three frames of seeds/frames.toml: six calibrations (five folds, then all rows) of three
+    frames take a third of the time nine would."""
+    import tomllib
+
+    data = tomllib.loads((REPO / "seeds" / "frames.toml").read_text(encoding="utf8"))
+    lines = ["[codebook]", 'id = "ai-race-small"', 'version = "test"', 'title = "Three AI-race frames"',
+             "multi_label = true", ""]
+    for frame in data["frames"]:
+        if frame["id"] in SMALL_FRAMES:
+            lines += ["[[frames]]", *(f"{key} = {json.dumps(value)}" for key, value in frame.items()), ""]
+    path.write_text("\n".join(lines), encoding="utf8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def share_files(tmp_path_factory):
+    from pipeline.demo_site import build_corpus
+
+    folder = tmp_path_factory.mktemp("shares")
+    _small_codebook(folder / "codebook.toml")
+    articles = [a for a in build_corpus(seed=11, scale="demo").articles if a.on_topic and not a.wire_of]
+    # Headline and first paragraph: fewer passages to embed.
+    rows = [{"id": a.key, "title": a.title, "text": a.paragraphs[0],
+             "labels": sorted(set(a.frames) & set(SMALL_FRAMES)), "primary": None}
+            for a in articles[:160]]
+    train, items = rows[:60], rows[60:]
+    for k, row in enumerate(items):
+        row["week"] = "2026-W40" if k < 60 else "2026-W41"
+    gold = [dict(row) for row in items[:25]]  # a sample of the first week's items
+    for row in items:
+        del row["labels"], row["primary"]
+    for name, part in (("train", train), ("items", items), ("gold", gold)):
+        (folder / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in part))
+    return folder
+
+
+def _shares(folder, *extra):
+    out = folder / "shares.jsonl"
+    result = CliRunner().invoke(cli, [
+        "frames", "shares", "--input", str(folder / "items.jsonl"), "--group-by", "week",
+        "--codebook", str(folder / "codebook.toml"), "--output", str(out), *extra])
+    return result, out
+
+
+@pytest.mark.slow
+def test_shares_cli_end_to_end(share_files, embedder):
+    result, out = _shares(share_files, "--train", str(share_files / "train.jsonl"),
+                          "--gold", str(share_files / "gold.jsonl"), "--bootstrap", "60")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    required = {"group", "frame", "share", "ci_low", "ci_high", "n", "n_gold", "method"}
+    assert all(required <= set(row) for row in rows)
+    week40 = [r for r in rows if r["group"] == "2026-W40"]
+    week41 = [r for r in rows if r["group"] == "2026-W41"]
+    assert {r["method"] for r in week40} == {"ppi"} and {r["n_gold"] for r in week40} == {25}
+    assert {r["n"] for r in week40} == {60} and {r["n"] for r in week41} == {40}
+    # No gold in week 41: quantification, calibrated on the 25 pooled gold items.
+    assert {(r["method"], r["calibrated_on"]) for r in week41} == {("pacc", "gold")}
+    assert all(0 <= r["ci_low"] <= r["share"] <= r["ci_high"] <= 1 for r in rows)
+    assert "measure" in rows[0] and not any(r["measure"] == "primary" for r in rows)  # multi-label codebook
+
+    result, out = _shares(share_files)
+    assert result.exit_code == 0, result.output
+    assert {json.loads(line)["method"] for line in out.read_text().splitlines()} == {"classify_and_count"}
+    assert "count the labeller's decisions" in result.output
+
+
+def test_shares_cli_names_a_missing_group_field(share_files, embedder, tmp_path):
+    bad = tmp_path / "items.jsonl"
+    bad.write_text(json.dumps({"id": "a1", "text": "Chips and export controls."}) + "\n")
+    result = CliRunner().invoke(cli, [
+        "frames", "shares", "--input", str(bad), "--group-by", "outlet", "--output", str(tmp_path / "o.jsonl")])
+    assert result.exit_code != 0
+    assert "no 'outlet' field to group by" in result.output
+    assert "Traceback" not in result.output
+
+
+# -- the warehouse: annotate export/import, then the weekly shares ---------------------------
+
+
+def _fill_sheet(path, coder: str, truth) -> None:
+    """Label a CSV sheet as a coder would: 1 in each frame column truth(row) names."""
+    import csv
+
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        present = truth(row)
+        row.update({"annotator": coder, "primary": present[0] if present else ""})
+        row.update({frame: "1" if frame in present else "" for frame in present})
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.fixture
+def framed_warehouse(tmp_path):
+    """Two weeks of 40 stories labelled with seeds/frames.toml: the labeller marks `regulation`
+    on 20 (W40) and 10 (W41) stories, `security` on 5 of each."""
+    from pipeline.framing.codebook import load_codebook
+    from fixtures.report.synthetic import SyntheticWarehouse
+
+    codebook = load_codebook(REPO / "seeds" / "frames.toml")
+    db = tmp_path / "framewatch.duckdb"
+    wh = SyntheticWarehouse(db, frames=tuple((f.id, f.label, f.definition) for f in codebook.frames))
+    wh.con.execute("update core.label_versions set codebook_fingerprint = ?", [codebook.fingerprint])
+    wh.con.execute("update core.codebook_frames set codebook_fingerprint = ?", [codebook.fingerprint])
+    wh.add_source("wire", "Wire", "US")
+    ids = {"2026-W40": wh.add_articles("2026-W40", "wire", 40, {"regulation": 20, "security": 5}),
+           "2026-W41": wh.add_articles("2026-W41", "wire", 40, {"regulation": 10, "security": 5})}
+    wh.close()
+    return db, codebook, ids
+
+
+def _scores_of(db, codebook):
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute("select a.week, l.article_id, l.frame_id, l.score, l.present from core.frame_labels l "
+                           "join articles a using (article_id) order by 1, 2").fetchall()
+    finally:
+        con.close()
+    out = {}
+    for week, article_id, frame_id, score, present in rows:
+        item = out.setdefault(week, {}).setdefault(article_id, [np.zeros(len(codebook.frame_ids)),
+                                                                np.zeros(len(codebook.frame_ids), dtype=bool)])
+        item[0][codebook.frame_ids.index(frame_id)] = score
+        item[1][codebook.frame_ids.index(frame_id)] = present
+    return out
+
+
+def test_weekly_shares_from_annotated_gold_equal_the_estimator(framed_warehouse, tmp_path):
+    import duckdb
+
+    from pipeline.stages.prevalence import weekly_frame_shares
+
+    db, codebook, ids = framed_warehouse
+    workdir = str(db.parent)
+    sheet = tmp_path / "sheet.csv"
+    result = CliRunner().invoke(cli, ["annotate", "export", "--workdir", workdir, "-o", str(sheet),
+                                      "-n", "24", "--design", "stratified", "--stratify-by", "week",
+                                      "--target-width", "0.2"])
+    assert result.exit_code == 0, result.output
+    assert "24 articles (stratified sample" in result.output
+    assert "needs about 97 labels per week" in result.output  # (2 * 1.96)^2 * 0.25 / 0.2^2
+    # The coder finds regulation on every story the labeller marked in W40 and on none in W41
+    # (the labeller over-reports it there), and security nowhere.
+    marked_w40 = set(ids["2026-W40"][:20])
+    _fill_sheet(sheet, "ana", lambda row: ["regulation"] if row["id"] in marked_w40 else ["talent"])
+    result = CliRunner().invoke(cli, ["annotate", "import", str(sheet), "--workdir", workdir,
+                                      "-o", str(tmp_path / "gold.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert "stored the labels of 24 (article, coder) pairs" in result.output
+    # Importing the same coder's sheet again replaces her labels: nothing doubles.
+    assert CliRunner().invoke(cli, ["annotate", "import", str(sheet), "--workdir", workdir,
+                                    "-o", str(tmp_path / "gold.jsonl")]).exit_code == 0
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        stored = con.execute("select count(*), count(distinct article_id), min(coder), count(sample_id) "
+                             "from core.gold_labels").fetchone()
+        designs = con.execute("select design, stratify_by, count(*), min(inclusion_probability) "
+                              "from core.annotation_samples group by all").fetchall()
+        shares = weekly_frame_shares(con, codebook, n_bootstrap=50)
+    finally:
+        con.close()
+    assert stored == (24 * len(codebook.frame_ids), 24, "ana", 24 * len(codebook.frame_ids))
+    assert designs == [("stratified", "week", 24, pytest.approx(12 / 40))]
+    assert (shares.gold_items, shares.gold_without_design) == (24, 0)
+
+    # The same numbers straight from the estimator, on arrays read without the stage.
+    gold_rows = {json.loads(line)["id"]: json.loads(line) for line in (tmp_path / "gold.jsonl").read_text().splitlines()}
+    scores = _scores_of(db, codebook)
+    groups = []
+    for week in ("2026-W40", "2026-W41"):
+        members = sorted(scores[week])
+        drawn = [a for a in members if a in gold_rows]
+        gold = Labelled(np.stack([scores[week][a][0] for a in drawn]),
+                        np.array([[f in gold_rows[a]["labels"] for f in codebook.frame_ids] for a in drawn]),
+                        None, np.array([gold_rows[a]["inclusion_probability"] for a in drawn]))
+        groups.append(Group(week, np.stack([scores[week][a][0] for a in members]),
+                            np.stack([scores[week][a][1] for a in members]), gold))
+    expected = estimate_shares(groups, codebook.frame_ids, multi_label=True)
+    assert shares.estimates == expected
+    w41 = shares.get("2026-W41", "regulation")
+    assert (w41.method, w41.n_gold, w41.n, w41.raw_share) == ("ppi", 12, 40, 0.25)
+    assert w41.share < 0.1 and w41.ci_low <= 0.0 + 1e-9 < w41.ci_high  # the coder found none
+    assert shares.get("2026-W40", "regulation").share == pytest.approx(0.5, abs=0.05)
+
+
+def test_weeks_without_gold_use_the_stored_calibration_holdout(framed_warehouse):
+    from pipeline.stages.prevalence import store_calibration_holdout, weekly_frame_shares
+    from warehouse.db import warehouse
+
+    db, codebook, _ = framed_warehouse
+    rng = np.random.default_rng(4)
+    truth = rng.random((80, len(codebook.frame_ids))) < 0.3
+    holdout = Labelled(np.clip(np.where(truth, 0.75, 0.2) + rng.normal(0, 0.1, truth.shape), 0, 1), truth)
+    with warehouse(db) as con:
+        assert store_calibration_holdout(con, "cal-1", codebook.frame_ids, [f"r{i}" for i in range(80)], holdout) == 80
+        store_calibration_holdout(con, "cal-1", codebook.frame_ids, [f"r{i}" for i in range(80)], holdout)
+        assert con.execute("select count(*) from core.calibration_holdout").fetchone()[0] == 80 * len(codebook.frame_ids)
+        shares = weekly_frame_shares(con, codebook, weeks=["2026-W41"], n_bootstrap=50)
+    assert shares.calibration_rows == 80
+    assert {(e.group, e.method, e.calibrated_on) for e in shares.estimates} == {("2026-W41", "pacc", "train")}
+    expected = estimate_shares(
+        [Group("2026-W41", *(np.stack(x) for x in zip(*[v for _, v in sorted(_scores_of(db, codebook)["2026-W41"].items())], strict=True)))],
+        codebook.frame_ids, multi_label=True, calibration=holdout, n_bootstrap=50)
+    assert [round(e.share, 9) for e in shares.estimates] == [round(e.share, 9) for e in expected]
