@@ -291,8 +291,9 @@ def _fill_sheet(path, coder: str, truth) -> None:
 def framed_warehouse(tmp_path):
     """Two weeks of 40 stories labelled with seeds/frames.toml: the labeller marks `regulation`
     on 20 (W40) and 10 (W41) stories, `security` on 5 of each."""
-    from pipeline.framing.codebook import load_codebook
     from fixtures.report.synthetic import SyntheticWarehouse
+
+    from pipeline.framing.codebook import load_codebook
 
     codebook = load_codebook(REPO / "seeds" / "frames.toml")
     db = tmp_path / "framewatch.duckdb"

@@ -156,3 +156,55 @@ def relabel_command(ctx: click.Context, workdir: str | None, codebook: str | Non
     if result.get("embedded"):
         click.echo(f"note: {result['embedded']} passages were not in the embedding cache and were embedded",
                    err=True)
+
+
+@command.command("shares")
+@codebook_option
+@click.option("--input", "input_path", type=click.Path(dir_okay=False, exists=True), required=True,
+              help="JSONL of items: {id, text or title, <group field>} per line.")
+@click.option("--group-by", required=True, help="Field of the input rows to group by (a week, an outlet).")
+@click.option("--output", "output_path", type=click.Path(dir_okay=False), required=True,
+              help='JSONL to write: {"group", "frame", "share", "ci_low", "ci_high", "n", "n_gold", '
+                   '"method", "measure", "raw_share"} per group and frame.')
+@click.option("--train", "train_path", type=click.Path(dir_okay=False, exists=True),
+              help="Labelled JSONL ({id, text, labels, primary?}) to calibrate the labeller on (as "
+                   "label --train, frozen encoder), cross-fitted so a quantifier learns its error rates.")
+@click.option("--gold", "gold_path", type=click.Path(dir_okay=False, exists=True),
+              help="Gold JSONL: a random sample of the input's items with labels (and the group field, "
+                   "and inclusion_probability when drawn by a stratified design).")
+@click.option("--quantifier", type=click.Choice(["pacc", "emq"]), default="pacc", show_default=True,
+              help="Quantification method for groups without gold labels (quapy's PACC or EM prior adjustment).")
+@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=50), default=200, show_default=True,
+              help="Bootstrap rounds of the quantifier's interval.")
+@click.pass_context
+def shares_command(ctx: click.Context, codebook: str | None, input_path: str, group_by: str, output_path: str,
+                   train_path: str | None, gold_path: str | None, quantifier: str, n_bootstrap: int) -> None:
+    """Frame shares per group with 95% intervals that include the labeller's errors.
+
+    With gold labels in a group: prediction-powered inference; without: a quantifier calibrated on
+    the --train rows (cross-fitted) or on the pooled gold; with neither: classify-and-count, named so.
+    """
+    from pipeline.errors import FramewatchError
+    from pipeline.framing.shares import shares_for_rows
+
+    settings = settings_from(ctx)
+    rows = read_rows(Path(input_path))
+    train_rows = read_rows(Path(train_path), labelled=True) if train_path else []
+    gold_rows = read_rows(Path(gold_path), labelled=True) if gold_path else []
+    try:
+        model, embedder = _model(settings, codebook, "")
+        estimates = shares_for_rows(model, embedder, rows, group_by, train_rows=train_rows, gold_rows=gold_rows,
+                                    quantifier=quantifier, n_bootstrap=n_bootstrap,
+                                    announce=lambda message: click.echo(message, err=True))
+    except FramewatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    Path(output_path).parent.mkdir(parents=True, exist_ok=True)
+    with open(output_path, "w", encoding="utf8") as out:
+        out.writelines(json.dumps(e.to_row(), ensure_ascii=False) + "\n" for e in estimates)
+    methods = sorted({e.method for e in estimates})
+    click.echo(f"{len(estimates)} share estimates for {len({e.group for e in estimates})} groups "
+               f"({', '.join(methods)}) -> {output_path}")
+    if methods == ["classify_and_count"]:
+        click.echo("warning: no gold or training labels: these shares count the labeller's decisions and "
+                   "include its errors (give --train or --gold; `framewatch annotate export` draws a sample)",
+                   err=True)
