@@ -434,8 +434,9 @@ def test_a_week_crawled_later_says_where_its_stories_came_from(tmp_path: Path, o
     wh.add_source("alpha", "Alpha", "US")
     wh.add_source("bravo", "Bravo", "GB")
     wh.add_articles(WEEK, "alpha", 12, {"cooperation": 3})
+    wh.add_source("charlie", "Charlie", "CN")
     wh.add_articles(WEEK, "bravo", 3, {})  # reached the warehouse by no crawl: back-filled
-    wh.add_crawl_run("next-week", shift_week(WEEK, 1), {})
+    wh.add_crawl_run("next-week", shift_week(WEEK, 1), {"charlie": {"not_modified": 2}})
     wh.add_fetches("next-week", "alpha", WEEK)
     wh.close()
     result = build_report(open_db(db), WEEK, tmp_path / "out")
@@ -448,7 +449,11 @@ def test_a_week_crawled_later_says_where_its_stories_came_from(tmp_path: Path, o
         assert said in text and f"No crawl ran in {WEEK}" not in text
     assert 'class="alarm"' not in html
     health = {r["source_id"]: r["health"] for r in read_json(result.folder, "source_health")}
-    assert health == {"alpha": f"collected in {shift_week(WEEK, 1)}", "bravo": "back-filled"}
+    assert health == {
+        "alpha": f"collected in {shift_week(WEEK, 1)}",
+        "bravo": "back-filled",
+        "charlie": f"no story; crawled in {shift_week(WEEK, 1)}",
+    }
 
 
 def test_trend_panels_and_sparklines_share_one_y_scale(planted_report: Path) -> None:

@@ -674,6 +674,7 @@ def build_collection(data: ReportData) -> Collection:
         by_crawl_week=tuple(sorted(by_week.items())),
         n_not_crawled=not_crawled,
         source_weeks={k: tuple(sorted(v)) for k, v in source_weeks.items()},
+        later_crawl_week={r["source_id"]: r["crawl_week"] for r in _records(data["later_crawls"])},
     )
 
 
@@ -685,6 +686,8 @@ def _uncrawled_health(source_id: str, week: str, collection: Collection) -> str:
         return f"collected in {later[0]}"
     if "" in weeks:
         return "back-filled"
+    if source_id in collection.later_crawl_week:
+        return f"no story; crawled in {collection.later_crawl_week[source_id]}"
     return "not crawled"
 
 

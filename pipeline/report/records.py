@@ -295,11 +295,13 @@ class Collection:
     """When the report week's stories were collected: `by_crawl_week` counts stories by the ISO
     week of the first crawl that fetched them (a report on the last complete week is often
     collected by the next week's crawl); `n_not_crawled` counts those no crawl fetched
-    (back-filled, imported); `source_weeks` gives each outlet's crawl weeks ("" for none)."""
+    (back-filled, imported); `source_weeks` gives each outlet's crawl weeks of its stories
+    ("" for none); `later_crawl_week` when each outlet was first crawled after the week."""
 
     by_crawl_week: tuple[tuple[str, int], ...]
     n_not_crawled: int
     source_weeks: dict[str, tuple[str, ...]]
+    later_crawl_week: dict[str, str]  # outlet -> ISO week of its first crawl after the week
 
     @property
     def n_stories(self) -> int:

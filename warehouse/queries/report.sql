@@ -124,3 +124,14 @@ final as (
 
 select * from final
 order by source_id, crawl_week nulls last;
+
+-- name: later_crawls
+-- Each outlet's first crawl after the report week (ISO week of the run), if any: for a week in
+-- which no crawl ran, an outlet with no story of the week was still crawled later. Parameter:
+-- week.
+select f.source_id, min(strftime(r.started_at, '%G-W%V')) as crawl_week
+from fetch_log as f
+join crawl_runs as r using (run_id)
+where strftime(r.started_at, '%G-W%V') > $week
+group by f.source_id
+order by f.source_id;
