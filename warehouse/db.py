@@ -230,6 +230,12 @@ def _migrate_once(con: duckdb.DuckDBPyConnection, lake: bool) -> list[int]:
             con.execute("rollback")
             raise
         applied.append(version)
+    if applied and not lake:
+        # Into the file now: DuckDB (1.5) cannot replay a WAL holding `alter table ... add column
+        # ... default` on a table with a `default current_timestamp` column (0005 does that to
+        # core.sources), so a process killed before its next checkpoint would leave a warehouse
+        # that no longer opens.
+        con.execute("checkpoint")
     return applied
 
 
@@ -317,6 +323,13 @@ def connect(
             con = duckdb.connect(str(path), read_only=read_only)
             break
         except duckdb.IOException as error:
+            if "newer version of duckdb" in str(error).lower():
+                raise WarehouseMissingError(
+                    f"{path} was written by a newer DuckDB (2.x) than framewatch's {duckdb.__version__}, "
+                    "which the DuckLake extension needs; convert it once with DuckDB 2.x: "
+                    f"ATTACH '{path}' AS old (READ_ONLY); ATTACH 'converted.duckdb' AS new "
+                    "(STORAGE_VERSION 'v1.5.0'); COPY FROM DATABASE old TO new; "
+                    "(docs/scale-out.md, Warehouse)") from None
             if not _is_lock_error(error):
                 raise WarehouseMissingError(
                     f"cannot open the warehouse {path}: {duckdb_message(error)}") from error
