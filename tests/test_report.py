@@ -481,3 +481,11 @@ def test_story_counts_are_not_coloured_as_good_or_bad(planted_report: Path) -> N
     assert "up" not in re.findall(r'class="value ?(\w*)"', cards)
     assert not re.search(r'class="value (up|down)"', cards)
     assert "Story counts are not tested" in cards
+
+
+def test_markdown_keeps_our_own_names_unescaped(planted_report: Path) -> None:
+    """Escaping is for crawled text: chart file names and data file names stay as they are
+    (a backslash would show inside a code span and in a raw link)."""
+    md = (planted_report / "report.md").read_text()
+    assert "](charts/trend-race_to_win.svg)" in md and "`data/tests_primary.csv`" in md
+    assert "\\_" not in md

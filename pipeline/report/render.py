@@ -109,6 +109,12 @@ def _safe_number(format_value):
     return wrapped
 
 
+def _safe_chart_key(frame_id: str) -> Markup:
+    """`charts.chart_key` as template output: letters, digits, `_` and `-` only, nothing to
+    escape (an escaped `_` would show in a Markdown link)."""
+    return Markup(charts.chart_key(frame_id))
+
+
 def _environment(markdown: bool) -> Environment:
     """Autoescaping is always on: in HTML by Jinja (the template names end in `.j2`, so it is
     set for every template, not chosen by extension), in Markdown by `_markdown_finalize`."""
@@ -135,7 +141,7 @@ def _environment(markdown: bool) -> Environment:
         }
     )
     env.filters.update(
-        http_url=http_url, md_url=markdown_url, md=markdown_text, chart_key=charts.chart_key
+        http_url=http_url, md_url=markdown_url, md=markdown_text, chart_key=_safe_chart_key
     )
     return env
 
