@@ -215,6 +215,11 @@ class SharedRedirectFilter:
             return response
         fetch, canonical = frontier_keys(request.replace(url=target, meta={
             "fw": {key: value for key, value in context.items() if key != "variant_of"}}))
+        own = {frontier_keys(request)[1]}
+        if context.get("canonical"):
+            own.add(_sha1(f"article {context['canonical']}"))
+        if canonical in own:
+            return response  # the same story at another URL (a trailing slash, https): follow
         if self.server.eval(_SEEN, 1, self.key, fetch, canonical) == 0:
             request.meta["dont_redirect"] = True
             context["redirect_claimed"] = target

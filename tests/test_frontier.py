@@ -222,3 +222,38 @@ def test_joining_from_settings_that_name_another_warehouse_is_refused(tmp_path: 
     with pytest.raises(FrontierError, match=rf"^warehouse: crawl {run_id} writes duckdb "):
         join_crawl(elsewhere, run_id, sources_path=sources)
     assert not elsewhere.db_path.exists()
+
+
+def test_a_redirect_is_stopped_only_when_another_request_holds_its_target(redis_server) -> None:
+    from scrapy import Request
+    from scrapy.http import Response
+
+    from spiders.frontier import SharedRedirectFilter, frontier_keys
+
+    client = redis.Redis.from_url(redis_server.url)
+    key = f"{CrawlKeys(new_run_id()).dupefilter}"
+    middleware = SharedRedirectFilter(client, key)
+
+    def article(url: str) -> Request:
+        request = Request(url, meta={"fw": {"kind": "article", "url": url, "source": "s"}})
+        fetch, canonical = frontier_keys(request)  # scheduled: it holds its story
+        client.sadd(key, fetch, canonical)
+        return request
+
+    def redirect(request: Request, location: str) -> Response:
+        return Response(request.url, status=301, headers={"Location": location}, request=request)
+
+    # a trailing-slash redirect continues the request's own story: followed
+    own = article("http://127.0.0.1:9/news/a-story")
+    middleware.process_response(own, redirect(own, "/news/a-story/"))
+    assert not own.meta.get("dont_redirect")
+    # a short link to a story nobody holds: followed, and the story is now held
+    short = article("http://127.0.0.1:9/s/1")
+    middleware.process_response(short, redirect(short, "/news/b-story"))
+    assert not short.meta.get("dont_redirect")
+    # a second short link to that story: stopped, and answered as a duplicate by the spider
+    again = article("http://127.0.0.1:9/s/2")
+    middleware.process_response(again, redirect(again, "/news/b-story"))
+    assert again.meta["dont_redirect"]
+    assert again.meta["fw"]["redirect_claimed"] == "http://127.0.0.1:9/news/b-story"
+    client.delete(key)

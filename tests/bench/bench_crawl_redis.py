@@ -9,8 +9,9 @@ binary) on a free port, and crawls the corpus from scratch three times with poli
 download delay, no AutoThrottle, Crawl-delay ignored), each time into a fresh warehouse: the
 local frontier (one process, the default), then the Redis frontier with 1 and with 2 crawler
 processes. Reports wall-clock pages/s (articles stored / whole run, start-up included), the
-fetch window's pages/s, and how the articles split among the crawlers. All processes share one
-machine, and so its cores, with the demo site.
+fetch window's pages/s, the crawler processes' CPU time per page (what sizes a deployment,
+whatever else shares the machine) and how the articles split among the crawlers. All processes
+share one machine, and so its cores, with the demo site.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import resource
 import tempfile
 import time
 from collections import Counter
@@ -55,17 +57,26 @@ def _measure(db: Path, run_id: str) -> dict:
             "pages_by_crawler": sorted(folders.values(), reverse=True)}
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _crawl(label: str, settings: Settings, sources: Path, processes: int) -> dict:
-    started = time.monotonic()
+    started, cpu_before = time.monotonic(), _children_cpu()
     summary = run_crawl(settings, sources_path=sources, scrapy_overrides=OVERRIDES,
                         processes=processes)
     wall = time.monotonic() - started
+    crawler_cpu = _children_cpu() - cpu_before
     measured = _measure(settings.db_path, summary.run_id)
     pages, window = measured["article_pages"], measured["fetch_window_seconds"]
     result = {"frontier": label, "processes": processes, "status": summary.status,
               "wall_seconds": round(wall, 2),
               "pages_per_second_wall": round(pages / wall, 1),
               "pages_per_second_fetching": round(pages / window, 1) if window else None,
+              # what a crawler process costs, whatever else runs on the machine
+              "crawler_cpu_seconds": round(crawler_cpu, 1),
+              "pages_per_crawler_cpu_second": round(pages / crawler_cpu, 1) if crawler_cpu else None,
               **measured}
     logger.info("%s", json.dumps(result))
     return result
