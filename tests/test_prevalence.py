@@ -402,3 +402,33 @@ def test_weeks_without_gold_use_the_stored_calibration_holdout(framed_warehouse)
         [Group("2026-W41", *(np.stack(x) for x in zip(*[v for _, v in sorted(_scores_of(db, codebook)["2026-W41"].items())], strict=True)))],
         codebook.frame_ids, multi_label=True, calibration=holdout, n_bootstrap=50)
     assert [round(e.share, 9) for e in shares.estimates] == [round(e.share, 9) for e in expected]
+
+
+@pytest.mark.slow
+def test_calibrate_holdout_corrects_weeks_without_gold(share_files, embedder, tmp_path):
+    from fixtures.report.synthetic import SyntheticWarehouse
+
+    from pipeline.framing.codebook import load_codebook
+    from pipeline.stages.prevalence import weekly_frame_shares
+    from warehouse.db import warehouse
+
+    codebook = load_codebook(share_files / "codebook.toml")
+    wh = SyntheticWarehouse(tmp_path / "framewatch.duckdb",
+                            frames=tuple((f.id, f.label, f.definition) for f in codebook.frames))
+    wh.con.execute("update core.label_versions set codebook_fingerprint = ?", [codebook.fingerprint])
+    wh.add_source("wire", "Wire", "US")
+    wh.add_articles("2026-W40", "wire", 30, {"regulation": 12, "security": 6})
+    wh.close()
+    calibration = tmp_path / "calibration.json"
+    result = CliRunner().invoke(cli, ["frames", "calibrate", "--gold", str(share_files / "train.jsonl"),
+                                      "--codebook", str(share_files / "codebook.toml"), "-o", str(calibration),
+                                      "--tune-encoder", "never", "--holdout"],
+                                env={"FRAMEWATCH_WORKDIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    version = json.loads(calibration.read_text())["version"]
+    assert f"stored 60 cross-fitted rows for calibration {version}" in result.output
+    with warehouse(tmp_path / "framewatch.duckdb") as con:
+        con.execute("update core.label_versions set calibration_version = ?", [version])
+        shares = weekly_frame_shares(con, codebook, n_bootstrap=50)
+    assert shares.calibration_rows == 60
+    assert {(e.method, e.calibrated_on, e.n) for e in shares.estimates} == {("pacc", "train", 30)}

@@ -52,9 +52,12 @@ def command() -> None:
               help="Embedding model to calibrate with (an installed model's name or a model "
                    "directory) [default: the settings' model, else the installed encoder whose "
                    "heads score best in inner cross-validation].")
+@click.option("--holdout", is_flag=True,
+              help="Also store the gold rows' cross-fitted probabilities in the warehouse (five more "
+                   "fits), so the report can correct frame shares of weeks without gold labels.")
 @click.pass_context
 def calibrate_command(ctx: click.Context, gold: str, codebook: str | None, out: str, tune: str,
-                      model_name: str | None) -> None:
+                      model_name: str | None, holdout: bool) -> None:
     """Learn per-frame thresholds (and a supervised head when there are enough labels) from gold rows."""
     from pipeline.framing.labeler import calibrate_or_tune, installed_candidates
     from pipeline.framing.models_registry import model_argument, models_dir_from
@@ -70,17 +73,41 @@ def calibrate_command(ctx: click.Context, gold: str, codebook: str | None, out: 
     fixed = bool(settings.framing.model)
     candidates = [] if fixed else installed_candidates(models_dir, trust=settings.framing.trust_model)
     # A tuned encoder is written straight into the folder the calibration file goes to.
-    calibration = calibrate_or_tune(
+    calibrated = calibrate_or_tune(
         model, embedder, rows, tune, Path(out).resolve().parent,
         lambda path: embedder_for(settings, path), where=gold,
         announce=lambda message: click.echo(message, err=True),
-        candidates=candidates).model.calibration
+        candidates=candidates)
+    calibration = calibrated.model.calibration
     calibration.save(out)
     click.echo(f"calibrated {calibration.feature_set} head on {len(rows)} rows "
                f"(codebook {model.codebook.id} {model.codebook.version}); wrote {out} "
                f"(version {calibration.version})")
     if calibration.encoder_choice:
         click.echo(describe_encoder_choice(calibration.encoder_choice))
+    if holdout:
+        _store_holdout(settings, calibrated, rows, gold)
+
+
+def _store_holdout(settings: Settings, calibrated, rows: list, where: str) -> None:
+    """The gold rows' out-of-fold probabilities, kept under the calibration's version."""
+    from pipeline.commands.stages import LOCK_WAIT_SECONDS
+    from pipeline.framing.crossfit import cross_fitted
+    from pipeline.framing.labeler import embed_texts
+    from pipeline.stages.prevalence import store_calibration_holdout
+    from warehouse.db import warehouse
+    from warehouse.lock import writer_lock
+
+    calibration = calibrated.model.calibration
+    if calibration.tuned:
+        raise click.ClickException("--holdout needs frozen-encoder heads (tuning per fold is not done): "
+                                   "calibrate with --tune-encoder never")
+    held_out, _ = cross_fitted(calibrated.model, rows, embed_texts(rows, calibrated.embedder), where=where)
+    with writer_lock(settings.db_path, LOCK_WAIT_SECONDS), \
+            warehouse(settings.warehouse_target, wait_seconds=LOCK_WAIT_SECONDS) as con:
+        stored = store_calibration_holdout(con, calibration.version, calibrated.model.frame_ids,
+                                           [str(row["id"]) for row in rows], held_out)
+    click.echo(f"stored {stored} cross-fitted rows for calibration {calibration.version} in {settings.db_path}")
 
 
 def describe_encoder_choice(choice: dict) -> str:
