@@ -28,6 +28,8 @@ from fixtures.warehouse import query as query_db
 from pipeline.demo_site import DemoSite, build_corpus
 from pipeline.framing.codebook import load_codebook
 
+pytestmark = pytest.mark.slow  # runs whole pipelines at once (minutes)
+
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = """\
 [crawl]

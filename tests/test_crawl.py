@@ -21,6 +21,8 @@ from pipeline.urls import canonical_url
 from spiders.items import STATUSES
 from warehouse.queries import named_queries
 
+pytestmark = pytest.mark.slow  # Scrapy crawls in subprocesses
+
 FIXTURES = Path(__file__).parent / "fixtures" / "crawl"
 _spec = importlib.util.spec_from_file_location("crawl_minisite", FIXTURES / "minisite.py")
 minisite = importlib.util.module_from_spec(_spec)

@@ -20,6 +20,8 @@ from pipeline.demo_site.faults import FAULTS
 from pipeline.settings import CrawlSettings, Settings
 from pipeline.stages.crawl import run_crawl
 
+pytestmark = pytest.mark.slow  # Scrapy crawls in subprocesses
+
 FIXTURES = Path(__file__).parent / "fixtures" / "crawl"
 _spec = importlib.util.spec_from_file_location("crawl_minisite", FIXTURES / "minisite.py")
 minisite = importlib.util.module_from_spec(_spec)

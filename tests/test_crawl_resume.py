@@ -16,6 +16,8 @@ from pipeline.stages.crawl import CrawlError, run_crawl, start_crawl
 from pipeline.demo_site import DemoSite, build_corpus
 from pipeline.settings import CrawlSettings, Settings
 
+pytestmark = pytest.mark.slow  # kills and resumes crawl subprocesses
+
 # A small delay per host stretches the crawl over a few seconds, so the kill lands mid-run.
 PACED = CrawlSettings(download_delay=0.05, autothrottle=False, timeout_seconds=10.0,
                       concurrent_requests_per_domain=1, log_level="INFO")

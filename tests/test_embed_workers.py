@@ -12,6 +12,8 @@ from pipeline.errors import FramewatchError
 from pipeline.framing import embed
 from pipeline.framing.embed import MIN_TEXTS_FOR_WORKERS, Embedder, auto_workers
 
+pytestmark = pytest.mark.slow  # starts embedding worker processes, each loading the model
+
 
 def varied_texts(n: int) -> list[str]:
     """Passages of many lengths, so the length-sorted batches differ in cost."""

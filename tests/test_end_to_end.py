@@ -20,6 +20,8 @@ from fixtures.warehouse import query as query_db
 from pipeline.demo_site import build_corpus
 from pipeline.urls import canonical_url
 
+pytestmark = pytest.mark.slow  # the whole pipeline as a Prefect flow
+
 REPO = Path(__file__).resolve().parents[1]
 
 def run_cli(*args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:

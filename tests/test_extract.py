@@ -504,6 +504,7 @@ def _load_scorer():
 @pytest.mark.skipif(
     not EVAL.is_dir(), reason="../shared/eval/extraction is not present in this clone"
 )
+@pytest.mark.slow
 def test_quality_gate_on_eval_pages(tmp_path: Path) -> None:
     spec = importlib.util.spec_from_file_location(
         "metadata_scorer", HERE / "quality" / "metadata_scorer.py"

@@ -10,6 +10,8 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.demo_site import build_corpus
 
+pytestmark = pytest.mark.slow  # calibration on gold data
+
 
 @pytest.fixture(scope="module")
 def gold_files(tmp_path_factory):

@@ -297,6 +297,7 @@ def test_model_given_by_path_or_name(tmp_path):
         Embedder(backend="tensorflow")
 
 
+@pytest.mark.slow
 def test_onnx_backends_match_torch(tmp_path, embedder):
     texts = [
         "A",
@@ -339,6 +340,7 @@ def test_single_label_codebook_gives_exactly_one_frame(tmp_path, embedder):
     assert [r.primary for r in results] == ["economy", "economy", "sport", "sport"]
 
 
+@pytest.mark.slow
 def test_seed_article_gets_ai_race_frames(embedder):
     seed_article = SHARED / "seeds" / "seed-article.txt"
     frames_toml = REPO / "seeds" / "frames.toml"
@@ -559,6 +561,7 @@ def test_evaluate_counts():
 # -- CLI ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_label_cli_end_to_end(tmp_path):
     codebook = write_codebook(tmp_path)
     inputs = write_jsonl(

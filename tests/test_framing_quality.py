@@ -198,6 +198,7 @@ def predictions(embedder, request):
     [(d, m) for d in DATASETS for m in ("zero_shot", "calibrated")]
     + [(d, "tuned") for d in TUNED_DATASETS],
 )
+@pytest.mark.slow
 def test_framing_quality_holds(dataset, mode, predictions, tmp_path):
     baseline = json.loads(BASELINE.read_text(encoding="utf8"))[dataset][mode]
     measured = score(dataset, predictions(dataset, mode), tmp_path)
@@ -211,6 +212,7 @@ def test_framing_quality_holds(dataset, mode, predictions, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_calibration_beats_zero_shot_where_labels_help(predictions, tmp_path):
     # Calibration must earn its keep on the set whose headlines the zero-shot codebook reads worst.
     zero_shot = score("gvfc", predictions("gvfc", "zero_shot"), tmp_path)
@@ -218,6 +220,7 @@ def test_calibration_beats_zero_shot_where_labels_help(predictions, tmp_path):
     assert calibrated["primary_accuracy"] > zero_shot["primary_accuracy"] + 0.1
 
 
+@pytest.mark.slow
 def test_tuning_the_encoder_beats_the_frozen_head_on_headlines(predictions, tmp_path):
     # Measured 2026-11-26: primary accuracy 0.742 -> 0.797, macro-F1 0.688 -> 0.736.
     calibrated = score("gvfc", predictions("gvfc", "calibrated"), tmp_path)

@@ -24,6 +24,8 @@ from pipeline.framing.embed import Embedder
 from pipeline.framing.labeler import embed_texts, label_embedded, should_tune, tune_on_rows
 from pipeline.framing.model import FrameModel
 
+pytestmark = pytest.mark.slow  # fine-tunes the encoder
+
 CODEBOOK = """
 [codebook]
 id = "tiny"
