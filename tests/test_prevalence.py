@@ -160,6 +160,13 @@ def test_method_follows_the_data_available():
     assert {(e.method, e.calibrated_on) for e in estimates} == {("pacc", "train")}
     assert all(e.to_row()["method"] == "pacc" for e in estimates)
     assert by_key(estimates)[("w", "y", "present")].frame == "y"
+    # 30 gold labels from another week calibrate the quantifier, except for frame y, which
+    # none of them carries: y falls back to the training rows.
+    other_truth = np.column_stack([rng.random(30) < 0.5, np.zeros(30, dtype=bool)])
+    other = Labelled(_biased_labeller(rng, other_truth), other_truth)
+    estimates = estimate_shares([Group("w", probs, decided)], ["x", "y"], multi_label=True,
+                                calibration=calibration, other_gold=other, n_bootstrap=50)
+    assert [(e.frame, e.calibrated_on) for e in estimates] == [("x", "gold"), ("y", "train")]
 
 
 def test_gold_needed_follows_the_normal_formula():

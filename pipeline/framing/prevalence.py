@@ -268,6 +268,8 @@ def quantify(
     Each bootstrap round resamples the calibration rows (the labeller's measured error rates are
     the main uncertainty) and the group's items (sampling noise), and refits the quantifier.
     """
+    if n_bootstrap < 1:
+        raise PrevalenceError(f"a bootstrap interval needs at least one round, not {n_bootstrap}")
     rng = rng if rng is not None else np.random.default_rng(0)
     cal_posteriors = np.asarray(cal_posteriors, dtype=float)
     cal_classes = np.asarray(cal_classes)
@@ -324,30 +326,31 @@ def estimate_shares(
                 f"the codebook {n_frames}"
             )
     pooled_gold = Labelled.concat([g.gold for g in groups if g.gold is not None] + [other_gold])
-    source, cal = _calibration_source(pooled_gold, calibration, multi_label)
+    sources = _calibration_sources(pooled_gold, calibration)
     rng = np.random.default_rng(seed)
     out: list[ShareEstimate] = []
     for group in groups:
-        out.extend(_present_shares(group, frame_ids, cal, source, quantifier, n_bootstrap, rng))
+        out.extend(_present_shares(group, frame_ids, sources, quantifier, n_bootstrap, rng))
         if not multi_label:
-            out.extend(_primary_shares(group, frame_ids, cal, source, quantifier, n_bootstrap, rng))
+            out.extend(_primary_shares(group, frame_ids, sources, quantifier, n_bootstrap, rng))
     return out
 
 
-def _calibration_source(
-    pooled_gold: Labelled | None, calibration: Labelled | None, multi_label: bool
-) -> tuple[str, Labelled | None]:
-    """Which labelled rows calibrate the quantifier: pooled gold when there are enough of them
-    (they come from the data being measured, labelled by the people the report believes),
-    else the calibration's own cross-fitted rows."""
+def _calibration_sources(pooled_gold: Labelled | None, calibration: Labelled | None) -> list[tuple[str, Labelled]]:
+    """Labelled rows that may calibrate the quantifier, best first: pooled gold when there are
+    enough of them (they come from the data being measured, labelled by the people the report
+    believes), then the calibration's own cross-fitted rows. Each frame takes the first that
+    has enough rows on both sides."""
+    sources = []
     if pooled_gold is not None and len(pooled_gold) >= 2 * MIN_GOLD_FOR_PPI:
-        return "gold", pooled_gold
+        sources.append(("gold", pooled_gold))
     if calibration is not None and len(calibration):
-        return "train", calibration
-    return "", None
+        sources.append(("train", calibration))
+    return sources
 
 
-def _present_shares(group, frame_ids, cal, source, quantifier, n_bootstrap, rng) -> list[ShareEstimate]:
+def _present_shares(group: Group, frame_ids: Sequence[str], sources: list[tuple[str, Labelled]],
+                    quantifier: str, n_bootstrap: int, rng: np.random.Generator) -> list[ShareEstimate]:
     n = len(group.probabilities)
     gold = group.gold if group.gold is not None and len(group.gold) >= MIN_GOLD_FOR_PPI else None
     out = []
@@ -362,8 +365,11 @@ def _present_shares(group, frame_ids, cal, source, quantifier, n_bootstrap, rng)
                 share=_clip(estimate[f]), ci_low=_clip(low[f]), ci_high=_clip(high[f]),
                 n_gold=len(gold), method=PPI, **common))
             continue
-        labels = None if cal is None else np.asarray(cal.labels[:, f], dtype=int)
-        if n and labels is not None and min(labels.sum(), len(labels) - labels.sum()) >= MIN_CALIBRATION_PER_CLASS:
+        source, cal = next(((name, rows) for name, rows in sources
+                            if min(rows.labels[:, f].sum(), len(rows) - rows.labels[:, f].sum())
+                            >= MIN_CALIBRATION_PER_CLASS), ("", None))
+        if n and cal is not None:
+            labels = np.asarray(cal.labels[:, f], dtype=int)
             prevalence, low_q, high_q = quantify(
                 _binary(cal.probabilities[:, f]), labels, _binary(group.probabilities[:, f]),
                 method=quantifier, n_bootstrap=n_bootstrap, rng=rng)
@@ -376,7 +382,8 @@ def _present_shares(group, frame_ids, cal, source, quantifier, n_bootstrap, rng)
     return out
 
 
-def _primary_shares(group, frame_ids, cal, source, quantifier, n_bootstrap, rng) -> list[ShareEstimate]:
+def _primary_shares(group: Group, frame_ids: Sequence[str], sources: list[tuple[str, Labelled]],
+                    quantifier: str, n_bootstrap: int, rng: np.random.Generator) -> list[ShareEstimate]:
     """Shares of each frame as the primary frame (single-label codebooks): they sum to one."""
     n_frames = len(frame_ids)
     n = len(group.probabilities)
@@ -386,6 +393,8 @@ def _primary_shares(group, frame_ids, cal, source, quantifier, n_bootstrap, rng)
                   None if group.gold is None else Labelled(
                       _distribution(group.gold.probabilities), group.gold.labels, group.gold.primary,
                       group.gold.inclusion))
+    source, cal = next(((name, rows) for name, rows in sources
+                        if rows.primary is not None and len(np.unique(rows.primary)) >= 2), ("", None))
     if cal is not None:
         cal = Labelled(_distribution(cal.probabilities), cal.labels, cal.primary, cal.inclusion)
     predicted = np.eye(n_frames)[group.probabilities.argmax(axis=1)] if n else np.zeros((0, n_frames))
@@ -401,7 +410,7 @@ def _primary_shares(group, frame_ids, cal, source, quantifier, n_bootstrap, rng)
                               ci_high=_clip(max(high[f], shares[f])), n_gold=len(gold), method=PPI,
                               raw_share=float(raw[f]), **common)
                 for f, frame in enumerate(frame_ids)]
-    if cal is not None and cal.primary is not None and n and len(np.unique(cal.primary)) >= 2:
+    if cal is not None and n:
         prevalence, low, high = quantify(cal.probabilities, cal.primary, group.probabilities,
                                          method=quantifier, n_bootstrap=n_bootstrap, rng=rng)
         shares = _on_simplex(prevalence)
