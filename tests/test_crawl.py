@@ -13,10 +13,10 @@ import pytest
 from fixtures.warehouse import query
 
 from pipeline.archive import read_record, sha256_hex
-from pipeline.stages.crawl import CrawlError, run_crawl
 from pipeline.demo_site import DemoSite, build_corpus
 from pipeline.errors import SeedError
 from pipeline.settings import CrawlSettings, Settings
+from pipeline.stages.crawl import CrawlError, run_crawl
 from pipeline.urls import canonical_url
 from spiders.items import STATUSES
 from warehouse.queries import named_queries

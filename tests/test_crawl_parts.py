@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
+from scrapy.settings import Settings as ScrapySettings
 from scrapy.utils.test import get_crawler
 
 from pipeline.archive import WarcArchive, read_record, recover_open_files, sha256_hex
@@ -333,6 +334,7 @@ def test_start_takes_one_listing_of_each_source_in_turn() -> None:
         _source("c", sections=("https://c.example/news/",)),
     ])
     spider.crawler = SimpleNamespace(get_extension=lambda _cls: None)  # no store: no backlog
+    spider.settings = ScrapySettings()  # no URL list: a crawl of the listings
 
     async def collect() -> list[str]:
         return [request.url async for request in spider.start()]

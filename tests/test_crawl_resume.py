@@ -12,9 +12,9 @@ import pytest
 from fixtures.warehouse import query
 
 from pipeline.archive import read_record, sha256_hex
-from pipeline.stages.crawl import CrawlError, run_crawl, start_crawl
 from pipeline.demo_site import DemoSite, build_corpus
 from pipeline.settings import CrawlSettings, Settings
+from pipeline.stages.crawl import CrawlError, run_crawl, start_crawl
 
 pytestmark = pytest.mark.slow  # kills and resumes crawl subprocesses
 
