@@ -158,7 +158,6 @@ MINIMAL_ARGS: dict[str, list[str]] = {
 }
 # Commands whose settings are not framewatch's own, and why.
 NO_CONFIG = {
-    "demo": "writes and uses its own settings file in its folder",
     "demo-site": "serves the synthetic site; has no settings",
     "extract": "takes its options on the command line and reads no seeds",
     "models install": "checks NAME against the known models first; then reads [framing] models_dir",

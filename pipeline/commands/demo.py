@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from pipeline.commands._common import settings_from
 from pipeline.commands.run import print_outcome
 
 DEMO_CONFIG = """\
@@ -29,16 +30,24 @@ concurrent_requests_per_domain = 4
 @click.option("--port", type=int, default=18711, show_default=True,
               help="Base port of the demo outlets (outlet i listens on port+i). Fixed, so that a "
                    "second demo run finds the same URLs and fetches only what changed.")
-def command(workdir: str, scale: str, seed: int, port: int) -> None:
-    """Start the local demo news site, crawl it, clean, frame, and write the weekly report."""
+@click.pass_context
+def command(ctx: click.Context, workdir: str, scale: str, seed: int, port: int) -> None:
+    """Start the local demo news site, crawl it, clean, frame, and write the weekly report.
+
+    Settings: the root --config file if given, else <workdir>/framewatch.toml (written on the
+    first run with short politeness delays, since the demo site runs on this machine).
+    """
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.pipeline import pipeline_flow
     from pipeline.demo_site import build_corpus
 
+    given = (ctx.find_root().obj or {}).get("config")
+    if given:
+        settings_from(ctx, workdir)  # a wrong settings file stops here, before the site starts
     folder = Path(workdir).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    config = folder / "framewatch.toml"
-    if not config.exists():
+    config = Path(given) if given else folder / "framewatch.toml"
+    if not given and not config.exists():
         config.write_text(DEMO_CONFIG, encoding="utf-8")
     corpus = build_corpus(seed=seed, scale=scale)
     with serving(corpus, port) as site:
