@@ -22,6 +22,9 @@ _FURNITURE = re.compile(
     r"[^.!?\n]{0,160}[.!?]?"
     r"|(?:^|(?<=[.!?] ))(?:click here|follow us|sign up|subscribe|share this(?: article| story)?)"
     r"\b[^.!?\n]{0,160}[.!?]?"
+    r"|\bthis (?:story|article) (?:has been|was) (?:updated|corrected)\b[^.!?\n]{0,160}[.!?]?"
+    # a wire dateline opening a passage: "LONDON (Meridian Wire) - "
+    r"|^[A-Z]{3,}[A-Z .,'-]{0,40}\s\([A-Z][^)\n]{0,40}\)\s*[-–—]\s+"
     r"|©\s*\d{4}[^.\n]{0,120}\.?"
     r"|\ball rights reserved\b\.?",
     re.IGNORECASE,

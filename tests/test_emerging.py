@@ -201,6 +201,17 @@ def test_page_furniture_is_cut_from_passages():
     kept = "AI-related risks grew as officials related that talks stalled."
     assert strip_page_furniture(kept + " Subscribe to our newsletter.") == kept
     assert strip_page_furniture("© 2026 Xinhua. All rights reserved.") == ""
+    assert (
+        strip_page_furniture(
+            "LONDON (Meridian Wire) - Chips are scarce. This story has been updated with "
+            "further comment from officials. Observers agreed."
+        )
+        == "Chips are scarce. Observers agreed."
+    )
+    assert (
+        strip_page_furniture("US (and allies) - not a dateline")
+        == "US (and allies) - not a dateline"
+    )
 
 
 def test_clusters_quote_passages_without_furniture():
