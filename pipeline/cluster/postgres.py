@@ -89,10 +89,14 @@ def _service_user() -> pwd.struct_passwd | None:
         return pwd.getpwnam(SERVICE_USER)
     except KeyError:
         pass
-    subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-                    "--shell", "/usr/sbin/nologin", SERVICE_USER],
-                   check=True, capture_output=True, text=True)
-    return pwd.getpwnam(SERVICE_USER)
+    created = subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                              "--shell", "/usr/sbin/nologin", SERVICE_USER],
+                             check=False, capture_output=True, text=True)
+    try:
+        return pwd.getpwnam(SERVICE_USER)  # also when another process created it meanwhile
+    except KeyError:
+        raise PostgresLaunchError(f"cannot create the user {SERVICE_USER} that PostgreSQL runs as "
+                                  f"(it refuses root): {created.stderr.strip()}") from None
 
 
 def _as_service_user(command: list[str], user: pwd.struct_passwd | None) -> list[str]:
@@ -198,7 +202,9 @@ def server_in(data_dir: str | Path) -> PostgresServer | None:
     try:
         pid = int(pid_file.read_text(encoding="utf-8").splitlines()[0])
         os.kill(pid, 0)
-    except (ValueError, IndexError, ProcessLookupError, PermissionError):
+    except PermissionError:
+        pass  # alive, owned by the service user
+    except (ValueError, IndexError, ProcessLookupError):
         return None
     return PostgresServer(**json.loads(state_path.read_text(encoding="utf-8")))
 
