@@ -238,6 +238,12 @@ def test_cli_bad_catalog_is_one_line(tmp_path: Path, postgres_server, new_lake_o
         assert len(lines) == 1 and "[warehouse] catalog_dsn" in lines[0], done.stderr
         assert "Traceback" not in done.stderr
     assert not (tmp_path / "lake").exists()
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "sql", "--workdir", str(tmp_path), "select 1"],
+                          capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+                          env={**_base_env(), "FRAMEWATCH_WAREHOUSE__BACKEND": "sqlite"})
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode != 0 and len(lines) == 1 and "warehouse.backend" in lines[0], done.stderr
+    assert not (tmp_path / "framewatch.duckdb").exists()
 
 
 def _base_env() -> dict[str, str]:
