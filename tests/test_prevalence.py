@@ -439,3 +439,17 @@ def test_calibrate_holdout_corrects_weeks_without_gold(share_files, embedder, tm
         shares = weekly_frame_shares(con, codebook, n_bootstrap=50)
     assert shares.calibration_rows == 60
     assert {(e.method, e.calibrated_on, e.n) for e in shares.estimates} == {("pacc", "train", 30)}
+
+
+def test_rows_without_a_group_or_with_a_bad_inclusion_probability_are_named():
+    from pipeline.framing.shares import group_of, inclusion_of
+
+    assert group_of({"id": 1, "week": 202640}, "week", "input row") == "202640"
+    for bad in ({"id": 1}, {"id": 1, "week": ""}, {"id": 1, "week": ["w"]}, {"id": 1, "week": True}):
+        with pytest.raises(PrevalenceError, match="input row 1: no 'week' field to group by"):
+            group_of(bad, "week", "input row")
+    assert inclusion_of({"id": "g", "inclusion_probability": 0.25}, "gold row") == 0.25
+    assert inclusion_of({"id": "g"}, "gold row") is None
+    for bad in (0, 1.5, "0.3", True):
+        with pytest.raises(PrevalenceError, match="gold row 'g': inclusion_probability must be"):
+            inclusion_of({"id": "g", "inclusion_probability": bad}, "gold row")

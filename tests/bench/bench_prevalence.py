@@ -1,11 +1,13 @@
 """Benchmark the frame-share estimators on real labelled news (run by hand, not by pytest).
 
     PYTHONPATH=. .venv/bin/python tests/bench/bench_prevalence.py [--weeks 150] [--week-size 200]
+        [--bootstrap 100] [--labeller calibrated|zero-shot]
 
 Protocol, on each development half of ../shared/eval/frames (gvfc, frac, frermann):
   1. Cross-fitted labeller: each row's frame probabilities and decisions come from a calibration
      (frozen-encoder heads, what `frames shares --train` fits) trained on the other four folds
-     (fold = sha256('<dataset>:<id>') % 5, the framing quality gate's protocol).
+     (fold = sha256('<dataset>:<id>') % 5, the framing quality gate's protocol). With
+     --labeller zero-shot, the codebook alone labels every row (the demo's labeller).
   2. Synthetic weeks: a fold is the week's pool; the week's items are drawn with replacement from
      it with shifted frame prevalence (single-label sets: class shares from a Dirichlet(1) draw
      mixed half and half with the pool's; multi-label: item weights exp(theta . labels), theta ~
@@ -40,19 +42,22 @@ DATASETS = ("gvfc", "frac", "frermann")
 GOLD_SIZES = (25, 50, 100)
 
 
-def cross_fitted_dataset(dataset: str):
-    """(Labelled out-of-fold rows, out-of-fold decisions, fold of each row, frame ids, multi_label)."""
+def cross_fitted_dataset(dataset: str, labeller: str = "calibrated"):
+    """(Labelled out-of-fold rows, out-of-fold decisions, fold of each row, frame ids, multi_label).
+
+    labeller "zero-shot": the codebook alone labels every row (nothing is trained, so nothing
+    needs cross-fitting): the labeller the demo and a new user start with."""
     from test_framing_quality import FOLDS, cached_embeddings, load_rows
 
     from pipeline.framing.codebook import load_codebook
-    from pipeline.framing.crossfit import cross_fitted, fold_of
+    from pipeline.framing.crossfit import cross_fitted, fold_of, gold_matrix, probabilities
     from pipeline.framing.embed import Embedder
     from pipeline.framing.model import FrameModel
     from pipeline.framing.prevalence import Labelled
 
     codebook = load_codebook(REPO / "seeds" / "codebooks" / f"{dataset}.toml")
     rows = load_rows(dataset)
-    path = CACHE / f"{dataset}-{codebook.fingerprint[:12]}-oof.npz"
+    path = CACHE / f"{dataset}-{codebook.fingerprint[:12]}-{'oof' if labeller == 'calibrated' else labeller}.npz"
     folds = np.array([fold_of(dataset, r["id"], FOLDS) for r in rows])
     if path.exists():
         saved = np.load(path)
@@ -63,7 +68,12 @@ def cross_fitted_dataset(dataset: str):
     embedder = Embedder(threads=1)
     embedded = cached_embeddings(dataset, embedder, CACHE)
     model = FrameModel(codebook, embedder)
-    oof, present = cross_fitted(model, rows, embedded, key=dataset, folds=FOLDS, where=dataset)
+    if labeller == "zero-shot":
+        labels, primary = gold_matrix(model, rows, dataset)
+        scores, present = probabilities(model, embedded)
+        oof = Labelled(scores, labels, primary)
+    else:
+        oof, present = cross_fitted(model, rows, embedded, key=dataset, folds=FOLDS, where=dataset)
     np.savez(path, probabilities=oof.probabilities, labels=oof.labels, present=present,
              primary=oof.primary if oof.primary is not None else np.zeros(0))
     return oof, present, folds, codebook.frame_ids, codebook.multi_label
@@ -84,10 +94,11 @@ def draw_week(rng, pool: np.ndarray, labels: np.ndarray, primary, multi_label: b
     return pool[rng.choice(len(pool), size, replace=True, p=weights / weights.sum())]
 
 
-def run_dataset(dataset: str, weeks: int, week_size: int, n_bootstrap: int, seed: int) -> dict:
-    from pipeline.framing.prevalence import Group, estimate_shares
+def run_dataset(dataset: str, weeks: int, week_size: int, n_bootstrap: int, seed: int,
+                labeller: str = "calibrated") -> dict:
+    from pipeline.framing.prevalence import Group, estimate_shares, wilson_interval
 
-    oof, present, folds, frame_ids, multi_label = cross_fitted_dataset(dataset)
+    oof, present, folds, frame_ids, multi_label = cross_fitted_dataset(dataset, labeller)
     rng = np.random.default_rng(seed)
     errors: dict[tuple[str, str], list[float]] = defaultdict(list)
     covered: dict[tuple[str, str], list[bool]] = defaultdict(list)
@@ -118,13 +129,15 @@ def run_dataset(dataset: str, weeks: int, week_size: int, n_bootstrap: int, seed
                 true = truth[e.measure][frame_ids.index(e.frame)]
                 if name == "pacc":  # classify-and-count rides along with every estimate
                     errors[("classify_and_count", e.measure)].append(abs(e.raw_share - true))
+                    low, high = wilson_interval(round(e.raw_share * e.n), e.n)
+                    covered[("classify_and_count", e.measure)].append(low <= true <= high)
+                    widths[("classify_and_count", e.measure)].append(high - low)
                 errors[(e.method if name in ("pacc", "emq") else name, e.measure)].append(abs(e.share - true))
                 covered[(e.method if name in ("pacc", "emq") else name, e.measure)].append(
                     e.ci_low - 1e-9 <= true <= e.ci_high + 1e-9)
                 widths[(e.method if name in ("pacc", "emq") else name, e.measure)].append(e.ci_high - e.ci_low)
         if week % 25 == 24:
             print(f"  {dataset}: {week + 1} weeks, {time.time() - started:.0f} s", file=sys.stderr, flush=True)
-    # Wilson intervals of classify-and-count, for the record: they ignore the labeller's errors.
     result = {}
     for key in sorted(errors):
         method, measure = key
@@ -144,16 +157,19 @@ def main() -> None:
     parser.add_argument("--bootstrap", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
+    parser.add_argument("--labeller", choices=("calibrated", "zero-shot"), default="calibrated",
+                        help="calibrated: cross-fitted frozen-encoder heads; zero-shot: the codebook alone")
     args = parser.parse_args()
     frames_dir = REPO.parent / "shared" / "eval" / "frames"
     if not frames_dir.is_dir():
         sys.exit(f"{frames_dir} is missing: the benchmark needs the framing evaluation sets")
     report = {}
     for dataset in args.datasets:
-        report[dataset] = run_dataset(dataset, args.weeks, args.week_size, args.bootstrap, args.seed)
+        report[dataset] = run_dataset(dataset, args.weeks, args.week_size, args.bootstrap, args.seed,
+                                      args.labeller)
         print(json.dumps({dataset: report[dataset]}, indent=1), flush=True)
     print(json.dumps({"weeks": args.weeks, "week_size": args.week_size, "bootstrap": args.bootstrap,
-                      "results": report}, indent=1))
+                      "labeller": args.labeller, "results": report}, indent=1))
 
 
 if __name__ == "__main__":
