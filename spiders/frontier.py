@@ -421,6 +421,19 @@ def _url_of(request: Request) -> str:
     return request_context(request.meta).get("url", request.url)
 
 
+class _ClaimsInTheFilter(dict):
+    """The store's `claimed` (canonical URL -> the URL holding the story) of a shared crawl:
+    always empty. The shared filter decides which request of a story is fetched, and a request
+    a crawler vetted may be dropped by the filter or fetched by another crawler, so a claim kept
+    in one crawler's memory would wrongly turn the story's fetched URL into a duplicate."""
+
+    def __setitem__(self, key: str, value: str) -> None:
+        pass
+
+    def setdefault(self, key: str, default: str | None = None) -> str | None:
+        return default
+
+
 class SharedCrawlStore(CrawlStore):
     """CrawlStore of one crawler among many: short warehouse sessions, crawl state in Redis."""
 
@@ -438,6 +451,7 @@ class SharedCrawlStore(CrawlStore):
         super().__init__(crawler)
         self.con.close()
         self.con = None
+        self.claimed = _ClaimsInTheFilter()
 
     @contextmanager
     def _session(self) -> Iterator[duckdb.DuckDBPyConnection]:
