@@ -57,7 +57,10 @@ def test_an_expired_lease_is_taken_over_and_counted(target: Path | LakeLocation)
         assert claims.reclaim_expired("frame") == ["u2"]
         assert claims.claim("frame", ["u2"], "worker-c", lease_seconds=600) == ["u2"]
         summary = claims.summary("frame")
+        units = claims.units("frame")
     assert (summary.held, summary.expired, summary.takeovers) == (2, 0, 1)
+    assert [(u.unit_id, u.owner, u.attempts, u.completed) for u in units] == [
+        ("u1", "worker-b", 2, False), ("u2", "worker-c", 1, False)]
 
 
 def test_workers_claiming_at_once_split_the_units(lake_location: LakeLocation) -> None:

@@ -50,6 +50,14 @@ class ClaimSummary:
     takeovers: int  # times a unit was taken over after its lease ran out
 
 
+@dataclass(frozen=True)
+class UnitClaim:
+    unit_id: str
+    owner: str  # who holds it, or finished it
+    attempts: int  # 1 + times it was taken over after a lease ran out
+    completed: bool
+
+
 class WorkClaims:
     """Claims of units of work in one warehouse (a file, or a lake's catalog)."""
 
@@ -89,6 +97,12 @@ class WorkClaims:
 
     def completed(self, stage: str, unit_ids: Iterable[str]) -> set[str]:
         return {row[0] for row in self._run("completed_units", [stage, sorted(set(unit_ids))])}
+
+    def units(self, stage: str) -> list[UnitClaim]:
+        """Every claimed unit of `stage`, by id (read it on either backend; on a lake the
+        claims are not in the DuckDB connection's `core` schema but in PostgreSQL)."""
+        return [UnitClaim(unit_id, owner, int(attempts), bool(completed))
+                for unit_id, owner, attempts, completed in self._run("stage_units", [stage])]
 
     def summary(self, stage: str) -> ClaimSummary:
         return ClaimSummary(*(int(value) for value in self._run("stage_summary", [stage])[0]))

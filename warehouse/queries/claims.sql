@@ -50,3 +50,11 @@ select
     coalesce(sum(attempts - 1), 0)                                                 as takeovers
 from core.work_claims
 where stage = ?;
+
+-- name: stage_units
+-- Every claimed unit of a stage: who holds or finished it, how often it was taken over.
+-- Parameters: stage.
+select unit_id, owner, attempts, completed_at is not null as completed
+from core.work_claims
+where stage = ?
+order by unit_id;
