@@ -320,3 +320,34 @@ def test_two_crawlers_write_one_ducklake_warehouse(tmp_path: Path, demo, redis_s
     assert len({folder for _, folder in pages}) == 2
     assert len(rows) == len(set(rows))
     assert status == "finished"
+
+
+@pytest.mark.slow
+def test_the_crawl_command_runs_two_crawlers_on_a_redis_frontier(tmp_path: Path, demo,
+                                                                 redis_server) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    site, sources = demo
+    article_paths = {a.path for a in site.corpus.articles}
+    workdir = tmp_path / "w"
+    environ = {**os.environ, "FRAMEWATCH_CRAWL__FRONTIER": "redis",
+               "FRAMEWATCH_CRAWL__REDIS_URL": redis_server.url,
+               "FRAMEWATCH_CRAWL__DOWNLOAD_DELAY": "0.05", "FRAMEWATCH_CRAWL__AUTOTHROTTLE": "false"}
+    since = len(site.request_log)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "crawl", "--workdir", str(workdir), "--sources",
+         str(sources), "--processes", "2"], capture_output=True, text=True, env=environ,
+        timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "finished"
+    assert summary["articles_fetched"] == len(article_paths)
+    assert f"framewatch crawl --join {summary['run_id']}" in result.stderr
+    fetches = _article_fetches(site, article_paths, since)
+    assert set(fetches) == article_paths and max(fetches.values()) == 1
+    db = workdir / "framewatch.duckdb"
+    assert len(query(db, "select * from core.pages")) == len(article_paths)
+    assert len(list((workdir / "logs").glob(f"crawl-{summary['run_id']}-c*.log"))) == 2
