@@ -346,7 +346,12 @@ def test_empty_warehouse_and_emerging_clusters(tmp_path: Path, open_db) -> None:
     assert "power, grid" in result.path_html.read_text()
 
 
-def test_quality_file_feeds_method_box_and_adjusted_share(planted, tmp_path: Path, open_db) -> None:
+def test_quality_file_feeds_method_box_but_never_corrects_shares(
+    planted, tmp_path: Path, open_db
+) -> None:
+    """A quality file is shown as measured, but shares are corrected by one path only (the
+    estimator, from gold or calibration rows in the warehouse); per-frame measures of a file
+    that does not name the report's codebook are not shown."""
     db, _ = planted
     quality = tmp_path / "quality.json"
     quality.write_text(
@@ -361,13 +366,15 @@ def test_quality_file_feeds_method_box_and_adjusted_share(planted, tmp_path: Pat
     )
     result = build_report(open_db(db), WEEK, tmp_path, quality_path=quality)
     row = by_frame(read_json(result.folder, "frame_table"), "race_to_win")
-    # Rogan-Gladen: (p + spec - 1) / (sens + spec - 1)
-    assert row["corrected_share"] == pytest.approx((24 / 42 + 0.9 - 1) / (0.8 + 0.9 - 1), abs=1e-6)
+    assert row["corrected_share"] is None and row["correction_method"] is None
+    assert row["share"] == pytest.approx(24 / 42, abs=1e-6)
     html = result.path_html.read_text()
-    assert "macro_f1: 0.710" in html and "Error-adjusted" in html
-    assert "measured.f1.dev: 0.700" in html
+    assert "macro_f1: 0.710" in html and "measured.f1.dev: 0.700" in html
+    assert "does not name this report&#39;s codebook" in html
+    assert "Quality per frame" not in html
+    assert 'id="uncorrected-warning"' in html
     plain = build_report(open_db(db), WEEK, tmp_path / "plain")
-    assert "not measured" in plain.path_html.read_text()
+    assert "not measured against hand labels of this report" in plain.path_html.read_text()
 
 
 def test_cli(planted, tmp_path: Path) -> None:

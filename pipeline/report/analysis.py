@@ -10,20 +10,24 @@ Conventions, stated in the report's method box:
 - "moved": for each measure and frame, three two-proportion z-tests (this week vs last week,
   this week vs the 8 weeks before, the last 4 weeks vs the 8 weeks before those); a test
   counts when it rejects after one correction (Holm by default) over every test in the report
-  AND the change is at least `min_effect` (absolute, in share units).
+  AND the change is at least `min_effect` (absolute, in share units);
+- corrected shares: when the estimator (pipeline/framing/prevalence.py, via
+  pipeline/report/shares.py) corrects a week's shares for the labeller's errors (gold labels or
+  calibration data), the series, the frame table and the tests use its shares and intervals;
+  a pooled period weights its weeks' estimates by their stories, and a test compares two
+  corrected shares by their standard errors (half the 95% interval over 1.96), not by counts.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from pipeline.furniture import strip_page_furniture
 from pipeline.report.data import ReportData
-from pipeline.report.quality import corrected_share
 from pipeline.report.records import (
     Collection,
     Cooccurrence,
@@ -38,18 +42,25 @@ from pipeline.report.records import (
     Headline,
     LabelVersionUse,
     PrimaryShare,
+    ShareSource,
     SourceHealth,
     WeekCounts,
     WeekShare,
     WeekVolume,
 )
 from pipeline.report.stats import (
+    Z_95,
     adjust_p_values,
     median,
     pooled_smooth,
     two_proportion_test,
+    uncertain_difference_test,
     wilson_interval,
 )
+
+if TYPE_CHECKING:
+    from pipeline.framing.prevalence import ShareEstimate
+    from pipeline.report.shares import ReportShares
 
 TRAILING_WEEKS = 8  # "the 8 weeks before" the report week
 RECENT_WEEKS = 4  # the window test pools the last 4 weeks ...
@@ -131,19 +142,23 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 # --- frames --------------------------------------------------------------------------------
 
 
+def report_label_version(data: ReportData, week: str) -> str | None:
+    """The label version that labelled most of the report week (else of the window, else the
+    newest): the report's frames, and the codebook its shares are estimated for, are its."""
+    versions = data["label_versions"]
+    for scope in (versions[versions["week"] == week], versions):
+        if len(scope):
+            totals = scope.groupby("label_version")["n_articles"].sum()
+            return min(totals.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+    frames = data["frames"]
+    return frames["label_version"].iloc[-1] if len(frames) else None
+
+
 def frame_catalogue(data: ReportData, week: str) -> list[FrameInfo]:
     """The frames to report, in codebook order of the label version that labelled most of the
     report week (else of the window, else the newest), then any other frame seen, by id."""
     frames = data["frames"]
-    versions = data["label_versions"]
-    chosen = None
-    for scope in (versions[versions["week"] == week], versions):
-        if len(scope):
-            totals = scope.groupby("label_version")["n_articles"].sum()
-            chosen = min(totals.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-            break
-    if chosen is None and len(frames):
-        chosen = frames["label_version"].iloc[-1]
+    chosen = report_label_version(data, week)
     catalogue = []
     if chosen is not None:
         own = frames[frames["label_version"] == chosen].sort_values(["position", "frame_id"])
@@ -185,13 +200,76 @@ def weekly_counts(
     return counts
 
 
+# The report's measures and the estimator's names for them ("carries" is "present").
+ESTIMATOR_MEASURE = {"carries": "present", "primary": "primary"}
+
+
+def _estimate(
+    shares: ReportShares | None, week: str, frame_id: str, measure: str
+) -> ShareEstimate | None:
+    """The estimator's corrected share (None when there is none, or it is classify-and-count)."""
+    return None if shares is None else shares.get(week, frame_id, ESTIMATOR_MEASURE[measure])
+
+
+def _corrected_fields(estimate: ShareEstimate | None, prefix: str = "") -> dict[str, Any]:
+    if estimate is None:
+        return {}
+    return {
+        f"{prefix}corrected_share": estimate.share,
+        f"{prefix}corrected_ci_low": estimate.ci_low,
+        f"{prefix}corrected_ci_high": estimate.ci_high,
+        f"{prefix}correction_method": estimate.method,
+    }
+
+
+@dataclass(frozen=True)
+class PooledEstimate:
+    """The estimator's corrected share over one or more weeks, its standard error, and the
+    method(s) behind it ("ppi", or "ppi+pacc" when weeks differ)."""
+
+    share: float
+    se: float
+    method: str
+    n: int
+
+
+def pooled_estimate(
+    shares: ReportShares | None, weeks: tuple[str, ...], frame_id: str, measure: str
+) -> PooledEstimate | None:
+    """The corrected share of a period: each week's estimate weighted by its stories, with the
+    standard error of that weighted mean (each week's from half its 95% interval, weeks taken
+    as independent). None unless every week with stories has a corrected estimate: a period
+    is not mixed with classify-and-count."""
+    if shares is None:
+        return None
+    parts = []
+    for week in weeks:
+        estimate = shares.estimates.get((week, frame_id, ESTIMATOR_MEASURE[measure]))
+        if estimate is None or estimate.n == 0:
+            continue
+        if shares.get(week, frame_id, ESTIMATOR_MEASURE[measure]) is None:
+            return None
+        parts.append(estimate)
+    total = sum(e.n for e in parts)
+    if not total:
+        return None
+    share = sum(e.n * e.share for e in parts) / total
+    variance = sum(
+        (e.n / total) ** 2 * ((e.ci_high - e.ci_low) / (2 * Z_95)) ** 2 for e in parts
+    )
+    method = "+".join(sorted({e.method for e in parts}))
+    return PooledEstimate(share, math.sqrt(variance), method, total)
+
+
 def build_series(
     counts: dict[str, dict[str, WeekCounts]],
     frames: list[FrameInfo],
     weeks: list[str],
     min_articles: int,
+    shares: ReportShares | None = None,
 ) -> list[WeekShare]:
-    """One row per (frame, displayed week): share, interval, smoothed share, thin-week flag."""
+    """One row per (frame, displayed week): share, interval, smoothed share, thin-week flag,
+    and the estimator's corrected shares where there are any."""
     rows = []
     for frame in frames:
         per_week = counts[frame.frame_id]
@@ -202,6 +280,8 @@ def build_series(
             low, high = _interval(k[index], n[index])
             k_primary = per_week[week].k_primary
             primary_low, primary_high = _interval(k_primary, n[index])
+            present = _estimate(shares, week, frame.frame_id, "carries")
+            primary = _estimate(shares, week, frame.frame_id, "primary")
             rows.append(
                 WeekShare(
                     week=week,
@@ -220,6 +300,9 @@ def build_series(
                     thin=n[index] < min_articles,
                     n_articles_all=per_week[week].n_all,
                     n_with_frame_all=per_week[week].k_all,
+                    n_gold=present.n_gold if present is not None else 0,
+                    **_corrected_fields(present),
+                    **_corrected_fields(primary, "primary_"),
                 )
             )
     return rows
@@ -285,11 +368,10 @@ def build_frame_table(
     counts: dict[str, dict[str, WeekCounts]],
     frames: list[FrameInfo],
     options: ReportOptions,
-    quality: dict[str, Any] | None,
+    shares: ReportShares | None = None,
 ) -> list[FrameRow]:
     week, last = options.week, options.data_weeks[-2]
     trailing = options.data_weeks[-1 - TRAILING_WEEKS : -1]
-    per_frame_quality = (quality or {}).get("per_frame", {})
     rows = []
     for frame in frames:
         per_week = counts[frame.frame_id]
@@ -303,9 +385,12 @@ def build_frame_table(
             _share(k_tr, n_tr),
         )
         low, high = _interval(now.k, now.n)
-        corrected = None
-        if share is not None and frame.frame_id in per_frame_quality:
-            corrected = corrected_share(share, per_frame_quality[frame.frame_id])
+        present = _estimate(shares, week, frame.frame_id, "carries")
+        primary = _estimate(shares, week, frame.frame_id, "primary")
+        pooled_last = pooled_estimate(shares, (last,), frame.frame_id, "carries")
+        pooled_trailing = pooled_estimate(shares, tuple(trailing), frame.frame_id, "carries")
+        corrected_last = pooled_last.share if pooled_last else None
+        corrected_trailing = pooled_trailing.share if pooled_trailing else None
         rows.append(
             FrameRow(
                 frame_id=frame.frame_id,
@@ -339,8 +424,20 @@ def build_frame_table(
                 change_primary_vs_trailing_pp=None
                 if now.n == 0 or n_tr == 0
                 else 100 * (_share(now.k_primary, now.n) - _share(kp_tr, n_tr)),
-                corrected_share=corrected[0] if corrected else None,
-                correction_method=corrected[1] if corrected else None,
+                corrected_share=present.share if present else None,
+                correction_method=present.method if present else None,
+                corrected_ci_low=present.ci_low if present else None,
+                corrected_ci_high=present.ci_high if present else None,
+                n_gold=present.n_gold if present else 0,
+                corrected_share_last_week=corrected_last,
+                corrected_share_trailing=corrected_trailing,
+                corrected_change_vs_last_week_pp=None
+                if present is None or corrected_last is None
+                else 100 * (present.share - corrected_last),
+                corrected_change_vs_trailing_pp=None
+                if present is None or corrected_trailing is None
+                else 100 * (present.share - corrected_trailing),
+                **_corrected_fields(primary, "primary_"),
             )
         )
     return rows
@@ -431,11 +528,14 @@ def build_tests(
     counts: dict[str, dict[str, WeekCounts]],
     frames: list[FrameInfo],
     options: ReportOptions,
+    shares: ReportShares | None = None,
 ) -> list[FrameTest]:
     """Every test of the report (measure x comparison x frame), under ONE correction.
 
     Correcting over all of them at once means the chance that any "moved" flag in the report
     is a false alarm stays at most alpha (for Holm or Bonferroni), however many are shown.
+    Where both sides of a comparison have corrected shares, the test compares those by their
+    standard errors (the labeller's measured errors widen them); otherwise it compares counts.
     """
     rows = []
     for measure, (count_key, _) in MEASURES.items():
@@ -460,8 +560,18 @@ def build_tests(
                     n_ref=n_ref,
                     share_ref=_share(k_ref, n_ref),
                 )
+                now = pooled_estimate(shares, comparison.weeks, frame.frame_id, measure)
+                ref = pooled_estimate(shares, comparison.reference_weeks, frame.frame_id, measure)
+                corrected = now is not None and ref is not None
+                if corrected:
+                    entry.share, entry.share_ref = now.share, ref.share
+                    entry.se, entry.se_ref = now.se, ref.se
+                    entry.method = "+".join(sorted(set(now.method.split("+") + ref.method.split("+"))))
                 if n < options.min_articles or n_ref < options.min_articles:
                     entry.not_tested = f"fewer than {options.min_articles} stories"
+                elif corrected:
+                    test = uncertain_difference_test(now.share, now.se, ref.share, ref.se)
+                    entry.change_pp, entry.z, entry.p_value = 100 * test.diff, test.z, test.p_value
                 else:
                     test = two_proportion_test(k, n, k_ref, n_ref)
                     entry.change_pp, entry.z, entry.p_value = 100 * test.diff, test.z, test.p_value
@@ -692,7 +802,10 @@ def _uncrawled_health(source_id: str, week: str, collection: Collection) -> str:
 
 
 def build_coverage(
-    data: ReportData, options: ReportOptions, quality: dict[str, Any] | None
+    data: ReportData,
+    options: ReportOptions,
+    quality: dict[str, Any] | None,
+    shares: ReportShares | None = None,
 ) -> Coverage:
     week = options.week
     articles = data["articles"]
@@ -743,8 +856,44 @@ def build_coverage(
             _typed(LabelVersionUse, r) for r in _records(versions[versions["week"] == week])
         ),
         label_versions_window=tuple(sorted(set(versions["label_version"]))),
-        quality=quality,
+        quality=quality_for_codebook(quality, None if shares is None else shares.source),
+        shares=None if shares is None else shares.source,
     )
+
+
+def quality_for_codebook(
+    quality: dict[str, Any] | None, source: ShareSource | None
+) -> dict[str, Any] | None:
+    """The quality file as shown: its per-frame measures only when it names the report's
+    codebook (its fingerprint, else its version), since another codebook's frames are other
+    frames even under the same ids; otherwise they are dropped, and `per_frame_dropped` says why."""
+    if quality is None or not quality.get("per_frame"):
+        return quality
+    summary = quality.get("summary", {})
+    fingerprints = {str(v) for k, v in summary.items() if k.endswith("codebook_fingerprint")}
+    versions = {str(v) for k, v in summary.items() if k.endswith("codebook_version")}
+    if source is not None and (
+        source.codebook_fingerprint in fingerprints
+        or (not fingerprints and source.codebook_version in versions)
+    ):
+        return quality
+    reason = (
+        "its per-frame measures are not shown: it does not name this report's codebook"
+        if source is None or not (fingerprints or versions)
+        else "its per-frame measures are not shown: they are of another codebook"
+    )
+    return {**quality, "per_frame": {}, "per_frame_dropped": reason}
+
+
+# The plain warning of a report whose shares are the labeller's counts (issue 15).
+UNCORRECTED_WARNING = (
+    "The frame shares this week are counts of the stories the labeller marked (classify and "
+    "count): they measure the labeller as much as the press, and their intervals cover sampling "
+    "noise only, not its errors. To correct them, label a random sample of stories by hand "
+    "(framewatch annotate export --design simple -o sheet.csv, then framewatch annotate import "
+    "sheet.csv -o gold.jsonl) or calibrate the labeller with a holdout (framewatch frames "
+    "calibrate --holdout), and build the report again."
+)
 
 
 def build_notes(
@@ -772,6 +921,8 @@ def build_notes(
             f"({', '.join(coverage.label_versions_window)}): a change of model or "
             "codebook can move shares by itself."
         )
+    if headline.n_labelled and (coverage.shares is None or not coverage.shares.corrected):
+        notes.append(UNCORRECTED_WARNING)
     if coverage.n_unlabelled > 0:
         notes.append(
             f"{coverage.n_unlabelled} in-scope articles of {options.week} have no "
@@ -781,20 +932,25 @@ def build_notes(
 
 
 def build_model(
-    data: ReportData, options: ReportOptions, quality: dict[str, Any] | None
+    data: ReportData,
+    options: ReportOptions,
+    quality: dict[str, Any] | None,
+    shares: ReportShares | None = None,
 ) -> ReportModel:
+    """The report's numbers. `shares` are the estimator's corrected shares for the report's
+    codebook (pipeline/report/shares.py); without them every share is a count."""
     frames = frame_catalogue(data, options.week)
     frame_ids = [f.frame_id for f in frames]
     counts = weekly_counts(data, options.data_weeks, frames)
-    frame_table = build_frame_table(counts, frames, options, quality)
+    frame_table = build_frame_table(counts, frames, options, shares)
     n_week = counts[frame_ids[0]][options.week].n if frame_ids else 0
     trailing = options.data_weeks[-1 - TRAILING_WEEKS : -1]
     n_trailing = sum(counts[frame_ids[0]][w].n for w in trailing) if frame_ids else 0
-    tests = build_tests(counts, frames, options)
+    tests = build_tests(counts, frames, options, shares)
     mark_moved(frame_table, tests)
     headline = build_headline(data, options)
     volume = build_volume(data, options.weeks, options.min_articles)
-    coverage = build_coverage(data, options, quality)
+    coverage = build_coverage(data, options, quality, shares)
     moved = sorted({t.frame_id for t in tests if t.moved}, key=frame_ids.index)
     return ReportModel(
         options=options,
@@ -802,7 +958,7 @@ def build_model(
         headline=headline,
         frame_table=frame_table,
         primary_share=build_primary_share(frame_table, n_week, n_trailing),
-        series=build_series(counts, frames, options.weeks, options.min_articles),
+        series=build_series(counts, frames, options.weeks, options.min_articles, shares),
         volume=volume,
         tests=tests,
         evidence=build_evidence(data, options.week, moved),

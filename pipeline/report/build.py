@@ -27,6 +27,7 @@ from pipeline.report.export import output_hashes, plain, write_json, write_table
 from pipeline.report.quality import load_quality
 from pipeline.report.records import GroupShare
 from pipeline.report.render import build_charts, render_html, render_markdown
+from pipeline.report.shares import load_report_shares
 from pipeline.report.weeks import last_complete_week, parse_week, week_bounds, week_range
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ def _tables(model: ReportModel) -> dict[str, list[Any]]:
     examples = [e for c in model.emerging for e in c.examples]
     return {
         "headline": [model.headline],
+        "frame_quality": list(model.coverage.shares.frame_quality) if model.coverage.shares else [],
         "weekly_volume": model.volume,
         "frame_table": model.frame_table,
         "primary_share": model.primary_share,
@@ -146,7 +148,8 @@ def build_report(
     options = _options(week, weeks, min_articles, min_effect, alpha, correction)
     quality = load_quality(quality_path)
     data = load_report_data(con, options.data_weeks[0], options.week)
-    model = build_model(data, options, quality)
+    shares = load_report_shares(con, data, options.week, options.data_weeks)
+    model = build_model(data, options, quality, shares)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -178,6 +181,14 @@ def build_report(
                 "window_test": {"recent_weeks": RECENT_WEEKS, "prior_weeks": PRIOR_WEEKS},
                 "n_tests": sum(t.p_value is not None for t in model.tests),
                 "quality_file": str(quality_path) if quality else None,
+                "frame_shares": None
+                if model.coverage.shares is None
+                else {
+                    "codebook_fingerprint": model.coverage.shares.codebook_fingerprint,
+                    "methods_this_week": list(model.coverage.shares.methods_week),
+                    "gold_items": model.coverage.shares.gold_items,
+                    "calibration_rows": model.coverage.shares.calibration_rows,
+                },
             },
             "row_counts": {q.name: len(data[q.name]) for q in QUERIES},
             "inputs": input_row_hashes(con, options.data_weeks[0], options.week),

@@ -25,6 +25,7 @@ THIN = "#9ca3af"
 BAR = "#94a3b8"
 UP = "#047857"
 DOWN = "#b91c1c"
+CORRECTED = "#0f766e"  # the estimator's share corrected for the labeller's errors
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]+")
@@ -198,11 +199,11 @@ def _runs(flags: Sequence[bool]) -> list[list[int]]:
 
 
 def shared_top(rows: Sequence[WeekShare]) -> float:
-    """The one y-axis maximum of all small multiples: the highest plotted value (interval top
-    or primary share) of any frame's non-thin week, rounded up to 10 points, so the panels
+    """The one y-axis maximum of all small multiples: the highest plotted value (interval top,
+    corrected interval top or primary share) of any frame's non-thin week, rounded up to 10 points, so the panels
     compare at a glance."""
     highs = [
-        max(r.ci_high or 0.0, r.primary_share or 0.0)
+        max(r.ci_high or 0.0, r.primary_share or 0.0, r.corrected_ci_high or 0.0)
         for r in rows
         if not r.thin and r.share is not None
     ]
@@ -212,6 +213,11 @@ def shared_top(rows: Sequence[WeekShare]) -> float:
 def shared_top_of(values: Sequence[float]) -> float:
     """`_nice_top` of the largest of `values` (0 when there are none)."""
     return _nice_top(max(values or [0.0]))
+
+
+def shown_share(row: WeekShare) -> float | None:
+    """The share a trend shows for a week: the corrected one when the estimator made one."""
+    return row.corrected_share if row.corrected_share is not None else row.share
 
 
 def sparkline(chart_id: str, rows: list[WeekShare], label: str, top: float) -> str:
@@ -240,18 +246,19 @@ def sparkline(chart_id: str, rows: list[WeekShare], label: str, top: float) -> s
                 f'height="{_n(height - 2 * pad)}" fill="url(#{chart_id}-h)"/>'
             )
     for run in _runs(valid):
-        points = " ".join(f"{_n(x(i))},{_n(y(rows[i].share))}" for i in run)
+        points = " ".join(f"{_n(x(i))},{_n(y(shown_share(rows[i])))}" for i in run)
         body.append(
             f'<polyline points="{points}" fill="none" stroke="{ACCENT}" stroke-width="1.6" '
             'stroke-linejoin="round"/>'
         )
     if valid and valid[-1]:
         body.append(
-            f'<circle cx="{_n(x(count - 1))}" cy="{_n(y(rows[-1].share))}" r="2.6" '
+            f'<circle cx="{_n(x(count - 1))}" cy="{_n(y(shown_share(rows[-1])))}" r="2.6" '
             f'fill="{ACCENT}"/>'
         )
+    corrected = any(r.corrected_share is not None for r in rows)
     title = (
-        f"{label}: weekly share, {rows[0].week} to {rows[-1].week} (scale 0 to {_pct(top)})"
+        f"{label}: weekly share{' (corrected for the labeller’s errors where estimated)' if corrected else ''}, {rows[0].week} to {rows[-1].week} (scale 0 to {_pct(top)})"
         if rows
         else label
     )
@@ -266,7 +273,7 @@ def text_sparkline(rows: list[WeekShare], top: float) -> str:
         if r.thin or r.share is None:
             chars.append("·")
         else:
-            chars.append(SPARK_BLOCKS[min(7, int(r.share / top * 7.999))])
+            chars.append(SPARK_BLOCKS[min(7, int(shown_share(r) / top * 7.999))])
     return "".join(chars)
 
 
@@ -403,6 +410,7 @@ def trend_panel(
                 f"({r.n_with_frame}/{r.n_articles}), 95% CI {_pct(r.ci_low, 1)}"
                 f"–{_pct(r.ci_high, 1)}</title></circle>"
             )
+    body.extend(_corrected_overlay(rows, valid, x, y))
     body.append(_text(left - 4, vol_top + 8, f"n {max_n}", size=9, anchor="end", fill=MUTED))
     for i, v in enumerate(volume):
         bar = (vol_bottom - vol_top) * v.n_labelled / max_n
@@ -430,20 +438,57 @@ def trend_panel(
                     fill=INK if i == count - 1 else MUTED,
                 )
             )
+    corrected = any(r.corrected_share is not None for r in rows)
     title = (
         f"{label}: weekly share of in-scope stories carrying the frame with 95% Wilson band "
-        "and 3-week smoothed share, weekly share whose primary frame it is, and weekly story "
+        "and 3-week smoothed share, "
+        + ("the share corrected for the labeller's errors with its 95% interval, " if corrected else "")
+        + "weekly share whose primary frame it is, and weekly story "
         f"counts, {rows[0].week} to {rows[-1].week}"
     )
     return _svg(chart_id, width, height, title, body)
 
 
-def trend_legend(chart_id: str) -> str:
+def _corrected_overlay(rows: list[WeekShare], valid: list[bool], x: Any, y: Any) -> list[str]:
+    """The estimator's corrected share of each plotted week: a 95% interval whisker and a
+    diamond, joined by a line (class "corrected"); nothing for weeks it did not correct."""
+    ok = [v and r.corrected_share is not None for r, v in zip(rows, valid, strict=True)]
+    body = []
+    for run in _runs(ok):
+        if len(run) > 1:
+            points = " ".join(f"{_n(x(i))},{_n(y(rows[i].corrected_share))}" for i in run)
+            body.append(
+                f'<polyline class="corrected" points="{points}" fill="none" '
+                f'stroke="{CORRECTED}" stroke-width="1.8" stroke-linejoin="round"/>'
+            )
+    for i, good in enumerate(ok):
+        if not good:
+            continue
+        r = rows[i]
+        cx, cy, half = x(i), y(r.corrected_share), 3.4
+        body.append(
+            f'<line class="corrected-ci" x1="{_n(cx)}" y1="{_n(y(r.corrected_ci_low))}" '
+            f'x2="{_n(cx)}" y2="{_n(y(r.corrected_ci_high))}" stroke="{CORRECTED}" '
+            'stroke-width="1.4"/>'
+        )
+        body.append(
+            f'<polygon class="corrected-point" points="{_n(cx)},{_n(cy - half)} '
+            f'{_n(cx + half)},{_n(cy)} {_n(cx)},{_n(cy + half)} {_n(cx - half)},{_n(cy)}" '
+            f'fill="{CORRECTED}"><title>{escape(r.week)}: corrected {_pct(r.corrected_share, 1)}, '
+            f"95% interval {_pct(r.corrected_ci_low, 1)}–{_pct(r.corrected_ci_high, 1)} "
+            f"({escape(r.correction_method or '')}, {r.n_gold} gold)</title></polygon>"
+        )
+    return body
+
+
+def trend_legend(chart_id: str, corrected: bool = False) -> str:
     """Two columns of entries, the second placed after the widest first-column text, so the
-    legend stays legible when scaled to a phone."""
+    legend stays legible when scaled to a phone. `corrected` adds the corrected share's entry."""
     size = 12.0
     first = ("carries the frame, 95% interval", "primary frame", "too few stories")
-    second = ("3-week smoothed", "stories per week")
+    second = ("3-week smoothed", "stories per week") + (
+        ("corrected share, 95% interval",) if corrected else ()
+    )
     second_x = 24 + max(text_width(t, size) for t in first) + 18
     body = [_hatch(f"{chart_id}-h")]
     body.append(f'<rect x="0" y="5" width="18" height="12" fill="{ACCENT}" fill-opacity="0.14"/>')
@@ -464,6 +509,14 @@ def trend_legend(chart_id: str) -> str:
     body.append(_text(second_x + 24, 15, second[0], size=size))
     body.append(f'<rect x="{_n(second_x + 3)}" y="28" width="12" height="12" fill="{BAR}"/>')
     body.append(_text(second_x + 24, 38, second[1], size=size))
+    if corrected:
+        body.append(
+            f'<line x1="{_n(second_x + 9)}" y1="50" x2="{_n(second_x + 9)}" y2="64" '
+            f'stroke="{CORRECTED}" stroke-width="1.4"/>'
+            f'<polygon points="{_n(second_x + 9)},53.6 {_n(second_x + 12.4)},57 '
+            f'{_n(second_x + 9)},60.4 {_n(second_x + 5.6)},57" fill="{CORRECTED}"/>'
+        )
+        body.append(_text(second_x + 24, 61, second[2], size=size))
     width = second_x + 24 + max(text_width(t, size) for t in second) + 4
     return _svg(chart_id, width, 68, "Legend of the trend charts", body, css_class="legend")
 

@@ -54,6 +54,18 @@ class WeekShare:
     thin: bool
     n_articles_all: int
     n_with_frame_all: int
+    # The estimator's share (pipeline/framing/prevalence.py) when gold or calibration data let
+    # it correct for the labeller's errors, with its 95% interval, method and gold items used;
+    # None when the week's shares are classify-and-count (the fields above are then all there is).
+    corrected_share: float | None = None
+    corrected_ci_low: float | None = None
+    corrected_ci_high: float | None = None
+    correction_method: str | None = None
+    n_gold: int = 0
+    primary_corrected_share: float | None = None
+    primary_corrected_ci_low: float | None = None
+    primary_corrected_ci_high: float | None = None
+    primary_correction_method: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +138,17 @@ class FrameRow:
     change_primary_vs_trailing_pp: float | None
     corrected_share: float | None
     correction_method: str | None
+    corrected_ci_low: float | None = None
+    corrected_ci_high: float | None = None
+    n_gold: int = 0
+    corrected_share_last_week: float | None = None
+    corrected_share_trailing: float | None = None  # pooled: weeks weighted by their stories
+    corrected_change_vs_last_week_pp: float | None = None
+    corrected_change_vs_trailing_pp: float | None = None
+    primary_corrected_share: float | None = None
+    primary_corrected_ci_low: float | None = None
+    primary_corrected_ci_high: float | None = None
+    primary_correction_method: str | None = None
     moved_carries: str | None = None
     moved_primary: str | None = None
     moved_carries_last_week: str | None = None
@@ -167,6 +190,12 @@ class FrameTest:
     k_ref: int
     n_ref: int
     share_ref: float | None
+    # "classify_and_count": k/n against k_ref/n_ref by a two-proportion test; otherwise the
+    # estimator's method(s) (e.g. "ppi", "ppi+pacc"): `share`/`share_ref` are corrected shares
+    # and the test uses their standard errors (`se`, `se_ref`, from the 95% intervals).
+    method: str = "classify_and_count"
+    se: float | None = None
+    se_ref: float | None = None
     change_pp: float | None = None
     z: float | None = None
     p_value: float | None = None
@@ -326,3 +355,37 @@ class Coverage:
     label_versions_week: tuple[LabelVersionUse, ...]
     label_versions_window: tuple[str, ...]
     quality: dict[str, Any] | None  # the quality file as measured: free-form JSON by design
+    shares: ShareSource | None = None  # what the frame shares rest on (None: not estimated)
+
+
+@dataclass(frozen=True, slots=True)
+class FrameQuality:
+    """The labeller's measured precision and recall for one frame of the report's codebook,
+    against the gold labels stored for that codebook (`framewatch annotate import`)."""
+
+    frame_id: str
+    frame_label: str
+    n_gold: int  # gold-labelled stories compared
+    n_gold_with_frame: int  # of which the coders marked the frame present
+    n_labelled_with_frame: int  # of which the labeller marked it present
+    true_positives: int
+    precision: float | None
+    recall: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShareSource:
+    """What the report's frame shares rest on: the codebook they are estimated for, the gold
+    and calibration rows there were, the methods used this week, and the labeller's measured
+    quality per frame of that codebook only."""
+
+    codebook_fingerprint: str
+    codebook_id: str | None
+    codebook_version: str | None
+    multi_label: bool
+    gold_items: int  # gold stories from probability samples, used by the estimator
+    gold_without_design: int  # gold stories whose inclusion probability is unknown: not used
+    calibration_rows: int  # cross-fitted rows of the labels' calibration
+    methods_week: tuple[str, ...]  # methods of the report week's estimates, sorted
+    corrected: bool  # the report week's shares are corrected (a method other than classify-and-count)
+    frame_quality: tuple[FrameQuality, ...] = ()

@@ -12,7 +12,8 @@ from markupsafe import Markup
 
 from pipeline.report import charts, view
 from pipeline.report.analysis import RECENT_WEEKS, TRAILING_WEEKS, ReportModel
-from pipeline.report.records import WeekShare
+from pipeline.report.records import FrameTest, WeekShare
+from pipeline.report.stats import Z_95
 from pipeline.report.weeks import week_bounds
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -156,7 +157,9 @@ def build_charts(model: ReportModel) -> dict[str, str]:
     lead = view.lead(model)
     out = {
         "volume": charts.volume_chart("chart-volume", model.volume, options.min_articles),
-        "trend-legend": charts.trend_legend("chart-trend-legend"),
+        "trend-legend": charts.trend_legend(
+            "chart-trend-legend", any(r.corrected_share is not None for r in model.series)
+        ),
     }
     if lead.rows:
         lead_top = charts.shared_top_of(
@@ -246,8 +249,59 @@ def _context(model: ReportModel, svgs: dict[str, str], markdown: bool) -> dict[s
         "outlets_window": view.share_matrix(model.breakdowns["outlet_window"], "source_id"),
         "countries_week": view.share_matrix(model.breakdowns["country_week"], "country"),
         "countries_window": view.share_matrix(model.breakdowns["country_window"], "country"),
-        "has_correction": any(r.corrected_share is not None for r in model.frame_table),
+        **_share_context(model),
     }
+
+
+# How the report names the estimator's methods (pipeline/framing/prevalence.py), short in
+# tables and in full where they are explained.
+METHOD_SHORT = {
+    "ppi": "PPI",
+    "pacc": "PACC",
+    "emq": "EMQ",
+    "classify_and_count": "count",
+}
+METHOD_LONG = {
+    "ppi": "prediction-powered inference (PPI++, Angelopoulos et al. 2023): the labeller's "
+    "scores of every story, corrected by how far they were off on the week's hand-labelled "
+    "random sample; the interval holds whatever the labeller's quality",
+    "pacc": "probabilistic adjusted classify-and-count (quapy): the labeller's marks corrected "
+    "by its error rates measured on labelled stories of other weeks or its calibration data; "
+    "the interval is a bootstrap over those stories and the week's",
+    "emq": "EM prior adjustment (EMQ, quapy): the labeller's probabilities re-weighted to the "
+    "week's prevalence, fitted on labelled stories of other weeks or its calibration data; "
+    "bootstrap interval",
+    "classify_and_count": "classify and count: the share of stories the labeller marked, "
+    "with a Wilson interval that covers sampling noise only (no labelled data to correct it)",
+}
+
+
+def _share_context(model: ReportModel) -> dict[str, Any]:
+    """What the templates say about the frame shares: corrected or not, and by which methods."""
+    source = model.coverage.shares
+    corrected = source is not None and source.corrected
+    used = list(source.methods_week) if source is not None else []
+    return {
+        "has_correction": corrected,
+        "methods_used": used,
+        "methods_this_week": ", ".join(
+            METHOD_LONG.get(m, m).split(":")[0] for m in used
+        ),
+        "method_short": METHOD_SHORT,
+        "method_long": METHOD_LONG,
+        "frame_quality": list(source.frame_quality) if source is not None else [],
+        "basis": test_basis,
+    }
+
+
+def test_basis(test: FrameTest, reference: bool = False) -> str:
+    """What one side of a test rests on: its counts (k/n), or for corrected shares the method
+    and the 95% margin (1.96 standard errors) the test used."""
+    if test.method == "classify_and_count":
+        return f"{test.k_ref}/{test.n_ref}" if reference else f"{test.k}/{test.n}"
+    se = test.se_ref if reference else test.se
+    methods = "+".join(METHOD_SHORT.get(m, m) for m in test.method.split("+"))
+    return f"corrected, {methods}, ±{100 * Z_95 * (se or 0.0):.1f} points"
 
 
 def render_html(model: ReportModel, svgs: dict[str, str]) -> str:

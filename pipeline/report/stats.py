@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from scipy.stats import norm
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
@@ -58,6 +59,35 @@ def two_proportion_test(k: int, n: int, k_ref: int, n_ref: int) -> ProportionTes
         return ProportionTest(k, n, k_ref, n_ref, 0.0, 1.0)
     z, p_value = proportions_ztest([k, k_ref], [n, n_ref], alternative="two-sided")
     return ProportionTest(k, n, k_ref, n_ref, float(z), float(p_value))
+
+
+@dataclass(frozen=True)
+class DifferenceTest:
+    """A two-sided z-test of the difference of two estimates with known standard errors."""
+
+    share: float
+    se: float
+    share_ref: float
+    se_ref: float
+    z: float
+    p_value: float
+
+    @property
+    def diff(self) -> float:
+        return self.share - self.share_ref
+
+
+def uncertain_difference_test(share: float, se: float, share_ref: float, se_ref: float) -> DifferenceTest:
+    """z = (a - b) / sqrt(se_a^2 + se_b^2), two-sided normal p: for corrected shares, whose
+    standard errors include the labeller's measured errors as well as sampling noise. Two
+    estimates without any uncertainty that agree give z=0, p=1; that differ, p=0."""
+    spread = math.hypot(se, se_ref)
+    diff = share - share_ref
+    if spread == 0:
+        z = 0.0 if diff == 0 else math.copysign(math.inf, diff)
+    else:
+        z = diff / spread
+    return DifferenceTest(share, se, share_ref, se_ref, float(z), float(2 * norm.sf(abs(z))))
 
 
 def adjust_p_values(

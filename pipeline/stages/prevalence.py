@@ -13,11 +13,11 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import duckdb
 import numpy as np
 
-from pipeline.framing.codebook import Codebook
 from pipeline.framing.prevalence import (
     DEFAULT_BOOTSTRAP,
     DEFAULT_QUANTIFIER,
@@ -30,6 +30,20 @@ from pipeline.framing.prevalence import (
 from warehouse.queries import named_queries
 
 logger = logging.getLogger(__name__)
+
+
+class CodebookFrames(Protocol):
+    """What the estimates need of a codebook: a loaded Codebook, or (the weekly report, which
+    has no codebook file) its fingerprint, frame ids and multi_label flag read from the warehouse."""
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    @property
+    def frame_ids(self) -> list[str]: ...
+
+    @property
+    def multi_label(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -47,7 +61,7 @@ class WeeklyShares:
 
 def weekly_frame_shares(
     con: duckdb.DuckDBPyConnection,
-    codebook: Codebook,
+    codebook: CodebookFrames,
     *,
     weeks: Sequence[str] | None = None,
     quantifier: str = DEFAULT_QUANTIFIER,
@@ -90,7 +104,7 @@ def weekly_frame_shares(
                         0 if calibration is None else len(calibration))
 
 
-def _gold(con, codebook: Codebook, scores) -> tuple[dict[str, Labelled], int]:
+def _gold(con, codebook: CodebookFrames, scores) -> tuple[dict[str, Labelled], int]:
     """Gold labels per week (merged over coders), with the labeller's scores of the same stories;
     stories without a known inclusion probability are counted, not used."""
     frame_ids = list(codebook.frame_ids)
@@ -118,7 +132,7 @@ def _gold(con, codebook: Codebook, scores) -> tuple[dict[str, Labelled], int]:
     return gold, len(rows) - len(usable)
 
 
-def _holdout(con, codebook: Codebook) -> Labelled | None:
+def _holdout(con, codebook: CodebookFrames) -> Labelled | None:
     queries = named_queries("prevalence")
     found = con.execute(queries["current_calibration"], [codebook.fingerprint]).fetchone()
     if not found or found[0] is None:
