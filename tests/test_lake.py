@@ -125,6 +125,7 @@ def test_two_writer_processes_at_once_lose_and_duplicate_nothing(
     assert (from_lake / "report.md").read_text() == (from_file / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_rewriting_a_unit_is_idempotent(planted_file: Path, lake_location: LakeLocation) -> None:
     from fixtures.lake_writer import write_units
 
@@ -250,6 +251,7 @@ def _base_env() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if not key.startswith("FRAMEWATCH_WAREHOUSE")}
 
 
+@pytest.mark.slow
 def test_keyed_writes_of_the_stages_are_idempotent_on_both_backends(lake_location: LakeLocation,
                                                                       tmp_path: Path) -> None:
     """The stage bookkeeping, label versions, codebook frames, embedding cache and emerging

@@ -105,6 +105,7 @@ def test_labelled_set_is_well_formed(labelled: list[dict]) -> None:
 # --- quality gate ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_precision_and_recall_on_labelled_set(
     verdicts: list[Relevance], labelled: list[dict]
 ) -> None:
@@ -114,6 +115,7 @@ def test_precision_and_recall_on_labelled_set(
     assert recall >= PINNED_ALL["recall"] - MARGIN, (precision, recall)
 
 
+@pytest.mark.slow
 def test_default_threshold_chosen_on_even_half_holds_on_odd_half(
     verdicts: list[Relevance], labelled: list[dict]
 ) -> None:
@@ -132,6 +134,7 @@ def test_default_threshold_chosen_on_even_half_holds_on_odd_half(
     assert recall >= PINNED_ODD_HALF["recall"] - MARGIN, (precision, recall)
 
 
+@pytest.mark.slow
 def test_topic_threshold_overrides_default(topic: Topic, encode, labelled: list[dict]) -> None:
     strict = RelevanceModel(dataclasses.replace(topic, threshold=0.9), encode)
     lenient = RelevanceModel(dataclasses.replace(topic, threshold=0.0), encode)

@@ -146,6 +146,7 @@ def read_deployment(api_url: str):
         return client.read_deployment_by_name("report/framewatch-report")
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_served_schedule_runs_the_report_on_time(tmp_path):
     workdir = tmp_path / "data"
@@ -221,6 +222,7 @@ def prefect_server(tmp_path):
     assert not server_is_healthy(server.api_url, timeout=1)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_work_pool_deployments_run_on_a_worker(tmp_path, prefect_server):
     """The scale-out path of docs/scale-out.md: a work pool, the deployments on it, a worker."""
