@@ -100,6 +100,17 @@ class WarehouseSettings:
 
 
 @dataclass(frozen=True)
+class ProcessingSettings:
+    """Where the clean and frame stages do their work (docs/scale-out.md, "Processing on Dask")."""
+
+    engine: str = "local"  # local: this process (and its pools) | dask: units of work on a Dask cluster
+    dask_address: str = ""  # dask: the scheduler, tcp://host:8786; empty: a local cluster of local_workers
+    local_workers: int = 2  # dask without an address: single-threaded worker processes started here
+    unit_size: int = 64  # pages (clean) or articles (frame) in one unit of work
+    lease_seconds: float = 900.0  # a unit claimed this long and not finished is another's to take
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where framewatch reads its seeds and writes its warehouse, archive and reports."""
 
@@ -113,6 +124,7 @@ class Settings:
     framing: FramingSettings = field(default_factory=FramingSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
     warehouse: WarehouseSettings = field(default_factory=WarehouseSettings)
+    processing: ProcessingSettings = field(default_factory=ProcessingSettings)
 
     @property
     def db_path(self) -> Path:

@@ -25,9 +25,12 @@ import pyarrow as pa
 
 from pipeline import archive
 from pipeline.dedupe import Copy, IndexRow, StoryGroups, StoryLink, choose_original
+from pipeline.distributed.units import Unit, make_units
 from pipeline.extraction.article import ExtractedArticle, extract_article
 from pipeline.extraction.dates import utc_offset_minutes
 from pipeline.relevance import RelevanceModel
+from pipeline.stages.embedding_cache import EmbeddingCache
+from warehouse.claims import WorkClaims
 from warehouse.queries import named_queries
 
 logger = logging.getLogger(__name__)
@@ -64,12 +67,17 @@ class CleanSummary:
     failed: dict[str, int] = field(default_factory=dict)
     duplicates: dict[str, int] = field(default_factory=dict)
     in_scope: int = 0
+    units: int = 0  # units of work done (processing on Dask)
+    units_held_elsewhere: int = 0  # units another live worker holds: their pages wait for a later run
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        result: dict[str, Any] = {
             "pages": self.pages, "ok": self.ok, "failed": self.failed,
             "duplicates": self.duplicates, "in_scope": self.in_scope,
         }
+        if self.units or self.units_held_elsewhere:
+            result.update(units=self.units, units_held_elsewhere=self.units_held_elsewhere)
+        return result
 
 
 def article_id_for(canonical_url: str) -> str:
@@ -309,26 +317,37 @@ def write_articles(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]
         con.unregister("new_articles")
 
 
-def _judge_relevance(
-    rows: Sequence[dict[str, Any]], extracted: Sequence[ExtractedArticle], model: RelevanceModel
-) -> None:
-    items = [
-        (row, article) for row, article in zip(rows, extracted, strict=True) if row["text"] is not None
-    ]
+def judge_extracted(
+    extracted: Sequence[ExtractedArticle], model: RelevanceModel
+) -> list[dict[str, Any] | None]:
+    """The relevance columns of each extracted article (None for one without text): data in,
+    data out, so a Dask worker can judge what it extracted."""
+    judged: list[dict[str, Any] | None] = [None] * len(extracted)
+    items = [(index, article) for index, article in enumerate(extracted) if article.status == "ok"]
     if not items:
-        return
+        return judged
     verdicts = model.judge_many([(article.title or "", list(article.paragraphs)) for _, article in items])
-    for (row, _), verdict in zip(items, verdicts, strict=True):
-        row["relevance_score"] = None if verdict.score is None else float(verdict.score)
-        row["in_scope"] = bool(verdict.in_scope)
-        row["relevance_evidence"] = json.dumps(
-            {
-                "decided_by": verdict.decided_by,
-                "term_hits": verdict.term_hits,
-                "passages": [{"text": text, "score": round(float(score), 4)} for text, score in verdict.evidence],
-            },
-            ensure_ascii=False,
-        )
+    for (index, _), verdict in zip(items, verdicts, strict=True):
+        judged[index] = {
+            "relevance_score": None if verdict.score is None else float(verdict.score),
+            "in_scope": bool(verdict.in_scope),
+            "relevance_evidence": json.dumps(
+                {
+                    "decided_by": verdict.decided_by,
+                    "term_hits": verdict.term_hits,
+                    "passages": [{"text": text, "score": round(float(score), 4)}
+                                 for text, score in verdict.evidence],
+                },
+                ensure_ascii=False,
+            ),
+        }
+    return judged
+
+
+def _apply_relevance(rows: Sequence[dict[str, Any]], judged: Sequence[dict[str, Any] | None]) -> None:
+    for row, columns in zip(rows, judged, strict=True):
+        if columns is not None and row["text"] is not None:
+            row.update(columns)
 
 
 def pending_pages(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> list[PendingPage]:
@@ -387,14 +406,16 @@ def _store_batch(
     batch: Sequence[PendingPage],
     extracted: Sequence[ExtractedArticle],
     stories: _Stories,
-    relevance: RelevanceModel,
+    relevance: RelevanceModel | None,
     summary: CleanSummary,
     also_write: Callable[[], None] | None = None,
+    judged: Sequence[dict[str, Any] | None] | None = None,
 ) -> None:
-    """Dedupe and judge one extracted batch, then write it (and `also_write`'s rows) in one transaction."""
+    """Dedupe and judge one extracted batch, then write it (and `also_write`'s rows) in one
+    transaction. `judged`: relevance columns a worker already computed (`judge_extracted`)."""
     rows = [_article_row(page, article, stories) for page, article in zip(batch, extracted, strict=True)]
     changed_links = stories.settle(rows)
-    _judge_relevance(rows, extracted, relevance)
+    _apply_relevance(rows, judged if judged is not None else judge_extracted(extracted, relevance))
     con.execute("begin transaction")
     try:
         write_articles(con, rows)
@@ -439,4 +460,88 @@ def store_extracted(
             except Exception:
                 con.execute("rollback")
                 raise
+    return summary
+
+
+class UnitLostError(Exception):
+    """A unit's claim was no longer ours when its result came to be written."""
+
+
+def page_key(page: PendingPage) -> str:
+    """What a page unit holds: the page and the version of its HTML."""
+    return f"{page.canonical_url}\0{page.content_sha256}"
+
+
+class _ModelOnly:
+    """The embedding cache's encoder when the vectors come from the workers: its id only."""
+
+    def __init__(self, model_id: str) -> None:
+        self.model_id = model_id
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        raise RuntimeError("the workers embed; the flow only stores their vectors")
+
+
+def clean_in_units(
+    con: duckdb.DuckDBPyConnection,
+    run_units: Callable[[Iterable[tuple[Unit[PendingPage], tuple]]], Iterable[tuple[Unit[PendingPage], Any]]],
+    unit_arguments: Callable[[Unit[PendingPage]], tuple],
+    claims: WorkClaims,
+    *,
+    owner: str,
+    unit_size: int,
+    lease_seconds: float,
+    claims_share_transaction: bool,
+    everything: bool = False,
+    salt: str = "",
+    progress: Callable[[int, int], None] | None = None,
+) -> CleanSummary:
+    """The clean stage with extraction and relevance done elsewhere (Dask workers), unit by unit.
+
+    The pending pages are cut into units (pipeline/distributed/units.py) and claimed for `owner`;
+    `run_units` runs `pipeline.distributed.worker.clean_unit` on each claimed unit (with
+    `unit_arguments(unit)`) and yields the results in any order. Each result is deduplicated
+    against the stories here and written with its embeddings in one transaction, keyed by
+    article id, and its claim completed: with `claims_share_transaction` (the single file) in
+    that same transaction, else (claims in a lake's PostgreSQL) right after it. A unit Dask ran
+    twice is written once; a unit already completed or held by a live worker is left alone.
+    """
+    pages = pending_pages(con, everything=everything)
+    units = make_units(pages, unit_size, page_key, salt=salt)
+    summary = CleanSummary()
+    held = set(claims.claim("clean", [unit.unit_id for unit in units], owner, lease_seconds))
+    todo = [unit for unit in units if unit.unit_id in held]
+    summary.units_held_elsewhere = len(units) - len(todo)
+    total = sum(len(unit.items) for unit in todo)
+    stories = _Stories(con, exclude={article_id_for(page.canonical_url) for page in pages})
+    done: set[str] = set()
+    caches: dict[str, EmbeddingCache] = {}
+    try:
+        for unit, result in run_units((unit, unit_arguments(unit)) for unit in todo):
+            cache = caches.setdefault(result.model_id, EmbeddingCache(con, _ModelOnly(result.model_id)))
+
+            def also_write(unit: Unit[PendingPage] = unit, result: Any = result,
+                           cache: EmbeddingCache = cache) -> None:
+                cache.store(list(result.embeddings), list(result.embeddings.values()))
+                if claims_share_transaction and not claims.complete("clean", [unit.unit_id], owner):
+                    raise UnitLostError(unit.unit_id)
+
+            try:
+                _store_batch(con, unit.items, result.extracted, stories, None, summary,
+                             also_write=also_write, judged=result.judged)
+            except UnitLostError:
+                logger.warning("clean unit %s was taken over by another worker; not written", unit.unit_id)
+                continue
+            if not claims_share_transaction:
+                claims.complete("clean", [unit.unit_id], owner)
+            done.add(unit.unit_id)
+            summary.units += 1
+            if progress:
+                progress(summary.pages, total)
+            logger.info("cleaned %d/%d pages (%d/%d units)", summary.pages, total, summary.units, len(todo))
+    except BaseException:
+        # Give the units not written back at once, so the next run need not wait for the lease.
+        claims.release("clean", [unit.unit_id for unit in todo if unit.unit_id not in done], owner)
+        raise
+    summary.duplicates = stories.kinds()
     return summary

@@ -19,9 +19,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from pipeline.distributed.units import Unit, make_units
 from pipeline.framing.model import FrameModel
 from pipeline.framing.passages import split_passages
 from pipeline.stages.embedding_cache import EmbeddingCache, text_sha256
+from warehouse.claims import WorkClaims
 from warehouse.queries import named_queries
 
 logger = logging.getLogger(__name__)
@@ -38,9 +40,14 @@ class FrameSummary:
     cached: int = 0
     label_version: str = ""
     stale_removed: int = 0
+    units: int = 0  # units of work done (processing on Dask)
+    units_held_elsewhere: int = 0  # units another live worker holds: labelled by a later run
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        result = dict(self.__dict__)
+        if not (self.units or self.units_held_elsewhere):  # the single-process path has no units
+            del result["units"], result["units_held_elsewhere"]
+        return result
 
 
 def label_version_for(model_id: str, frame_model: FrameModel) -> str:
@@ -99,26 +106,37 @@ _EVIDENCE_SCHEMA = pa.schema([
     ("passage_idx", pa.int32()), ("score", pa.float64()), ("label_version", pa.string())])
 
 
-def _label_batch(
-    con: duckdb.DuckDBPyConnection,
+@dataclass
+class LabelledBatch:
+    """What labelling a batch of articles produced: the rows of their passages, labels and
+    evidence (keyed by article id), plus how many passages that was."""
+
+    article_ids: list[str]
+    passages: list[dict[str, Any]]
+    labels: list[dict[str, Any]]
+    evidence: list[dict[str, Any]]
+
+
+def _passages(title: str | None, text: str) -> list[Any]:
+    return split_passages(title, [p for p in text.split("\n\n") if p.strip()])
+
+
+def label_articles(
     batch: Sequence[tuple[str, str | None, str]],
     frame_model: FrameModel,
-    cache: EmbeddingCache,
+    encode: Callable[[list[str]], Any],
     label_version: str,
-) -> int:
-    """Split, embed and label one batch of articles; replace their passages, labels and evidence."""
+) -> LabelledBatch:
+    """Split, embed and label a batch of (article id, title, text): data in, rows out (runs in
+    this process or on a Dask worker; `encode` is the embedding cache or a worker's model)."""
     ids = [article_id for article_id, _, _ in batch]
-    passages_per_article = [
-        split_passages(title, [p for p in text.split("\n\n") if p.strip()]) for _, title, text in batch
-    ]
-    vectors = cache.encode([p.text for passages in passages_per_article for p in passages])
+    passages_per_article = [_passages(title, text) for _, title, text in batch]
+    vectors = encode([p.text for passages in passages_per_article for p in passages])
     now = datetime.now(UTC).replace(tzinfo=None)
-    passage_rows: list[dict[str, Any]] = []
-    label_rows: list[dict[str, Any]] = []
-    evidence_rows: list[dict[str, Any]] = []
+    labelled = LabelledBatch(ids, [], [], [])
     offset = 0
     for article_id, passages in zip(ids, passages_per_article, strict=True):
-        passage_rows += [
+        labelled.passages += [
             {"article_id": article_id, "idx": p.idx, "kind": p.kind, "text": p.text,
              "text_sha256": text_sha256(p.text)}
             for p in passages
@@ -127,22 +145,41 @@ def _label_batch(
             continue
         result = frame_model.score(passages, vectors[offset : offset + len(passages)])
         offset += len(passages)
-        label_rows += [
+        labelled.labels += [
             {"article_id": article_id, "frame_id": frame_id, "score": float(score),
              "present": frame_id in result.present, "is_primary": frame_id == result.primary,
              "label_version": label_version, "labelled_at": now}
             for frame_id, score in result.scores.items()
         ]
-        evidence_rows += [
+        labelled.evidence += [
             {"article_id": article_id, "frame_id": frame_id, "rank": rank, "passage_idx": int(idx),
              "score": float(score), "label_version": label_version}
             for frame_id, ranked in result.evidence.items()
             for rank, (idx, score) in enumerate(ranked[:EVIDENCE_PER_FRAME], start=1)
         ]
-    _replace(con, "core.passages", ids, pa.Table.from_pylist(passage_rows, schema=_PASSAGE_SCHEMA))
-    _replace(con, "core.frame_labels", ids, pa.Table.from_pylist(label_rows, schema=_LABEL_SCHEMA))
-    _replace(con, "core.frame_evidence", ids, pa.Table.from_pylist(evidence_rows, schema=_EVIDENCE_SCHEMA))
-    return len(passage_rows)
+    return labelled
+
+
+def write_labelled(con: duckdb.DuckDBPyConnection, labelled: LabelledBatch) -> int:
+    """Replace the batch's articles' passages, labels and evidence (inside the caller's
+    transaction): keyed by article id, so writing the same batch twice leaves one copy."""
+    ids = labelled.article_ids
+    _replace(con, "core.passages", ids, pa.Table.from_pylist(labelled.passages, schema=_PASSAGE_SCHEMA))
+    _replace(con, "core.frame_labels", ids, pa.Table.from_pylist(labelled.labels, schema=_LABEL_SCHEMA))
+    _replace(con, "core.frame_evidence", ids,
+             pa.Table.from_pylist(labelled.evidence, schema=_EVIDENCE_SCHEMA))
+    return len(labelled.passages)
+
+
+def _label_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: Sequence[tuple[str, str | None, str]],
+    frame_model: FrameModel,
+    cache: EmbeddingCache,
+    label_version: str,
+) -> int:
+    """Split, embed and label one batch of articles; replace their passages, labels and evidence."""
+    return write_labelled(con, label_articles(batch, frame_model, cache.encode, label_version))
 
 
 def remove_stale_labels(con: duckdb.DuckDBPyConnection) -> int:
@@ -187,4 +224,86 @@ def frame_pending(
         logger.info("framed %d/%d articles", summary.articles, len(pending))
     summary.embedded = cache.misses - misses_before
     summary.cached = cache.hits - hits_before
+    return summary
+
+
+class UnitLostError(Exception):
+    """A unit's claim was no longer ours when its result came to be written."""
+
+
+def frame_in_units(
+    con: duckdb.DuckDBPyConnection,
+    run_units: Callable[[Any], Any],
+    unit_arguments: Callable[[Unit[tuple[str, str | None, str]], str, dict[str, Any]], tuple],
+    claims: WorkClaims,
+    frame_model: FrameModel,
+    cache: EmbeddingCache,
+    *,
+    owner: str,
+    unit_size: int,
+    lease_seconds: float,
+    claims_share_transaction: bool,
+    relabel_all: bool = False,
+    salt: str = "",
+    progress: Callable[[int, int], None] | None = None,
+) -> FrameSummary:
+    """The frame stage with embedding and labelling done elsewhere (Dask workers), unit by unit.
+
+    As `pipeline.stages.clean.clean_in_units`: the pending articles are cut into units named by
+    their article ids and text hashes under this label version, claimed for `owner`, and each
+    unit's job carries the vectors the warehouse already has for its passages
+    (`unit_arguments(unit, label_version, known)`). Each result's passages, labels and evidence
+    replace the unit's articles' rows (keyed by article id) with the worker's new embeddings and
+    the claim's completion, in one transaction on the single file.
+    """
+    summary = FrameSummary()
+    summary.label_version = register_label_version(con, frame_model, cache.model_id)
+    summary.stale_removed = remove_stale_labels(con)
+    pending = con.execute(
+        named_queries("frame")["pending_articles"], [relabel_all, summary.label_version]
+    ).fetchall()
+    units = make_units(pending, unit_size, lambda article: f"{article[0]}\0{text_sha256(article[2])}",
+                       salt=summary.label_version + salt)
+    held = set(claims.claim("frame", [unit.unit_id for unit in units], owner, lease_seconds))
+    todo = [unit for unit in units if unit.unit_id in held]
+    summary.units_held_elsewhere = len(units) - len(todo)
+    total = sum(len(unit.items) for unit in todo)
+
+    def job(unit: Unit[tuple[str, str | None, str]]) -> tuple[Any, tuple]:
+        hashes = [text_sha256(p.text) for _, title, text in unit.items for p in _passages(title, text)]
+        known = cache.lookup(hashes)
+        summary.cached += len(known)
+        return unit, unit_arguments(unit, summary.label_version, known)
+
+    done: set[str] = set()
+    try:
+        for unit, result in run_units(job(unit) for unit in todo):
+            if result.model_id != cache.model_id:
+                raise RuntimeError(f"a worker embedded with {result.model_id}, the flow with {cache.model_id}")
+            con.execute("begin transaction")
+            try:
+                summary.passages += write_labelled(con, result.labelled)
+                cache.store(list(result.embeddings), list(result.embeddings.values()))
+                if claims_share_transaction and not claims.complete("frame", [unit.unit_id], owner):
+                    raise UnitLostError(unit.unit_id)
+                con.execute("commit")
+            except UnitLostError:
+                con.execute("rollback")
+                logger.warning("frame unit %s was taken over by another worker; not written", unit.unit_id)
+                continue
+            except Exception:
+                con.execute("rollback")
+                raise
+            if not claims_share_transaction:
+                claims.complete("frame", [unit.unit_id], owner)
+            done.add(unit.unit_id)
+            summary.units += 1
+            summary.articles += len(unit.items)
+            summary.embedded += len(result.embeddings)
+            if progress:
+                progress(summary.articles, total)
+            logger.info("framed %d/%d articles (%d/%d units)", summary.articles, total, summary.units, len(todo))
+    except BaseException:
+        claims.release("frame", [unit.unit_id for unit in todo if unit.unit_id not in done], owner)
+        raise
     return summary

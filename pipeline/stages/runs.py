@@ -128,6 +128,10 @@ def clean_stage(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Extract, deduplicate and judge relevance of every page not yet cleaned."""
+    if settings.processing.engine != "local":  # on Dask (an unknown engine is refused there)
+        from pipeline.distributed.stages import clean_stage_on_dask
+
+        return clean_stage_on_dask(settings, run_id, everything=everything, progress=progress)
     from pipeline.relevance import RelevanceModel
     from pipeline.seeds import load_topic
     from pipeline.stages.clean import clean_pending
@@ -178,6 +182,10 @@ def frame_stage(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Split, embed (cached) and label every in-scope article that needs it."""
+    if settings.processing.engine != "local":  # on Dask (an unknown engine is refused there)
+        from pipeline.distributed.stages import frame_stage_on_dask
+
+        return frame_stage_on_dask(settings, run_id, relabel_all=relabel_all, progress=progress)
     from pipeline.report.weeks import last_complete_week
     from pipeline.stages.embedding_cache import EmbeddingCache
     from pipeline.stages.emerging import update_emerging
