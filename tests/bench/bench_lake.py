@@ -31,10 +31,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from fixtures.lake_writer import copy_shared  # noqa: E402
-from fixtures.report.synthetic import planted_trends  # noqa: E402
-from pipeline.cluster.postgres import start_postgres, stop_postgres  # noqa: E402
-from warehouse.db import LakeLocation, connect  # noqa: E402
+from fixtures.lake_writer import copy_shared
+from fixtures.report.synthetic import planted_trends
+
+from pipeline.cluster.postgres import start_postgres, stop_postgres
+from warehouse.db import LakeLocation, connect
 
 WRITER = REPO / "tests" / "fixtures" / "lake_writer.py"
 
