@@ -171,3 +171,13 @@ def test_derived_sources_are_not_reported_as_silent_crawl_sources(con, catalogue
     assert "harbor_daily" in health
     assert not [sid for sid in health if sid.startswith("web-")]
     assert con.execute("select count(*) from core.sources where not followed").fetchone()[0] > 0
+
+
+def test_an_import_left_running_by_a_killed_process_is_marked_interrupted(con, tmp_path) -> None:
+    con.execute("""insert into core.import_runs (import_run_id, kind, started_at, status)
+                   values ('import-warc-killed', 'warc', '2026-11-01 00:00:00', 'running')""")
+    data, _ = warc_records([Rec(outlet_url("harbor_daily", "after-kill"))])
+    (tmp_path / "f.warc.gz").write_bytes(data)
+    _import(con, [tmp_path / "f.warc.gz"], tmp_path)
+    assert dict(con.execute("select import_run_id, status from core.import_runs").fetchall())[
+        "import-warc-killed"] == "interrupted"

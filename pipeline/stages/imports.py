@@ -214,6 +214,7 @@ class _Run:
                  options: dict[str, Any]) -> None:
         self.con = con
         self.summary = summary
+        con.execute(_QUERIES["interrupt_running_imports"], [_now()])
         con.execute(_QUERIES["start_import_run"], [summary.import_run_id, summary.kind, _now(),
                                                     inputs, json.dumps(options, default=str)])
 

@@ -11,7 +11,7 @@ create table core.import_runs (
     kind           varchar not null,     -- warc | urls | texts
     started_at     timestamp not null,
     finished_at    timestamp,
-    status         varchar not null,     -- running | finished | failed
+    status         varchar not null,     -- running | finished | failed | interrupted
     inputs         varchar[],
     options        json,
     message        varchar

@@ -1,6 +1,12 @@
 -- Named queries of the back-fill imports (pipeline/stages/imports.py); each block starts with
 -- "-- name: <key>".
 
+-- name: interrupt_running_imports
+-- Import runs still 'running' when a new one starts were left by a killed process (an import
+-- holds the writer lock for its whole length).
+update core.import_runs set status = 'interrupted', finished_at = coalesce(finished_at, ?)
+where status = 'running';
+
 -- name: start_import_run
 -- Parameters: import_run_id, kind, started_at, inputs, options (JSON).
 insert into core.import_runs (import_run_id, kind, started_at, status, inputs, options)
