@@ -29,8 +29,9 @@ split among processes that may die needs on top:
 
 `SharedCrawlStore` replaces `spiders.store.CrawlStore` in this mode: the warehouse is opened
 only to write a batch (DuckDB's lock taken and released each time, so crawler processes on one
-machine share the file; a multi-writer warehouse takes them from many), and the crawl state
-(known pages, validators) is read from Redis.
+machine share the file; on a DuckLake warehouse crawlers on many machines write at once, with
+MERGE statements and a retry when two commits conflict), and the crawl state (known pages,
+validators) is read from Redis.
 """
 
 from __future__ import annotations
@@ -38,10 +39,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import pickle
+import random
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -62,8 +66,16 @@ from pipeline.frontier import (
 )
 from pipeline.urls import canonical_url
 from spiders.items import ARTICLE, FetchOutcome, request_context, utc_now
-from spiders.store import CrawlStore, KnownPage, Validators, crawl_store
-from warehouse.db import connect
+from spiders.store import (
+    _BATCH_TABLES,
+    _SOURCE_COLUMNS,
+    CrawlStore,
+    KnownPage,
+    Validators,
+    _column_lists,
+    crawl_store,
+)
+from warehouse.db import as_target, connect
 from warehouse.queries import named_queries
 
 if TYPE_CHECKING:
@@ -74,6 +86,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _QUERIES = named_queries("frontier")
+# A batch whose commit conflicts with another crawler's on a DuckLake is tried again this often.
+LAKE_COMMIT_ATTEMPTS = 8
+_LAKE_WRITES = (("lake_insert_warc_records", "warc_records"),
+                ("lake_insert_fetch_log", "fetch_log"),
+                ("lake_upsert_pages", "pages"),
+                ("lake_upsert_http_validators", "http_validators"),
+                ("lake_upsert_discovered", "discovered"))
 
 # Pop the best few requests and record them as in flight, in one step: a crawler killed between
 # the two would otherwise lose them. KEYS: queue, in-flight hash; ARGV: TTL seconds, how many.
@@ -438,6 +457,9 @@ class SharedCrawlStore(CrawlStore):
     """CrawlStore of one crawler among many: short warehouse sessions, crawl state in Redis."""
 
     frontier: FrontierScheduler | None = None
+    # Other crawlers write the warehouse in their own short sessions: a run still 'running'
+    # may be a live crawl (here or on another machine), not a dead one.
+    closes_dead_runs = False
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
@@ -446,6 +468,7 @@ class SharedCrawlStore(CrawlStore):
         self.keys = CrawlKeys(settings["FRAMEWATCH_RUN_ID"])
         self.redis: redis.Redis = connect_redis(settings["REDIS_URL"])
         self._settled: list[str] = []
+        self.lake = not isinstance(as_target(self.db_path), Path)
         # Opens the warehouse (waiting for another crawler's batch), records the run, reloads
         # what earlier attempts logged; then the file is released for the other crawlers.
         super().__init__(crawler)
@@ -463,6 +486,22 @@ class SharedCrawlStore(CrawlStore):
             self.con = None
 
     # -- lifecycle -------------------------------------------------------------------------
+
+    def _record_start(self) -> None:
+        if self.lake:
+            self.con.execute(_QUERIES["lake_start_run"], [self.run_id, utc_now(), self.seeds_path])
+        else:
+            super()._record_start()
+
+    def mirror_sources(self, sources: Iterable[Any]) -> None:
+        if not self.lake:
+            super().mirror_sources(sources)
+            return
+        now = utc_now()
+        rows = [(source.id, source.name, source.homepage, source.country, source.language,
+                 source.kind, now) for source in sources]
+        if rows:
+            self._commit_lake([("lake_upsert_sources", _SOURCE_COLUMNS, rows)])
 
     def _spider_opened(self, spider: Any) -> None:
         with self._session():
@@ -546,7 +585,10 @@ class SharedCrawlStore(CrawlStore):
         if self._pending():
             try:
                 with self._session():
-                    super().flush()
+                    if self.lake:
+                        self._flush_lake()
+                    else:
+                        super().flush()
             except BaseException:
                 self._settled = settled + self._settled
                 raise
@@ -560,4 +602,46 @@ class SharedCrawlStore(CrawlStore):
         pipe.execute()
         if self.frontier is not None:
             self.frontier.acknowledge(settled)
+
+    def _flush_lake(self) -> None:
+        """The base flush, with the lake's MERGE statements."""
+        for barrier in self._barriers:
+            barrier()
+        rows = {"warc_records": self._warc_rows, "fetch_log": self._fetch_rows,
+                "pages": list(self._page_rows.values()),
+                "http_validators": list(self._validator_rows.values()),
+                "discovered": list(self._discovered.values())}
+        self._commit_lake([(query, _BATCH_TABLES[table], rows[table])
+                           for query, table in _LAKE_WRITES])
+        self._fetch_rows.clear()
+        self._warc_rows.clear()
+        self._page_rows.clear()
+        self._validator_rows.clear()
+        self._discovered.clear()
+
+    def _commit_lake(self, batches: list[tuple[str, tuple[str, ...], list[Any]]]) -> None:
+        """Write the batches in one transaction; DuckLake commits optimistically, so a commit
+        that conflicts with another crawler's is rolled back and tried again."""
+        import duckdb
+
+        for attempt in range(1, LAKE_COMMIT_ATTEMPTS + 1):
+            self.con.execute("begin transaction")
+            try:
+                for query, columns, rows in batches:
+                    if rows:
+                        self.con.execute(_QUERIES[query], _column_lists(columns, rows))
+                self.con.execute("commit")
+                return
+            except duckdb.Error as error:
+                try:
+                    self.con.execute("rollback")
+                except duckdb.Error:
+                    pass  # a failed commit has ended the transaction already
+                text = str(error).lower()
+                if attempt == LAKE_COMMIT_ATTEMPTS or not ("conflict" in text
+                                                           or "concurrent" in text):
+                    raise
+                logger.info("lake commit conflicted with another writer (attempt %d): %s",
+                            attempt, str(error).splitlines()[0])
+                time.sleep(0.1 * attempt + random.random() * 0.2)
 

@@ -23,7 +23,7 @@ from scrapy.utils.asyncio import create_looping_call
 
 from pipeline.urls import robots_url
 from spiders.items import ARTICLE, DiscoveredLink, FetchOutcome, utc_now
-from warehouse.db import connect
+from warehouse.db import backend_of, connect
 from warehouse.queries import named_queries
 
 if TYPE_CHECKING:
@@ -99,7 +99,8 @@ def _column_types(con: Any) -> dict[tuple[str, str], str]:
 
 
 def _batch_select(table: str, columns: tuple[str, ...], types: dict[tuple[str, str], str]) -> str:
-    """`(cols) select ...` reading a batch passed as one list parameter per column.
+    """`(select unnest(?::type[]) as column, ...)`: a batch passed as one list parameter per
+    column, in `columns` order, as the source of a MERGE (pages.sql).
 
     Lists unnested side by side load a batch in one statement without pyarrow (whose import,
     and the pandas it pulls in, cost more than a whole unchanged re-crawl's writes). Built here
@@ -109,10 +110,9 @@ def _batch_select(table: str, columns: tuple[str, ...], types: dict[tuple[str, s
     if missing:
         raise RuntimeError(f"core.{table} has no column {', '.join(missing)}: the warehouse "
                            "schema and spiders/store.py disagree")
-    names = ", ".join(columns)
-    unnested = ", ".join(f"unnest(${i}::{types[(table, column)]}[]) as {column}"
-                         for i, column in enumerate(columns, start=1))
-    return f"({names}) select {names} from (select {unnested})"
+    unnested = ", ".join(f"unnest(?::{types[(table, column)]}[]) as {column}"
+                         for column in columns)
+    return f"(select {unnested})"
 
 
 class CrawlStore:
@@ -171,7 +171,7 @@ class CrawlStore:
         for run_id, last_seen in dead_runs:
             logger.warning("crawl run %s was left running by a crawl that died (last write %s): "
                            "closed as interrupted", run_id, f"{last_seen:%Y-%m-%d %H:%M:%S}")
-        self.con.execute(_QUERIES["start_run"], [self.run_id, utc_now(), self.seeds_path])
+        self._record_start()
         # Read once: only URLs whose latest attempts failed, a short list even for a big outlet.
         self.failure_streaks: dict[str, FailureStreak] = {
             url: FailureStreak(failures, status, last_failed)
@@ -192,6 +192,10 @@ class CrawlStore:
                 self.fetch_count[source_id] += 1
         if rows:
             logger.info("resuming run %s: %d URLs already have a status", self.run_id, len(rows))
+
+    def _record_start(self) -> None:
+        """Record the run as running (a resumed run keeps its first start time)."""
+        self.con.execute(_QUERIES["start_run"], [self.run_id, utc_now(), self.seeds_path])
 
     def mirror_sources(self, sources: Iterable[Source]) -> None:
         """Copy the outlets of sources.toml into core.sources (insert or update), in one statement."""
@@ -235,7 +239,8 @@ class CrawlStore:
         self.totals = {"status": status,
                        "rows": self.con.execute(named_queries("crawl")["run_totals"],
                                                  [self.run_id]).fetchall()}
-        self.con.execute("checkpoint")
+        if backend_of(self.con) == "duckdb":  # a lake's CHECKPOINT is maintenance, not a flush
+            self.con.execute("checkpoint")
         self.con.close()
         logger.info("run %s %s: %s", self.run_id, status, message)
 

@@ -283,9 +283,6 @@ def test_a_redirect_is_stopped_only_when_another_request_holds_its_target(redis_
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the crawl store's SQL (spiders/store.py, "
-                   "warehouse/queries/pages.sql) is not DuckLake-ready: interrupt_dead_runs uses "
-                   "UPDATE ... RETURNING, which DuckLake refuses; remove this mark once it is")
 def test_two_crawlers_write_one_ducklake_warehouse(tmp_path: Path, demo, redis_server,
                                                    lake_location) -> None:
     """What crawlers on several machines use: the many-writer warehouse, no shared file."""
@@ -298,8 +295,10 @@ def test_two_crawlers_write_one_ducklake_warehouse(tmp_path: Path, demo, redis_s
         data_path=lake_location.data_path))
     since = len(site.request_log)
 
+    # Each batch opens the lake (extensions, the catalog): fewer, larger batches than above.
     summary = run_crawl(settings, sources_path=sources, timeout=300, processes=2,
-                        scrapy_overrides=OVERRIDES)
+                        scrapy_overrides={**OVERRIDES, "FRAMEWATCH_STORE_BATCH": 100,
+                                          "FRAMEWATCH_STORE_FLUSH_SECONDS": 2.0})
 
     assert summary.status == "finished"
     fetches = _article_fetches(site, article_paths, since)
