@@ -1,4 +1,7 @@
-"""Read the framing-quality file measured on labelled data, and what it implies for shares.
+"""Read the framing-quality file measured on labelled data, to show it as measured.
+
+Shares are never corrected from this file: the report's one correction path is the estimator
+(pipeline/report/shares.py), from gold labels and calibration rows stored in the warehouse.
 
 The file is JSON written by the framing evaluation. Known keys are used when present and
 everything else is shown as is:
@@ -15,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from pathlib import Path
 from typing import Any
 
@@ -67,31 +69,3 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         elif isinstance(value, (str, int, float, bool)):
             flat[f"{prefix}{key}"] = value
     return flat
-
-
-def corrected_share(observed: float, measures: dict[str, Any]) -> tuple[float, str] | None:
-    """This week's share adjusted for the classifier's measured errors, and the method used.
-
-    With recall (sensitivity) and specificity: the Rogan-Gladen estimator
-    (p_obs + spec - 1) / (sens + spec - 1). With precision and recall only: p_obs * precision /
-    recall. Both assume the errors measured on the labelled set hold for this week's articles.
-    """
-    if observed is None or math.isnan(observed):
-        return None
-    recall = _number(measures.get("recall"))
-    specificity = _number(measures.get("specificity"))
-    if specificity is None and _number(measures.get("fpr")) is not None:
-        specificity = 1 - _number(measures.get("fpr"))
-    precision = _number(measures.get("precision"))
-    if recall is not None and specificity is not None and recall + specificity > 1:
-        value = (observed + specificity - 1) / (recall + specificity - 1)
-        return min(1.0, max(0.0, value)), "rogan-gladen"
-    if recall and precision is not None:
-        return min(1.0, max(0.0, observed * precision / recall)), "precision/recall"
-    return None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)

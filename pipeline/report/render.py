@@ -291,6 +291,12 @@ def _share_context(model: ReportModel) -> dict[str, Any]:
         "method_long": METHOD_LONG,
         "frame_quality": list(source.frame_quality) if source is not None else [],
         "basis": test_basis,
+        "methods_text": "; ".join(f"{METHOD_SHORT.get(m, m)}: {METHOD_LONG.get(m, m)}" for m in used),
+        "frame_quality_text": "; ".join(
+            f"{q.frame_label}: precision {pct(q.precision, 0)}, recall {pct(q.recall, 0)} "
+            f"(n {q.n_gold})"
+            for q in (source.frame_quality if source is not None else ())
+        ),
     }
 
 

@@ -206,6 +206,14 @@ def _comparison_phrase(test: FrameTest) -> str:
     )
 
 
+def _corrected_phrase(test: FrameTest) -> str:
+    """Says when a test's shares are corrected for the labeller's errors, and by what."""
+    if test.method == "classify_and_count":
+        return ""
+    methods = " and ".join(m.upper() for m in test.method.split("+"))
+    return f"; shares corrected for the labeller's errors by {methods}"
+
+
 def lead(model: ReportModel) -> Lead:
     """What moved this week and over the last four weeks, in one sentence and one chart.
 
@@ -226,7 +234,7 @@ def lead(model: ReportModel) -> Lead:
         return (
             f"{t.frame_label + ' ' if label else ''}{verb} {MEASURE_PHRASES[t.measure]}: "
             f"{_pct(t.share)} {_comparison_phrase(t)} ({_pp(t.change_pp)}, adjusted p "
-            f"{_p(t.p_adjusted)})"
+            f"{_p(t.p_adjusted)}{_corrected_phrase(t)})"
         )
 
     if not tested:
@@ -249,8 +257,8 @@ def lead(model: ReportModel) -> Lead:
             f"{len(tested)} tests passed after {options.correction.capitalize()} correction "
             f"with a change of at least {100 * options.min_effect:g} points; the largest change, "
             f"{largest.frame_label} {MEASURE_PHRASES[largest.measure]} "
-            f"({_pp(largest.change_pp)}, {_pct(largest.share)} {_comparison_phrase(largest)}), "
-            f"has adjusted p {_p(largest.p_adjusted)}."
+            f"({_pp(largest.change_pp)}, {_pct(largest.share)} {_comparison_phrase(largest)}"
+            f"{_corrected_phrase(largest)}), has adjusted p {_p(largest.p_adjusted)}."
         )
     measure = (
         min(moved, key=lambda t: (t.p_adjusted, -abs(t.change_pp))).measure if moved else "carries"
