@@ -45,6 +45,8 @@ def test_cluster_up_writes_settings_that_reach_every_part_and_down_stops_them() 
         assert settings.warehouse.backend == "ducklake"
         with psycopg.connect(settings.warehouse.catalog_dsn, connect_timeout=10) as con:
             assert con.execute("select 1").fetchone() == (1,)
+        assert settings.processing.engine == "dask"
+        assert settings.processing.dask_address == state["dask"]["address"]
         from distributed import Client
 
         with Client(state["dask"]["address"], timeout=30) as client:

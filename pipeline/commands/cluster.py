@@ -8,7 +8,6 @@ scheduler with workers, each on 127.0.0.1 and a free port, under `<workdir>/clus
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -28,17 +27,6 @@ def _toml_string(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid TOML basic string
 
 
-def _settings_field_for(table: str, key: str) -> bool:
-    """Whether the settings know `[table] key` (the Dask processing may name its own)."""
-    from pipeline.settings import Settings
-
-    fields = {f.name: f for f in dataclasses.fields(Settings)}
-    if table not in fields:
-        return False
-    kind = fields[table].default_factory  # type: ignore[misc]
-    return key in {f.name for f in dataclasses.fields(kind())}
-
-
 def settings_text(workdir: Path, *, redis_url: str | None, catalog_dsn: str | None,
                   dask_address: str | None) -> str:
     """The settings file `up` writes: the cluster's addresses (with their passwords)."""
@@ -53,13 +41,8 @@ def settings_text(workdir: Path, *, redis_url: str | None, catalog_dsn: str | No
                   f"catalog_dsn = {_toml_string(catalog_dsn)}",
                   f"data_path = {_toml_string(str(workdir.resolve() / 'lake'))}", ""]
     if dask_address:
-        for table, key in (("processing", "dask_address"), ("dask", "address"),
-                           ("processing", "scheduler_address")):
-            if _settings_field_for(table, key):
-                lines += [f"[{table}]", f"{key} = {_toml_string(dask_address)}", ""]
-                break
-        else:
-            lines += [f"# Dask scheduler: {dask_address}", ""]
+        lines += ["[processing]", 'engine = "dask"',
+                  f"dask_address = {_toml_string(dask_address)}", ""]
     return "\n".join(lines)
 
 
