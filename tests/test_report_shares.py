@@ -101,6 +101,7 @@ def _read(folder: Path, name: str):
     return json.loads((folder / "data" / f"{name}.json").read_text())
 
 
+@pytest.mark.slow  # builds a 12-week warehouse with gold labels and imports ppi_py
 def test_frame_table_and_trends_carry_the_estimators_output(gold_report) -> None:
     folder, expected, planted = gold_report
     table = {r["frame_id"]: r for r in _read(folder, "frame_table")}
@@ -146,6 +147,7 @@ def test_frame_table_and_trends_carry_the_estimators_output(gold_report) -> None
     assert "corrected share, 95% interval" in (folder / "charts" / "trend-legend.svg").read_text()
 
 
+@pytest.mark.slow  # builds a 12-week warehouse with gold labels and imports ppi_py
 def test_what_moved_tests_the_corrected_shares_by_their_uncertainty(gold_report) -> None:
     folder, expected, planted = gold_report
     tests = {(t["frame_id"], t["reference"]): t for t in _read(folder, "tests")}
@@ -174,6 +176,7 @@ def test_what_moved_tests_the_corrected_shares_by_their_uncertainty(gold_report)
     assert "Race to win rose" in lead and f"{100 * now.share:.0f}%" in lead
 
 
+@pytest.mark.slow  # builds a 12-week warehouse with gold labels and imports ppi_py
 def test_framing_quality_measures_the_reports_codebook_only(gold_report) -> None:
     folder, _, planted = gold_report
     quality = {q["frame_id"]: q for q in _read(folder, "frame_quality")}
@@ -222,8 +225,36 @@ def test_without_gold_the_report_warns_that_shares_measure_the_labeller(tmp_path
     assert 'id="uncorrected-warning"' in html
     for text in (html, md):
         assert "Not corrected for the labeller" in text
-        assert "framewatch annotate export --design simple" in text
+        assert "framewatch annotate export --design stratified" in text
         assert "measure the labeller as much as the press" in text
         assert "not measured against hand labels of this report" in text
     assert any("framewatch annotate export" in note for note in result.notes)
     assert _read(result.folder, "frame_quality") == []
+
+
+@pytest.mark.slow  # builds a 12-week warehouse with gold labels and imports ppi_py
+def test_a_single_label_codebook_gets_corrected_primary_shares_that_sum_to_one(tmp_path: Path) -> None:
+    db = tmp_path / "single.duckdb"
+    planted = _gold_warehouse(db)
+    con = duckdb.connect(str(db))
+    con.execute("update core.label_versions set codebook_toml = ?",
+                ['[codebook]\nid = "ai-race"\nversion = "2026.11.1"\ntitle = "t"\nmulti_label = false\n'])
+    con.close()
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        result = build_report(con, WEEK, tmp_path / "reports")
+        codebook = ShareCodebook(planted["fingerprint"], planted["frame_ids"], multi_label=False)
+        expected = weekly_frame_shares(con, codebook, weeks=planted["weeks"])
+    finally:
+        con.close()
+    table = {r["frame_id"]: r for r in _read(result.folder, "frame_table")}
+    primary = {f: expected.get(WEEK, f, "primary") for f in planted["frame_ids"]}
+    assert sum(e.share for e in primary.values()) == pytest.approx(1.0)
+    for frame_id, estimate in primary.items():
+        assert estimate.method == "ppi"
+        assert table[frame_id]["primary_corrected_share"] == pytest.approx(estimate.share, abs=1e-6)
+        assert table[frame_id]["primary_correction_method"] == "ppi"
+    tests = [t for t in _read(result.folder, "tests_primary") if t["reference"] == "last_week"]
+    assert {t["method"] for t in tests} == {"ppi"}
+    race = next(t for t in tests if t["frame_id"] == "race_to_win")
+    assert race["share"] == pytest.approx(primary["race_to_win"].share, abs=1e-6)

@@ -890,7 +890,7 @@ UNCORRECTED_WARNING = (
     "The frame shares this week are counts of the stories the labeller marked (classify and "
     "count): they measure the labeller as much as the press, and their intervals cover sampling "
     "noise only, not its errors. To correct them, label a random sample of stories by hand "
-    "(framewatch annotate export --design simple -o sheet.csv, then framewatch annotate import "
+    "(framewatch annotate export --design stratified -n 200 -o sheet.csv, then framewatch annotate import "
     "sheet.csv -o gold.jsonl) or calibrate the labeller with a holdout (framewatch frames "
     "calibrate --holdout), and build the report again."
 )
