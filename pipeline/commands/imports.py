@@ -108,14 +108,47 @@ def warc_command(ctx: click.Context, workdir: str | None, paths: tuple[str, ...]
     topic = load_topic(settings.topic_path)
     run_id = runs.new_run_id()
     with writer_lock(settings.db_path, LOCK_WAIT_SECONDS):
-        with warehouse(settings.db_path, wait_seconds=runs.WAREHOUSE_WAIT_SECONDS) as con:
-            summary = imports.import_warc(
-                con, files, archive_dir=Path(settings.archive_path), sources=sources,
-                topic_terms=topic.terms, unknown_hosts=unknown_hosts,
-                warc_max_bytes=settings.crawl.warc_max_bytes, progress=_file_progress("import"))
+        if settings.processing.engine == "dask":
+            summary = _import_warc_on_dask(settings, files, sources, topic.terms, unknown_hosts, run_id)
+        else:
+            with warehouse(settings.warehouse_target, wait_seconds=runs.WAREHOUSE_WAIT_SECONDS) as con:
+                summary = imports.import_warc(
+                    con, files, archive_dir=Path(settings.archive_path), sources=sources,
+                    topic_terms=topic.terms, unknown_hosts=unknown_hosts,
+                    warc_max_bytes=settings.crawl.warc_max_bytes, progress=_file_progress("import"))
         result = summary.as_dict()
         result.update(_process(settings, run_id, process and summary.imported > 0))
     _echo(result)
+
+
+def _import_warc_on_dask(settings: Settings, files: list[Path], sources: list, terms: tuple[str, ...],
+                         unknown_hosts: str, run_id: str) -> imports.ImportSummary:
+    """`[processing] engine = "dask"`: one unit of work per file on the settings' Dask cluster."""
+    import os
+    import socket
+
+    from pipeline.distributed.engine import DaskUnits, dask_client
+    from warehouse.claims import WorkClaims
+    from warehouse.queries import named_queries
+
+    owner = f"{run_id}/{socket.gethostname()}/{os.getpid()}"
+    on_file = settings.warehouse.backend == "duckdb"
+    # The client first: a scheduler that does not answer fails before anything is written.
+    with (
+        dask_client(settings.processing) as client,
+        warehouse(settings.warehouse_target, wait_seconds=runs.WAREHOUSE_WAIT_SECONDS) as con,
+    ):
+        if on_file:  # this process holds the file's only writer: unfinished claims are a killed run's
+            con.execute(named_queries("units")["free_dead_claims"], [imports.DASK_STAGE, owner])
+        claims = WorkClaims(settings.warehouse_target, connection=con if on_file else None)
+        try:
+            return imports.import_warc_on_dask(
+                con, [f.resolve() for f in files], run_units=DaskUnits(client, "import").run,
+                claims=claims, owner=owner, lease_seconds=settings.processing.lease_seconds,
+                archive_dir=Path(settings.archive_path), sources=sources, topic_terms=terms,
+                unknown_hosts=unknown_hosts, warc_max_bytes=settings.crawl.warc_max_bytes)
+        finally:
+            claims.close()
 
 
 @command.command("urls")
@@ -139,7 +172,7 @@ def urls_command(ctx: click.Context, workdir: str | None, file: str, encoding: s
     sources = load_sources(settings.sources_path)
     run_id = runs.new_run_id()
     with writer_lock(settings.db_path, LOCK_WAIT_SECONDS):
-        with warehouse(settings.db_path, wait_seconds=runs.WAREHOUSE_WAIT_SECONDS) as con:
+        with warehouse(settings.warehouse_target, wait_seconds=runs.WAREHOUSE_WAIT_SECONDS) as con:
             job = imports.prepare_url_import(con, path, sources=sources, encoding=encoding,
                                              work_dir=settings.workdir / "logs")
         crawl, failure, crawl_run = None, None, None
@@ -152,7 +185,7 @@ def urls_command(ctx: click.Context, workdir: str | None, file: str, encoding: s
                          "by_status": result.by_status}
             except FramewatchError as error:
                 failure = str(error).splitlines()[0]
-        with warehouse(settings.db_path, wait_seconds=runs.WAREHOUSE_WAIT_SECONDS) as con:
+        with warehouse(settings.warehouse_target, wait_seconds=runs.WAREHOUSE_WAIT_SECONDS) as con:
             summary = imports.finish_url_import(con, job, crawl_run, crawl, failure)
         output = summary.as_dict()
         output.update(_process(settings, run_id, process and summary.imported > 0))
@@ -193,7 +226,7 @@ def texts_command(ctx: click.Context, workdir: str | None, file: str, title_fiel
     run_id = runs.new_run_id()
     embedder = runs.embedder_for(settings)
     with writer_lock(settings.db_path, LOCK_WAIT_SECONDS):
-        with warehouse(settings.db_path, wait_seconds=runs.WAREHOUSE_WAIT_SECONDS) as con:
+        with warehouse(settings.warehouse_target, wait_seconds=runs.WAREHOUSE_WAIT_SECONDS) as con:
             cache = EmbeddingCache(con, embedder)
             summary = imports.import_texts(
                 con, path, sources=sources, relevance=RelevanceModel(topic, cache.encode),

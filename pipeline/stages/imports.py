@@ -164,14 +164,7 @@ class _Sources:
                 (s.id, s.name, s.homepage, s.country, s.language, s.kind, now) for s in sources])
 
     def for_url(self, url: str, keep_unknown: bool) -> ResolvedSource | None:
-        source = self.map.by_url(url)
-        if source is not None:
-            return ResolvedSource(source.id)
-        if not keep_unknown or not site_key(url):
-            return None
-        site = site_key(url)
-        return ResolvedSource(derived_source_id("web", site), (derived_source_id("web", site), site,
-                                                                host_homepage(url)))
+        return _resolve(self.map, url, keep_unknown)
 
     def for_text(self, row: TextRow) -> ResolvedSource:
         if row.outlet:
@@ -221,6 +214,11 @@ class _Run:
     def finish(self, status: str, message: str) -> None:
         self.con.execute(_QUERIES["finish_import_run"],
                          [status, _now(), message[:2000], self.summary.import_run_id])
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as one list per column: the parameters of a batch insert."""
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 def _in_transaction(con: duckdb.DuckDBPyConnection, write: Callable[[], None]) -> None:
@@ -352,23 +350,157 @@ def _store_warc_batch(con: duckdb.DuckDBPyConnection, archive: WarcArchive,
 
     def write() -> None:
         known.write(c.source for c, _ in rows)
-        now = _now()
-        for candidate, record in rows:
-            page = candidate.page
-            captured = _naive(page.captured_at)
-            con.execute(_QUERIES["insert_warc_record"], [
-                record.record_id, run_id, page.url, record.warc_file, record.offset, record.length,
-                page.http_status, page.content_type, record.payload_digest, captured])
-            con.execute(_QUERIES["insert_page"], [
-                candidate.canonical, candidate.source.source_id, page.url, page.http_status,
-                page.content_type, sha256_hex(page.body), record.record_id, captured, run_id])
-            con.execute(_QUERIES["insert_imported_story"], [
-                candidate.canonical, run_id, "warc", candidate.source.source_id,
-                candidate.input_file, page.record_id, page.offset, captured, None, None, now])
-            ledger.count(candidate.input_file, IMPORTED)
+        if rows:
+            now = _now()
+            warc_rows, page_rows, story_rows = [], [], []
+            for candidate, record in rows:
+                page = candidate.page
+                captured = _naive(page.captured_at)
+                warc_rows.append((record.record_id, run_id, page.url, record.warc_file, record.offset,
+                                  record.length, page.http_status, page.content_type,
+                                  record.payload_digest, captured))
+                page_rows.append((candidate.canonical, candidate.source.source_id, page.url,
+                                  page.http_status, page.content_type, sha256_hex(page.body),
+                                  record.record_id, captured, run_id))
+                story_rows.append((candidate.canonical, run_id, "warc", candidate.source.source_id,
+                                   candidate.input_file, page.record_id, page.offset, captured, now))
+                ledger.count(candidate.input_file, IMPORTED)
+            # one statement per table and batch: column lists zipped by unnest (imports.sql)
+            con.execute(_QUERIES["insert_warc_records"], _columns(warc_rows))
+            con.execute(_QUERIES["insert_pages"], _columns(page_rows))
+            con.execute(_QUERIES["insert_imported_stories"], _columns(story_rows))
         ledger.write()
 
     _in_transaction(con, write)
+
+
+# -- WARC on Dask ----------------------------------------------------------------------------
+
+DASK_STAGE = "import-warc"
+
+
+@dataclass
+class ScannedFile:
+    """What one WARC file holds: its pages to store, its counted skips and its problems."""
+
+    path: str
+    candidates: list[_Candidate]
+    counts: Counter[str]
+    problems: list[Skipped]
+
+
+def scan_warc_file(path: str, topic_terms: Sequence[str], sources: Sequence[Source],
+                   keep_unknown: bool, dates: DateRange | None = None) -> ScannedFile:
+    """Pure (runs on a Dask worker): read one file through the pre-filter, map hosts to sources."""
+    host_map = HostMap(sources)
+    keep = TopicPrefilter(topic_terms)
+    scanned = ScannedFile(path, [], Counter(), [])
+
+    def skip(item: Skipped) -> None:
+        scanned.counts[item.reason] += 1
+        if item.is_problem:
+            scanned.problems.append(item)
+
+    try:
+        for item in read_warc(path, keep, dates):
+            if isinstance(item, Skipped):
+                skip(item)
+                continue
+            source = _resolve(host_map, item.url, keep_unknown)
+            if source is None:
+                scanned.counts["unknown_host"] += 1
+                continue
+            try:
+                canonical = canonical_url(item.url)
+            except ValueError as error:
+                skip(Skipped("bad_target_uri", item.offset, str(error)))
+                continue
+            scanned.candidates.append(_Candidate(path, item, canonical, source))
+    except OSError as error:
+        skip(Skipped("unreadable_file", 0, f"{type(error).__name__}: {error}"))
+    return scanned
+
+
+def file_unit_id(path: Path) -> str:
+    """A WARC file as a unit of work: its absolute path, size and modification time."""
+    stat = path.stat()
+    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
+
+
+def import_warc_on_dask(
+    con: duckdb.DuckDBPyConnection,
+    paths: Sequence[Path],
+    *,
+    run_units: Callable[[Callable[..., Any], Iterable[tuple[str, tuple]]], Iterable[tuple[str, Any]]],
+    claims: Any,
+    owner: str,
+    lease_seconds: float,
+    archive_dir: Path,
+    sources: Sequence[Source],
+    topic_terms: Sequence[str],
+    unknown_hosts: str = "keep",
+    warc_max_bytes: int = 500_000_000,
+    dates: DateRange | None = None,
+    run_id: str | None = None,
+) -> ImportSummary:
+    """Import WARC files with one unit of work per file on Dask workers (`run_units`, e.g.
+    `DaskUnits(client, "import").run`); this process archives and writes each file's pages.
+
+    Each file is a claimed unit (warehouse/claims.py), completed once its pages are written: a
+    run killed midway resumes with the files not completed, and what a killed run had already
+    written of a file is found by its keys (record id, canonical URL) and not imported twice.
+    """
+    if unknown_hosts not in UNKNOWN_HOSTS:
+        raise ValueError(f"unknown_hosts={unknown_hosts!r}: choose keep or skip")
+    summary = ImportSummary(run_id or new_import_run_id("warc"), "warc")
+    run = _Run(con, summary, [str(p) for p in paths], {"unknown_hosts": unknown_hosts, "engine": "dask"})
+    ledger = _Ledger(con, summary)
+    known = _Sources(con, sources)
+    archive = WarcArchive(archive_dir, summary.import_run_id, max_bytes=warc_max_bytes,
+                          software="framewatch import warc")
+    units = {file_unit_id(path): path for path in paths}
+    done = claims.completed(DASK_STAGE, list(units))
+    for unit in sorted(done):
+        ledger.count(str(units[unit]), "file_already_imported")
+    held = claims.claim(DASK_STAGE, [u for u in units if u not in done], owner, lease_seconds)
+    for unit in sorted(set(units) - done - set(held)):
+        ledger.count(str(units[unit]), "file_held_by_another_import")
+    _in_transaction(con, ledger.write)
+    jobs = ((unit, (str(units[unit]), tuple(topic_terms), list(sources), unknown_hosts == "keep", dates))
+            for unit in held)
+    try:
+        for unit, scanned in run_units(scan_warc_file, jobs):
+            for reason, n in scanned.counts.items():
+                ledger.count(scanned.path, reason, n)
+            for problem in scanned.problems:
+                ledger.problem(scanned.path, problem, "offset")
+            for start in range(0, len(scanned.candidates), WARC_BATCH):
+                _store_warc_batch(con, archive, scanned.candidates[start:start + WARC_BATCH], ledger, known)
+
+            def finish(unit: str = unit) -> None:
+                ledger.write()
+                claims.complete(DASK_STAGE, [unit], owner)
+
+            _in_transaction(con, finish)
+    except BaseException as error:
+        archive.close()
+        run.finish("failed", f"{type(error).__name__}: {error}; {_message(summary)}")
+        raise
+    archive.close()
+    run.finish("finished", _message(summary))
+    return summary
+
+
+def _resolve(host_map: HostMap, url: str, keep_unknown: bool) -> ResolvedSource | None:
+    source = host_map.by_url(url)
+    if source is not None:
+        return ResolvedSource(source.id)
+    site = site_key(url)
+    if not keep_unknown or not site:
+        return None
+    source_id = derived_source_id("web", site)
+    return ResolvedSource(source_id, (source_id, site, host_homepage(url)))
 
 
 # -- texts -----------------------------------------------------------------------------------

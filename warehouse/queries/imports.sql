@@ -1,5 +1,6 @@
 -- Named queries of the back-fill imports (pipeline/stages/imports.py); each block starts with
--- "-- name: <key>".
+-- "-- name: <key>". Keyed writes are MERGE statements: a DuckLake warehouse has no keys (so no
+-- `on conflict`/`insert or ignore`), and MERGE does the same on both backends.
 
 -- name: interrupt_running_imports
 -- Import runs still 'running' when a new one starts were left by a killed process (an import
@@ -18,9 +19,12 @@ update core.import_runs set status = ?, finished_at = ?, message = ? where impor
 
 -- name: add_count
 -- Parameters: import_run_id, input_file, outcome, n. Counts of one run add up across batches.
-insert into core.import_counts (import_run_id, input_file, outcome, n)
-values (?, ?, ?, ?)
-on conflict (import_run_id, input_file, outcome) do update set n = core.import_counts.n + excluded.n;
+merge into core.import_counts as t
+using (select ?::varchar as import_run_id, ?::varchar as input_file, ?::varchar as outcome,
+              ?::bigint as n) as s
+on t.import_run_id = s.import_run_id and t.input_file = s.input_file and t.outcome = s.outcome
+when matched then update set n = t.n + s.n
+when not matched then insert by name;
 
 -- name: add_problem
 -- Parameters: import_run_id, input_file, position_kind, position, reason, detail.
@@ -30,19 +34,23 @@ values (?, ?, ?, ?, ?, ?);
 -- name: upsert_followed_source
 -- An outlet of sources.toml, as the crawl mirrors it (a source edited there is updated here).
 -- Parameters: source_id, name, homepage, country, language, kind, updated_at.
-insert into core.sources (source_id, name, homepage, country, language, kind, followed, updated_at)
-values (?, ?, ?, ?, ?, ?, true, ?)
-on conflict (source_id) do update set
-    name = excluded.name, homepage = excluded.homepage, country = excluded.country,
-    language = excluded.language, kind = excluded.kind, followed = true,
-    updated_at = excluded.updated_at;
+merge into core.sources as t
+using (select ?::varchar as source_id, ?::varchar as name, ?::varchar as homepage,
+              ?::varchar as country, ?::varchar as language, ?::varchar as kind,
+              true as followed, ?::timestamp as updated_at) as s
+on t.source_id = s.source_id
+when matched then update set name = s.name, homepage = s.homepage, country = s.country,
+    language = s.language, kind = s.kind, followed = true, updated_at = s.updated_at
+when not matched then insert by name;
 
 -- name: insert_derived_source
 -- A source derived from a host or outlet name that sources.toml does not follow; an existing
 -- row is left as it is. Parameters: source_id, name, homepage, updated_at.
-insert into core.sources (source_id, name, homepage, followed, updated_at)
-values (?, ?, ?, false, ?)
-on conflict (source_id) do nothing;
+merge into core.sources as t
+using (select ?::varchar as source_id, ?::varchar as name, ?::varchar as homepage,
+              false as followed, ?::timestamp as updated_at) as s
+on t.source_id = s.source_id
+when not matched then insert by name;
 
 -- name: stored_urls
 -- Which of these canonical URLs the warehouse already holds (a crawled or imported page, or an
@@ -62,31 +70,48 @@ select source_record_id
 from core.imported_stories
 where source_record_id in (select unnest(?::varchar[]));
 
--- name: insert_warc_record
--- Parameters: record_id, run_id, url, warc_file, warc_offset, warc_length, http_status,
--- content_type, payload_digest, fetched_at.
+-- name: insert_warc_records
+-- A batch of archived responses, one list parameter per column (zipped by unnest): record_id,
+-- run_id, url, warc_file, warc_offset, warc_length, http_status, content_type, payload_digest,
+-- fetched_at.
 insert or ignore into core.warc_records (record_id, run_id, url, warc_file, warc_offset,
                                         warc_length, http_status, content_type, payload_digest,
                                         fetched_at)
-values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+select unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::varchar[]),
+       unnest(?::bigint[]), unnest(?::bigint[]), unnest(?::integer[]), unnest(?::varchar[]),
+       unnest(?::varchar[]), unnest(?::timestamp[]);
 
--- name: insert_page
--- An imported page; a canonical URL already stored is never replaced (checked before, and
--- `do nothing` here). Parameters: canonical_url, source_id, url, http_status, content_type,
--- content_sha256, warc_record_id, fetched_at, run_id.
+-- name: insert_pages
+-- A batch of imported pages, one list parameter per column; a canonical URL already stored is
+-- never replaced (checked before, and `do nothing` here): canonical_url, source_id, url,
+-- http_status, content_type, content_sha256, warc_record_id, fetched_at, run_id.
 insert into core.pages (canonical_url, source_id, url, http_status, content_type,
                         content_sha256, warc_record_id, fetched_at, run_id)
-values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+select unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::integer[]),
+       unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::timestamp[]),
+       unnest(?::varchar[])
+on conflict (canonical_url) do nothing;
+
+-- name: insert_imported_stories
+-- A batch of imported stories, one list parameter per column: canonical_url, import_run_id,
+-- path, source_id, input_file, source_record_id, source_offset, captured_at, imported_at.
+insert into core.imported_stories (canonical_url, import_run_id, path, source_id, input_file,
+                                   source_record_id, source_offset, captured_at, imported_at)
+select unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::varchar[]),
+       unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::bigint[]), unnest(?::timestamp[]),
+       unnest(?::timestamp[])
 on conflict (canonical_url) do nothing;
 
 -- name: insert_imported_story
 -- Parameters: canonical_url, import_run_id, path, source_id, input_file, source_record_id,
 -- source_offset, captured_at, line_number, listed_published, imported_at.
-insert into core.imported_stories (canonical_url, import_run_id, path, source_id, input_file,
-                                   source_record_id, source_offset, captured_at, line_number,
-                                   listed_published, imported_at)
-values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-on conflict (canonical_url) do nothing;
+merge into core.imported_stories as t
+using (select ?::varchar as canonical_url, ?::varchar as import_run_id, ?::varchar as path,
+              ?::varchar as source_id, ?::varchar as input_file, ?::varchar as source_record_id,
+              ?::bigint as source_offset, ?::timestamp as captured_at, ?::bigint as line_number,
+              ?::timestamp as listed_published, ?::timestamp as imported_at) as s
+on t.canonical_url = s.canonical_url
+when not matched then insert by name;
 
 -- name: url_import_results
 -- What became of the stories of a URL import once its crawl is over: each listed canonical URL
