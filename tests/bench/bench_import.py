@@ -12,7 +12,10 @@ the rest off-topic news of hosts sources.toml does not follow. Then measures, ea
 3. on-topic pages cleaned/s by the clean stage (extraction, de-duplication, relevance with the
    real model, one extraction process, one embedding process);
 4. peak memory (max RSS of a fresh process) streaming the file at half and at full size: it
-   must stay flat as the file grows.
+   must stay flat as the file grows;
+5. with `--dask`: the same records split into 4 files, imported by one process and then with
+   one unit per file on a local Dask cluster of 1 and of 2 single-threaded workers (wall clock:
+   the workers scan, this process archives and writes).
 
 Rates are given per wall-clock second and per CPU second of this process (`*_per_cpu_s`): on a
 machine shared with other work the second is what one core does.
@@ -126,6 +129,46 @@ def clean_rate(workdir: Path) -> dict[str, float]:
             "pages_per_cpu_s": round(summary.pages / cpu, 1)}
 
 
+def dask_rates(parts: list[Path], folder: Path) -> dict[str, dict[str, float]]:
+    """Wall-clock records/s importing `parts`: one process, then 1 and 2 Dask workers."""
+    from distributed import Client, LocalCluster
+
+    from pipeline.distributed.engine import DaskUnits
+    from pipeline.stages.imports import import_warc, import_warc_on_dask
+    from warehouse.claims import WorkClaims
+    from warehouse.db import connect
+
+    topic = load_topic(DEFAULT_SEEDS_DIR / "topic.toml")
+    sources = demo_sources(folder / "sources.toml")
+    results: dict[str, dict[str, float]] = {}
+    con = connect(folder / "single.duckdb")
+    started = time.perf_counter()
+    summary = import_warc(con, parts, archive_dir=folder / "a-single", sources=sources,
+                          topic_terms=topic.terms)
+    seconds = time.perf_counter() - started
+    con.close()
+    records = sum(summary.totals().values())
+    results["single_process"] = {"records": records, "seconds": round(seconds, 2),
+                                 "records_per_s": round(records / seconds)}
+    for workers in (1, 2):
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            client.run(lambda: __import__("pipeline.stages.imports"))  # warm the workers' imports
+            con = connect(folder / f"dask{workers}.duckdb")
+            claims = WorkClaims(folder / f"dask{workers}.duckdb", connection=con)
+            started = time.perf_counter()
+            summary = import_warc_on_dask(
+                con, parts, run_units=DaskUnits(client, "import").run, claims=claims,
+                owner="bench", lease_seconds=600, archive_dir=folder / f"a-dask{workers}",
+                sources=sources, topic_terms=topic.terms)
+            seconds = time.perf_counter() - started
+            con.close()
+        records = sum(n for k, n in summary.totals().items() if k != "file_already_imported")
+        results[f"dask_{workers}_workers"] = {"records": records, "seconds": round(seconds, 2),
+                                              "records_per_s": round(records / seconds)}
+    return results
+
+
 def peak_memory(path: Path) -> dict[str, int]:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     out = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(path)], capture_output=True,
@@ -139,10 +182,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--on-topic", type=float, default=0.05)
+    parser.add_argument("--dask", action="store_true", help="Also import on 1 and 2 Dask workers.")
+    parser.add_argument("--only-dask", action="store_true", help="Only the Dask measurement.")
     parser.add_argument("--clean-records", type=int, default=4_000,
                         help="Records of the (smaller) file whose imported pages are cleaned; 0: skip.")
     args = parser.parse_args()
-    one_core()
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
         folder = Path(tmp)
         started = time.perf_counter()
@@ -150,6 +194,12 @@ def main() -> None:
         half = write_file(folder / "half", args.records // 2, args.on_topic)
         print(f"wrote {full.name} ({full.stat().st_size / 1e6:.1f} MB) and a half-size file in "
               f"{time.perf_counter() - started:.0f}s", file=sys.stderr)
+        if args.dask or args.only_dask:
+            parts = [write_file(folder / f"part{i}", args.records // 4, args.on_topic) for i in range(4)]
+            report("dask", dask_rates(parts, folder))
+            if args.only_dask:
+                return
+        one_core()  # the Dask workers above are not pinned; everything below runs on one core
         report("prefilter", prefilter_rate(full))
         report("import", import_rate(full, folder / "wd"))
         report("memory", {"half": peak_memory(half), "full": peak_memory(full)})
