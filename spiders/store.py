@@ -166,8 +166,7 @@ class CrawlStore:
     def _start_run(self) -> None:
         """Close runs left running by dead crawls, record this run as running and reload what
         an earlier attempt of it already did."""
-        dead_runs = self.con.execute(_QUERIES["interrupt_dead_runs"], {"run": self.run_id}
-                                     ).fetchall() if self.closes_dead_runs else []
+        dead_runs = self._close_dead_runs() if self.closes_dead_runs else []
         for run_id, last_seen in dead_runs:
             logger.warning("crawl run %s was left running by a crawl that died (last write %s): "
                            "closed as interrupted", run_id, f"{last_seen:%Y-%m-%d %H:%M:%S}")
@@ -192,6 +191,19 @@ class CrawlStore:
                 self.fetch_count[source_id] += 1
         if rows:
             logger.info("resuming run %s: %d URLs already have a status", self.run_id, len(rows))
+
+    def _close_dead_runs(self) -> list[tuple[str, datetime]]:
+        """Close the runs left running by dead crawls; return them with their last write."""
+        self.con.execute("begin transaction")
+        try:
+            dead_runs = self.con.execute(_QUERIES["dead_runs"], {"run": self.run_id}).fetchall()
+            if dead_runs:
+                self.con.execute(_QUERIES["interrupt_dead_runs"], {"run": self.run_id})
+            self.con.execute("commit")
+        except Exception:
+            self.con.execute("rollback")
+            raise
+        return dead_runs
 
     def _record_start(self) -> None:
         """Record the run as running (a resumed run keeps its first start time)."""

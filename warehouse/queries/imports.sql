@@ -73,34 +73,41 @@ where source_record_id in (select unnest(?::varchar[]));
 -- name: insert_warc_records
 -- A batch of archived responses, one list parameter per column (zipped by unnest): record_id,
 -- run_id, url, warc_file, warc_offset, warc_length, http_status, content_type, payload_digest,
--- fetched_at.
-insert or ignore into core.warc_records (record_id, run_id, url, warc_file, warc_offset,
-                                        warc_length, http_status, content_type, payload_digest,
-                                        fetched_at)
-select unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::varchar[]),
-       unnest(?::bigint[]), unnest(?::bigint[]), unnest(?::integer[]), unnest(?::varchar[]),
-       unnest(?::varchar[]), unnest(?::timestamp[]);
+-- fetched_at. A record already indexed is left as it is.
+merge into core.warc_records as t
+using (select unnest(?::varchar[]) as record_id, unnest(?::varchar[]) as run_id,
+              unnest(?::varchar[]) as url, unnest(?::varchar[]) as warc_file,
+              unnest(?::bigint[]) as warc_offset, unnest(?::bigint[]) as warc_length,
+              unnest(?::integer[]) as http_status, unnest(?::varchar[]) as content_type,
+              unnest(?::varchar[]) as payload_digest, unnest(?::timestamp[]) as fetched_at) as s
+on t.record_id = s.record_id
+when not matched then insert by name;
 
 -- name: insert_pages
 -- A batch of imported pages, one list parameter per column; a canonical URL already stored is
--- never replaced (checked before, and `do nothing` here): canonical_url, source_id, url,
--- http_status, content_type, content_sha256, warc_record_id, fetched_at, run_id.
-insert into core.pages (canonical_url, source_id, url, http_status, content_type,
-                        content_sha256, warc_record_id, fetched_at, run_id)
-select unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::integer[]),
-       unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::timestamp[]),
-       unnest(?::varchar[])
-on conflict (canonical_url) do nothing;
+-- never replaced (checked before, and only inserted when not matched here): canonical_url,
+-- source_id, url, http_status, content_type, content_sha256, warc_record_id, fetched_at, run_id.
+merge into core.pages as t
+using (select unnest(?::varchar[]) as canonical_url, unnest(?::varchar[]) as source_id,
+              unnest(?::varchar[]) as url, unnest(?::integer[]) as http_status,
+              unnest(?::varchar[]) as content_type, unnest(?::varchar[]) as content_sha256,
+              unnest(?::varchar[]) as warc_record_id, unnest(?::timestamp[]) as fetched_at,
+              unnest(?::varchar[]) as run_id) as s
+on t.canonical_url = s.canonical_url
+when not matched then insert by name;
 
 -- name: insert_imported_stories
 -- A batch of imported stories, one list parameter per column: canonical_url, import_run_id,
 -- path, source_id, input_file, source_record_id, source_offset, captured_at, imported_at.
-insert into core.imported_stories (canonical_url, import_run_id, path, source_id, input_file,
-                                   source_record_id, source_offset, captured_at, imported_at)
-select unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::varchar[]),
-       unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::bigint[]), unnest(?::timestamp[]),
-       unnest(?::timestamp[])
-on conflict (canonical_url) do nothing;
+-- A story already recorded is left as it is.
+merge into core.imported_stories as t
+using (select unnest(?::varchar[]) as canonical_url, unnest(?::varchar[]) as import_run_id,
+              unnest(?::varchar[]) as path, unnest(?::varchar[]) as source_id,
+              unnest(?::varchar[]) as input_file, unnest(?::varchar[]) as source_record_id,
+              unnest(?::bigint[]) as source_offset, unnest(?::timestamp[]) as captured_at,
+              unnest(?::timestamp[]) as imported_at) as s
+on t.canonical_url = s.canonical_url
+when not matched then insert by name;
 
 -- name: insert_imported_story
 -- Parameters: canonical_url, import_run_id, path, source_id, input_file, source_record_id,

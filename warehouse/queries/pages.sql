@@ -1,21 +1,34 @@
 -- Named queries of the crawl's warehouse connection (spiders/store.py); each block starts with
 -- "-- name: <key>". The batch writes (insert_*, upsert_*) hold a `{select}` placeholder that
--- spiders/store.py fills with `(columns) select ... from (select unnest($1::type[]) as column, ...)`
--- built from the table's column types: one list parameter per column carries a whole batch.
+-- spiders/store.py fills with `(select unnest(?::type[]) as column, ...)` built from the table's
+-- column types: one list parameter per column carries a whole batch.
+-- Keyed writes are MERGE statements, not `insert or replace`/`on conflict`: a DuckLake
+-- warehouse has no keys, and MERGE does the same on both backends (as fast on the file).
 
 -- name: column_types
 -- The SQL type of each column of the core tables the store writes in batches.
--- Parameter: the table names.
+-- Parameter: the table names. (On a lake, only the lake's own tables, not its catalog's.)
 select table_name, column_name, data_type
 from duckdb_columns()
-where schema_name = 'core' and table_name in (select unnest(?::varchar[]));
+where database_name = current_database() and schema_name = 'core'
+  and table_name in (select unnest(?::varchar[]));
 
--- name: interrupt_dead_runs
+-- name: dead_runs
 -- Crawl runs other than this one still 'running' when a crawl opens the warehouse for writing
 -- were left by a crawl process that died without recording its end (SIGKILL, out of memory, a
 -- power cut, its parent killed too): only one process writes the warehouse, so none of them is
--- alive. They are closed as 'interrupted' at the last moment they recorded anything.
--- Named parameter: run (this run's id). Returns the runs closed.
+-- alive. Named parameter: run (this run's id). Returns each one and the last moment it
+-- recorded anything. (Read before interrupt_dead_runs: a DuckLake update has no RETURNING.)
+select r.run_id,
+       coalesce((select max(f.fetched_at) from core.fetch_log as f where f.run_id = r.run_id),
+                r.started_at) as last_seen
+from core.crawl_runs as r
+where r.status = 'running' and r.run_id <> $run
+order by r.run_id;
+
+-- name: interrupt_dead_runs
+-- The dead runs (see dead_runs) are closed as 'interrupted' at the last moment they recorded
+-- anything. Named parameter: run (this run's id).
 update core.crawl_runs as r
 set status = 'interrupted',
     finished_at = coalesce((select max(f.fetched_at) from core.fetch_log as f
@@ -23,14 +36,16 @@ set status = 'interrupted',
     message = coalesce(r.message || '; ', '')
               || 'interrupted: the crawl process ended without recording its end; closed by run '
               || $run
-where r.status = 'running' and r.run_id <> $run
-returning r.run_id, r.finished_at;
+where r.status = 'running' and r.run_id <> $run;
 
 -- name: start_run
 -- Parameters: run_id, started_at, seeds_path. A resumed run keeps its first start time.
-insert into core.crawl_runs (run_id, started_at, status, seeds_path)
-values (?, ?, 'running', ?)
-on conflict (run_id) do update set status = 'running', finished_at = null, message = 'resumed';
+merge into core.crawl_runs as t
+using (select ?::varchar as run_id, ?::timestamp as started_at, ?::varchar as seeds_path) as s
+on t.run_id = s.run_id
+when matched then update set status = 'running', finished_at = null, message = 'resumed'
+when not matched then insert (run_id, started_at, status, seeds_path)
+    values (s.run_id, s.started_at, 'running', s.seeds_path);
 
 -- name: failure_streaks
 -- Article URLs whose latest attempts failed in a way a later run may not (timeouts, resets,
@@ -122,33 +137,56 @@ order by d.last_seen desc
 limit $limit;
 
 -- name: upsert_sources
--- The outlets of sources.toml: a source edited there is updated here.
-insert into core.sources {select}
-on conflict (source_id) do update set
-    name = excluded.name,
-    homepage = excluded.homepage,
-    country = excluded.country,
-    language = excluded.language,
-    kind = excluded.kind,
-    updated_at = excluded.updated_at;
+-- The outlets of sources.toml: a source edited there is updated here (`followed` is left as it
+-- is; a new source takes its default).
+merge into core.sources as t
+using {select} as s
+on t.source_id = s.source_id
+when matched then update set name = s.name, homepage = s.homepage, country = s.country,
+    language = s.language, kind = s.kind, updated_at = s.updated_at
+when not matched then insert by name;
 
 -- name: insert_warc_records
-insert or ignore into core.warc_records {select};
+-- A record already indexed is left as it is.
+merge into core.warc_records as t
+using {select} as s
+on t.record_id = s.record_id
+when not matched then insert by name;
 
 -- name: insert_fetch_log
-insert or ignore into core.fetch_log {select};
+-- One status per URL and run: a URL already logged keeps its status.
+merge into core.fetch_log as t
+using {select} as s
+on t.run_id = s.run_id and t.url = s.url
+when not matched then insert by name;
 
 -- name: upsert_pages
-insert or replace into core.pages {select};
+-- A canonical URL fetched again replaces its page row whole.
+merge into core.pages as t
+using {select} as s
+on t.canonical_url = s.canonical_url
+when matched then update set source_id = s.source_id, url = s.url, http_status = s.http_status,
+    content_type = s.content_type, content_sha256 = s.content_sha256,
+    warc_record_id = s.warc_record_id, fetched_at = s.fetched_at, run_id = s.run_id
+when not matched then insert by name;
 
 -- name: upsert_http_validators
-insert or replace into core.http_validators {select};
+-- A URL fetched again replaces its validators whole.
+merge into core.http_validators as t
+using {select} as s
+on t.url = s.url
+when matched then update set etag = s.etag, last_modified = s.last_modified,
+    last_status = s.last_status, content_sha256 = s.content_sha256, last_fetched = s.last_fetched
+when not matched then insert by name;
 
 -- name: upsert_discovered
 -- A story listed again keeps its first URL, title and date, and gains its latest update.
-insert into core.discovered {select}
-on conflict (canonical_url) do update set
-    last_seen = excluded.last_seen,
-    listing_title = coalesce(core.discovered.listing_title, excluded.listing_title),
-    listing_published = coalesce(core.discovered.listing_published, excluded.listing_published),
-    listing_updated = greatest(core.discovered.listing_updated, excluded.listing_updated);
+merge into core.discovered as t
+using {select} as s
+on t.canonical_url = s.canonical_url
+when matched then update set
+    last_seen = s.last_seen,
+    listing_title = coalesce(t.listing_title, s.listing_title),
+    listing_published = coalesce(t.listing_published, s.listing_published),
+    listing_updated = greatest(t.listing_updated, s.listing_updated)
+when not matched then insert by name;
