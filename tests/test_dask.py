@@ -28,6 +28,9 @@ from warehouse.queries import named_queries
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The PostgreSQL fixtures (postgres_server, lake_location), by name.
+pytest_plugins = ["fixtures.postgres"]
+
 # Paragraphs about the AI race from several angles (so several frames), and two off the topic.
 ANGLES = [
     ("US widens AI chip export curbs",
@@ -134,8 +137,9 @@ def stored(settings: Settings) -> dict[str, list[tuple]]:
             "passages": con.execute("select * from core.passages order by all").fetchall(),
             "embeddings": con.execute(
                 "select model_id, text_sha256 from core.embeddings order by all").fetchall(),
+            # On a lake the claims live in its catalog's PostgreSQL (read there by the lake test).
             "claims": {stage: con.execute(named_queries("units")["unit_claims"], [stage]).fetchall()
-                       for stage in ("clean", "frame")},
+                       for stage in ("clean", "frame")} if settings.warehouse.backend == "duckdb" else {},
             "stages": con.execute(
                 "select stage, status, rows_in, rows_out from core.stage_runs order by all").fetchall(),
         }
@@ -299,3 +303,30 @@ def test_the_cli_prints_one_line_for_an_unanswering_scheduler_and_an_unknown_eng
         assert len(lines) == 1 and expected in lines[0], done.stderr
         assert "Traceback" not in done.stderr
     assert not stored(settings)["articles"]
+
+
+@pytest.mark.slow
+def test_clean_and_frame_on_dask_into_a_lake_store_what_the_single_process_path_stores(
+        dask_cluster: DaskCluster, local_result: dict, lake_location, tmp_path: Path) -> None:
+    """With the DuckLake warehouse the claims live in the catalog's PostgreSQL: the flow writes
+    each unit to the lake, then completes its claim there."""
+    import psycopg
+
+    from pipeline.settings import WarehouseSettings
+
+    settings = replace(
+        _settings(tmp_path / "dask", _on_dask(dask_cluster.address, unit_size=6)),
+        warehouse=WarehouseSettings("ducklake", lake_location.catalog_dsn, lake_location.data_path))
+    crawled(settings, STORY_COUNT)
+    cleaned = clean_stage(settings, "run-1")
+    framed = frame_stage(settings, "run-1")
+    result = stored(settings)
+    _assert_same_results(result, local_result)
+    with psycopg.connect(lake_location.catalog_dsn) as pg:
+        claims = {stage: pg.execute(named_queries("units")["unit_claims"].replace("?", "%s"), [stage]).fetchall()
+                  for stage in ("clean", "frame")}
+    assert len(claims["clean"]) == cleaned["units"] == STORY_COUNT // 6
+    assert len(claims["frame"]) == framed["units"] >= 1
+    assert all(completed and attempts == 1 for claims_of_stage in claims.values()
+               for _, _, attempts, completed in claims_of_stage)
+    assert frame_stage(settings, "run-2")["articles"] == 0
