@@ -78,3 +78,18 @@ def test_cluster_commands_have_help() -> None:
     output = _invoke("cluster", "--help")
     for sub in ("up", "down", "status"):
         assert sub in output
+
+
+def test_cluster_up_with_parts_left_out_starts_only_the_rest(tmp_path: Path) -> None:
+    workdir = tmp_path / "fw"
+    try:
+        output = _invoke("cluster", "up", "--workdir", str(workdir), "--no-postgres", "--no-dask")
+        assert "redis" in output and "postgres" not in output and "dask" not in output
+        settings = load_settings(workdir / "cluster" / "framewatch.toml", environ={})
+        assert redis.Redis.from_url(settings.crawl.redis_url).ping()
+        assert settings.warehouse.backend != "ducklake" and settings.processing.engine != "dask"
+        for private in ("framewatch.toml", "cluster.json", "redis/redis.json", "redis/redis.conf"):
+            assert (workdir / "cluster" / private).stat().st_mode & 0o077 == 0, private
+    finally:
+        down = _invoke("cluster", "down", "--workdir", str(workdir))
+    assert "redis     stopped" in down

@@ -8,7 +8,6 @@ the framing model once. A production cluster is the user's own scheduler, named 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -19,7 +18,9 @@ from pathlib import Path
 from pipeline.cluster.processes import (
     ClusterError,
     free_port,
+    load_state,
     pid_alive,
+    save_state,
     spawn,
     stop_pid,
     wait_until,
@@ -110,16 +111,16 @@ def start_dask(state_dir: str | Path, *, workers: int = 2, threads: int = 1,
     except ClusterError:
         _stop(cluster)
         raise
-    (state / STATE_FILE).write_text(json.dumps(asdict(cluster)), encoding="utf-8")
+    save_state(state / STATE_FILE, asdict(cluster))
     logger.info("dask scheduler %s with %d workers", address, workers)
     return cluster
 
 
 def cluster_in(state_dir: str | Path) -> DaskCluster | None:
-    path = Path(state_dir) / STATE_FILE
-    if not path.exists():
+    """The cluster `start_dask` started in this folder, if its state file is there."""
+    fields = load_state(Path(state_dir) / STATE_FILE)
+    if fields is None:
         return None
-    fields = json.loads(path.read_text(encoding="utf-8"))
     fields["worker_pids"] = tuple(fields["worker_pids"])
     return DaskCluster(**fields)
 

@@ -11,18 +11,17 @@ is the user's own PostgreSQL server, named by `[warehouse] catalog_dsn`.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from pipeline.cluster.processes import free_port, load_state, save_state
 from pipeline.errors import FramewatchError
 
 logger = logging.getLogger(__name__)
@@ -73,12 +72,6 @@ def postgres_bin_dir() -> Path:
             "PostgreSQL is not installed: no pg_ctl on PATH or under /usr/lib/postgresql/*/bin "
             "(Debian: apt-get install postgresql)")
     return candidates[-1].parent
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 def _service_user() -> pwd.struct_passwd | None:
@@ -144,8 +137,8 @@ def start_postgres(data_dir: str | Path, *, port: int = 0, host: str = "127.0.0.
         _check_reachable(data_dir, user)
     cluster_dir = data_dir / "pgdata"
     socket_dir = data_dir / "socket"
-    if state_path.exists():
-        state = json.loads(state_path.read_text(encoding="utf-8"))
+    state = load_state(state_path)
+    if state is not None:
         password = state["password"]
         port = port or state["port"]
     else:
@@ -173,8 +166,7 @@ def start_postgres(data_dir: str | Path, *, port: int = 0, host: str = "127.0.0.
                            str(START_TIMEOUT_SECONDS), "start"], user),
          f"starting PostgreSQL in {data_dir} on {host}:{port} (log: {data_dir / 'postgres.log'})")
     server = PostgresServer(str(data_dir), host, port, ROLE, password, DATABASE)
-    state_path.write_text(json.dumps(asdict(server)), encoding="utf-8")
-    state_path.chmod(0o600)
+    save_state(state_path, asdict(server))
     _ensure_database(server, bin_dir, user, socket_dir)
     logger.info("PostgreSQL running in %s on %s:%d", data_dir, host, port)
     return server
@@ -206,7 +198,8 @@ def server_in(data_dir: str | Path) -> PostgresServer | None:
         pass  # alive, owned by the service user
     except (ValueError, IndexError, ProcessLookupError):
         return None
-    return PostgresServer(**json.loads(state_path.read_text(encoding="utf-8")))
+    fields = load_state(state_path)
+    return None if fields is None else PostgresServer(**fields)
 
 
 def stop_postgres(data_dir: str | Path) -> bool:

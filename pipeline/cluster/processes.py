@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import FramewatchError
 
@@ -58,6 +60,27 @@ def wait_until(check: Callable[[], bool], *, timeout: float, what: str,
         tail = " " + " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
     state = "exited" if not alive() else f"did not answer within {timeout:.0f}s"
     raise ClusterError(f"{what} {state}{' (log ' + str(log) + ')' if log else ''}:{tail}")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only we can read: state and settings files hold the servers' passwords.
+    Created 0600 from the start, so the password is never readable for a moment."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(descriptor, "w", encoding="utf-8") as out:
+        out.write(text)
+    path.chmod(0o600)  # an existing file keeps its mode through O_CREAT
+
+
+def save_state(path: Path, fields: dict[str, Any]) -> None:
+    """Write a launcher's state file (how to reach and stop its server)."""
+    write_private(path, json.dumps(fields, indent=2))
+
+
+def load_state(path: Path) -> dict[str, Any] | None:
+    """The fields `save_state` wrote, or None when no server was started there."""
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def pid_alive(pid: int) -> bool:

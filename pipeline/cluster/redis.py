@@ -9,7 +9,6 @@ named by `[crawl] redis_url`.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import shutil
@@ -20,10 +19,13 @@ from urllib.parse import quote
 from pipeline.cluster.processes import (
     ClusterError,
     free_port,
+    load_state,
     pid_alive,
+    save_state,
     spawn,
     stop_pid,
     wait_until,
+    write_private,
 )
 
 logger = logging.getLogger(__name__)
@@ -86,12 +88,11 @@ def start_redis(data_dir: str | Path, *, port: int = 0, password: str = "",
     log = data / "redis.log"
     config = data / "redis.conf"
     # The password goes in a file readable by us only, not on the command line (ps shows that).
-    config.write_text("\n".join([
+    write_private(config, "\n".join([
         f"bind {host}", f"port {port}", "protected-mode yes", f"dir {data}",
         'save ""', "appendonly no", f"logfile {log}", "daemonize no",
         f"requirepass {password}", "",
-    ]), encoding="utf-8")
-    config.chmod(0o600)
+    ]))
     process = spawn([redis_binary(), str(config)])
     server = RedisServer(process.pid, host, port, password, str(data))
     try:
@@ -102,18 +103,15 @@ def start_redis(data_dir: str | Path, *, port: int = 0, password: str = "",
         process.kill()
         process.wait()
         raise
-    (data / STATE_FILE).write_text(json.dumps(asdict(server)), encoding="utf-8")
-    (data / STATE_FILE).chmod(0o600)
+    save_state(data / STATE_FILE, asdict(server))
     logger.info("redis-server %d listening on %s:%d", process.pid, host, port)
     return server
 
 
 def server_in(data_dir: str | Path) -> RedisServer | None:
     """The server `start_redis` started in this folder, if its state file is there."""
-    path = Path(data_dir) / STATE_FILE
-    if not path.exists():
-        return None
-    return RedisServer(**json.loads(path.read_text(encoding="utf-8")))
+    fields = load_state(Path(data_dir) / STATE_FILE)
+    return None if fields is None else RedisServer(**fields)
 
 
 def stop_redis(data_dir: str | Path) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from pipeline.cluster.processes import save_state, write_private
 from pipeline.commands._common import settings_from, workdir_option
 
 SETTINGS_FILE = "framewatch.toml"
@@ -81,13 +82,11 @@ def cluster_up(workdir: Path, *, redis: bool = True, postgres: bool = True, dask
         cluster_down(workdir, only=started)  # nothing half-up: stop what this call started
         raise
     settings_path = base / SETTINGS_FILE
-    settings_path.write_text(settings_text(
+    write_private(settings_path, settings_text(
         workdir, redis_url=state.get("redis", {}).get("url"),
         catalog_dsn=state.get("postgres", {}).get("dsn"),
-        dask_address=state.get("dask", {}).get("address")), encoding="utf-8")
-    settings_path.chmod(0o600)
-    (base / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
-    (base / STATE_FILE).chmod(0o600)
+        dask_address=state.get("dask", {}).get("address")))
+    save_state(base / STATE_FILE, state)
     return {"settings": str(settings_path), **state}
 
 
@@ -160,12 +159,13 @@ def up_command(ctx: click.Context, workdir: str | None, dask_workers: int, no_re
     result = cluster_up(settings.workdir, redis=not no_redis, postgres=not no_postgres,
                         dask=not no_dask, dask_workers=dask_workers)
     click.echo(f"cluster up; use it with: framewatch --config {result['settings']} <command>")
-    for part in ("redis", "postgres", "dask"):
-        if part in result:
-            where = {"redis": "127.0.0.1 (password in the settings file)",
-                     "postgres": f"127.0.0.1:{result['postgres'].get('port', '?')}",
-                     "dask": result["dask"].get("address", "")}[part]
-            click.echo(f"  {part:<9} {where}")
+    # Only the parts started (--no-redis etc. leave theirs out of `result`).
+    if "redis" in result:
+        click.echo(f"  {'redis':<9} 127.0.0.1 (password in the settings file)")
+    if "postgres" in result:
+        click.echo(f"  {'postgres':<9} 127.0.0.1:{result['postgres']['port']}")
+    if "dask" in result:
+        click.echo(f"  {'dask':<9} {result['dask']['address']}")
 
 
 @command.command("down")
