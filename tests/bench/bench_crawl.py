@@ -17,15 +17,16 @@ import argparse
 import json
 import logging
 import resource
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 
-from pipeline.stages.crawl import run_crawl
 from pipeline.demo_site import DemoSite, build_corpus
 from pipeline.settings import CrawlSettings, Settings
+from pipeline.stages.crawl import run_crawl
 
 logger = logging.getLogger("bench_crawl")
 
@@ -35,7 +36,9 @@ BENCH_CRAWL = CrawlSettings(download_delay=0.0, autothrottle=False, timeout_seco
 OVERRIDES = {"FRAMEWATCH_OBEY_CRAWL_DELAY": False, "FRAMEWATCH_STORE_BATCH": 1000}
 
 
-def _fetch_window(db: Path, run_id: str) -> tuple[int, int, float]:
+def fetch_window(db: Path, run_id: str) -> tuple[int, int, float]:
+    """A crawl run's article pages stored, responses archived, and seconds from its first fetch
+    to its last (the fetch window: the run's start-up and shutdown left out)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         pages, fetched, seconds = con.execute(
@@ -56,6 +59,14 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-crawl-"))
+    try:
+        _bench(args, workdir)
+    finally:
+        if args.workdir is None:  # a scratch folder of archives: a given --workdir is kept
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _bench(args: argparse.Namespace, workdir: Path) -> None:
     corpus = build_corpus(seed=7, scale="bench", outlets=args.outlets, articles=args.articles)
     with DemoSite(corpus) as site:
         sources = site.write_sources_toml(workdir / "sources.toml")
@@ -73,7 +84,7 @@ def main() -> None:
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         second_cpu = usage.ru_utime + usage.ru_stime - first_cpu
         second_requests = len(site.request_log) - first_requests
-    pages, fetched, window = _fetch_window(settings.db_path, first.run_id)
+    pages, fetched, window = fetch_window(settings.db_path, first.run_id)
     archive_bytes = sum(p.stat().st_size for p in settings.archive_path.rglob("*.warc.gz"))
     report = {
         "hosts": len(site.base_urls), "articles": len(corpus.articles),

@@ -20,6 +20,7 @@ import argparse
 import json
 import logging
 import resource
+import shutil
 import tempfile
 import time
 from collections import Counter
@@ -30,24 +31,20 @@ import duckdb
 
 from pipeline.cluster.redis import start_redis, stop_redis
 from pipeline.demo_site import DemoSite, build_corpus
-from pipeline.settings import CrawlSettings, Settings
+from pipeline.settings import Settings
 from pipeline.stages.crawl import run_crawl
+
+# the same crawl settings as the single-process benchmark (run from tests/bench/, it is importable)
+from bench_crawl import BENCH_CRAWL, OVERRIDES, fetch_window  # isort: skip
 
 logger = logging.getLogger("bench_crawl_redis")
 
-BENCH_CRAWL = CrawlSettings(download_delay=0.0, autothrottle=False, timeout_seconds=30.0,
-                            concurrent_requests=32, concurrent_requests_per_domain=8,
-                            log_level="WARNING")
-OVERRIDES = {"FRAMEWATCH_OBEY_CRAWL_DELAY": False, "FRAMEWATCH_STORE_BATCH": 1000}
-
 
 def _measure(db: Path, run_id: str) -> dict:
+    pages, _, window = fetch_window(db, run_id)
     con = duckdb.connect(str(db), read_only=True)
     try:
-        pages, window = con.execute(
-            "select count(*) filter (where kind = 'article' and status in ('new', 'changed')), "
-            "date_diff('millisecond', min(fetched_at), max(fetched_at)) / 1000.0 "
-            "from core.fetch_log where run_id = ?", [run_id]).fetchone()
+        # each crawler process writes its own WARC folder: the folders tell who fetched what
         folders = Counter(folder for (folder,) in con.execute(
             "select split_part(w.warc_file, '/', 1) from core.pages p join core.warc_records w "
             "on w.record_id = p.warc_record_id").fetchall())
@@ -93,8 +90,8 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    base = args.workdir or Path(tempfile.mkdtemp(prefix="bench-crawl-redis-"))
     corpus = build_corpus(seed=7, scale="bench", outlets=args.outlets, articles=args.articles)
+    base = args.workdir or Path(tempfile.mkdtemp(prefix="bench-crawl-redis-"))
     redis_dir = base / "redis"
     server = start_redis(redis_dir)
     results = []
@@ -109,6 +106,8 @@ def main() -> None:
                 results.append(_crawl("redis", settings, sources, processes))
     finally:
         stop_redis(redis_dir)
+        if args.workdir is None:  # three warehouses and their archives: a given --workdir is kept
+            shutil.rmtree(base, ignore_errors=True)
     one, two = results[1]["pages_per_second_wall"], results[2]["pages_per_second_wall"]
     print(json.dumps({"articles": len(corpus.articles), "outlets": args.outlets, "runs": results,
                       "redis_2_over_1": round(two / one, 2) if one else None,
