@@ -11,8 +11,9 @@ the rest off-topic news of hosts sources.toml does not follow. Then measures, ea
 2. records/s of the whole import into a fresh warehouse (pages archived and indexed);
 3. on-topic pages cleaned/s by the clean stage (extraction, de-duplication, relevance with the
    real model, one extraction process, one embedding process);
-4. peak memory (max RSS of a fresh process) streaming the file at half and at full size: it
-   must stay flat as the file grows;
+4. memory: resident size of a fresh process before reading, and its peak (sampled every 200
+   records) while it streams the file, at half and at full size: it must stay flat as the
+   file grows;
 5. with `--dask`: the same records split into 4 files, imported by one process and then with
    one unit per file on a local Dask cluster of 1 and of 2 single-threaded workers (wall clock:
    the workers scan, this process archives and writes).
@@ -47,16 +48,23 @@ from pipeline.settings import DEFAULT_SEEDS_DIR, FramingSettings, Settings
 
 MONTHS = 10
 _MEMORY_PROBE = """
-import resource, sys
+import sys
 from pipeline.imports import TopicPrefilter, read_warc
 from pipeline.seeds import load_topic
 from pipeline.settings import DEFAULT_SEEDS_DIR
-keep = TopicPrefilter(load_topic(DEFAULT_SEEDS_DIR / "topic.toml").terms)
-baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-records = sum(1 for _ in read_warc(sys.argv[1], keep))
-print(records, baseline, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
 
+def rss_kb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+keep = TopicPrefilter(load_topic(DEFAULT_SEEDS_DIR / "topic.toml").terms)
+baseline = peak = rss_kb()
+records = 0
+for records, _ in enumerate(read_warc(sys.argv[1], keep), start=1):
+    if records % 200 == 0:
+        peak = max(peak, rss_kb())
+print(records, baseline, max(peak, rss_kb()))
+"""
 
 def write_file(folder: Path, records: int, on_topic: float) -> Path:
     """One CC-NEWS-like file of `records` records (plus its warcinfo record)."""
@@ -175,7 +183,8 @@ def peak_memory(path: Path) -> dict[str, int]:
                          text=True, check=True, env=env).stdout.split()
     records, baseline, peak = (int(v) for v in out)
     return {"records": records, "file_mb": round(path.stat().st_size / 1e6, 1),
-            "baseline_rss_mb": round(baseline / 1024, 1), "peak_rss_mb": round(peak / 1024, 1)}
+            "rss_before_mb": round(baseline / 1024, 1), "peak_rss_mb": round(peak / 1024, 1),
+            "growth_mb": round((peak - baseline) / 1024, 1)}
 
 
 def main() -> None:
@@ -184,6 +193,7 @@ def main() -> None:
     parser.add_argument("--on-topic", type=float, default=0.05)
     parser.add_argument("--dask", action="store_true", help="Also import on 1 and 2 Dask workers.")
     parser.add_argument("--only-dask", action="store_true", help="Only the Dask measurement.")
+    parser.add_argument("--only-memory", action="store_true", help="Only the memory measurement.")
     parser.add_argument("--clean-records", type=int, default=4_000,
                         help="Records of the (smaller) file whose imported pages are cleaned; 0: skip.")
     args = parser.parse_args()
@@ -200,6 +210,9 @@ def main() -> None:
             if args.only_dask:
                 return
         one_core()  # the Dask workers above are not pinned; everything below runs on one core
+        if args.only_memory:
+            report("memory", {"half": peak_memory(half), "full": peak_memory(full)})
+            return
         report("prefilter", prefilter_rate(full))
         report("import", import_rate(full, folder / "wd"))
         report("memory", {"half": peak_memory(half), "full": peak_memory(full)})
