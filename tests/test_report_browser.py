@@ -6,13 +6,12 @@ cluster) and the demo site's corpus labelled with the codebook's real, long fram
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
-from fixtures.report.browser import PageProbe, find_chromium, probe_page, screenshot
+from fixtures.report.browser import PageProbe, probe_page, require_chromium, screenshot
 from fixtures.report.demo_corpus import demo_corpus_warehouse
 from fixtures.report.synthetic import demo_warehouse
 
@@ -27,12 +26,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; CI must install it (apt-get install chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return path
+    return require_chromium()
 
 
 @pytest.fixture(scope="module")

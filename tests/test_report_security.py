@@ -10,7 +10,6 @@ a real CommonMark renderer and checked the same way; the SVG files are parsed an
 
 from __future__ import annotations
 
-import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,7 +17,7 @@ from xml.etree import ElementTree
 
 import duckdb
 import pytest
-from fixtures.report.browser import find_chromium, probe_page
+from fixtures.report.browser import probe_page, require_chromium
 from fixtures.report.synthetic import (
     HOSTILE_FIELDS,
     HOSTILE_FRAME_ID,
@@ -49,12 +48,7 @@ def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; CI must install it (apt-get install chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return path
+    return require_chromium()
 
 
 class _Tags(HTMLParser):
