@@ -1,15 +1,18 @@
 """Benchmark the frame-share estimators on real labelled news (run by hand, not by pytest).
 
     PYTHONPATH=. .venv/bin/python tests/bench/bench_prevalence.py [--weeks 150] [--week-size 200]
-        [--bootstrap 100] [--labeller calibrated|zero-shot]
+        [--bootstrap 100] [--labeller calibrated|zero-shot] [--draw replacement|distinct]
 
 Protocol, on each development half of ../shared/eval/frames (gvfc, frac, frermann):
   1. Cross-fitted labeller: each row's frame probabilities and decisions come from a calibration
      (frozen-encoder heads, what `frames shares --train` fits) trained on the other four folds
      (fold = sha256('<dataset>:<id>') % 5, the framing quality gate's protocol). With
      --labeller zero-shot, the codebook alone labels every row (the demo's labeller).
-  2. Synthetic weeks: a fold is the week's pool; the week's items are drawn with replacement from
-     it with shifted frame prevalence (single-label sets: class shares from a Dirichlet(1) draw
+  2. Synthetic weeks: a fold is the week's pool; the week's items are drawn from it with shifted
+     frame prevalence, with replacement (--draw replacement: weeks of --week-size items, so gold
+     samples of 25-100 are a part of the week; the duplicates make the quantifier's bootstrap,
+     which assumes distinct stories, too narrow) or without (--draw distinct: at most 80% of the
+     pool, so on frac and frermann a week has fewer stories than 50 and gold covers all of it) (single-label sets: class shares from a Dirichlet(1) draw
      mixed half and half with the pool's; multi-label: item weights exp(theta . labels), theta ~
      N(0, 1) per frame). The true share is the share of the week's items carrying the frame.
   3. Per week and frame, estimates by classify-and-count (Wilson interval), the quantifiers (PACC
@@ -79,7 +82,8 @@ def cross_fitted_dataset(dataset: str, labeller: str = "calibrated"):
     return oof, present, folds, codebook.frame_ids, codebook.multi_label
 
 
-def draw_week(rng, pool: np.ndarray, labels: np.ndarray, primary, multi_label: bool, size: int) -> np.ndarray:
+def draw_week(rng, pool: np.ndarray, labels: np.ndarray, primary, multi_label: bool, size: int,
+              distinct: bool = False) -> np.ndarray:
     """Row indices of one synthetic week drawn from `pool` with shifted frame prevalence."""
     if multi_label:
         theta = rng.normal(0.0, 1.0, labels.shape[1])
@@ -91,11 +95,16 @@ def draw_week(rng, pool: np.ndarray, labels: np.ndarray, primary, multi_label: b
         target = 0.5 * rng.dirichlet(np.ones(len(present))) + 0.5 * base
         share_of = dict(zip(present.tolist(), (target / (base * len(pool))).tolist(), strict=True))
         weights = np.array([share_of[c] for c in classes])
-    return pool[rng.choice(len(pool), size, replace=True, p=weights / weights.sum())]
+    if not distinct:
+        return pool[rng.choice(len(pool), size, replace=True, p=weights / weights.sum())]
+    # Distinct stories: duplicates shrink a week's real sample below what the quantifier's
+    # bootstrap assumes; at most 80% of the pool, so the shift still bites.
+    size = min(size, int(0.8 * len(pool)))
+    return pool[rng.choice(len(pool), size, replace=False, p=weights / weights.sum())]
 
 
 def run_dataset(dataset: str, weeks: int, week_size: int, n_bootstrap: int, seed: int,
-                labeller: str = "calibrated") -> dict:
+                labeller: str = "calibrated", distinct: bool = False) -> dict:
     from pipeline.framing.prevalence import Group, estimate_shares, wilson_interval
 
     oof, present, folds, frame_ids, multi_label = cross_fitted_dataset(dataset, labeller)
@@ -107,7 +116,7 @@ def run_dataset(dataset: str, weeks: int, week_size: int, n_bootstrap: int, seed
     for week in range(weeks):
         k = int(rng.integers(0, folds.max() + 1))
         pool, others = np.flatnonzero(folds == k), np.flatnonzero(folds != k)
-        items = draw_week(rng, pool, oof.labels, oof.primary, multi_label, week_size)
+        items = draw_week(rng, pool, oof.labels, oof.primary, multi_label, week_size, distinct)
         calibration = oof.subset(others)
         truth = {"present": oof.labels[items].mean(axis=0)}
         if not multi_label:
@@ -159,6 +168,8 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--labeller", choices=("calibrated", "zero-shot"), default="calibrated",
                         help="calibrated: cross-fitted frozen-encoder heads; zero-shot: the codebook alone")
+    parser.add_argument("--draw", choices=("replacement", "distinct"), default="replacement",
+                        help="how a week's stories are drawn from its pool (see the module docstring)")
     args = parser.parse_args()
     frames_dir = REPO.parent / "shared" / "eval" / "frames"
     if not frames_dir.is_dir():
@@ -166,10 +177,10 @@ def main() -> None:
     report = {}
     for dataset in args.datasets:
         report[dataset] = run_dataset(dataset, args.weeks, args.week_size, args.bootstrap, args.seed,
-                                      args.labeller)
+                                      args.labeller, args.draw == "distinct")
         print(json.dumps({dataset: report[dataset]}, indent=1), flush=True)
     print(json.dumps({"weeks": args.weeks, "week_size": args.week_size, "bootstrap": args.bootstrap,
-                      "labeller": args.labeller, "results": report}, indent=1))
+                      "labeller": args.labeller, "draw": args.draw, "results": report}, indent=1))
 
 
 if __name__ == "__main__":
