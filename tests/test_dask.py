@@ -330,3 +330,21 @@ def test_clean_and_frame_on_dask_into_a_lake_store_what_the_single_process_path_
     assert all(completed and attempts == 1 for claims_of_stage in claims.values()
                for _, _, attempts, completed in claims_of_stage)
     assert frame_stage(settings, "run-2")["articles"] == 0
+
+
+@pytest.mark.slow
+def test_the_process_flow_runs_clean_and_frame_on_dask(
+        dask_cluster: DaskCluster, local_result: dict, tmp_path: Path) -> None:
+    """Prefect's process flow, with the settings file naming the engine and the scheduler."""
+    from flows.pipeline import process_flow
+
+    workdir = tmp_path / "flow"
+    crawled(_settings(workdir), STORY_COUNT)
+    config = tmp_path / "framewatch.toml"
+    config.write_text(f'[framing]\nworkers = 1\n\n[processing]\nengine = "dask"\n'
+                      f'dask_address = "{dask_cluster.address}"\nunit_size = 5\n', encoding="utf-8")
+    result = process_flow(config=str(config), workdir=str(workdir))
+    assert result["clean"]["pages"] == STORY_COUNT
+    assert result["clean"]["units"] == -(-STORY_COUNT // 5)
+    assert result["frame"]["units"] >= 1
+    _assert_same_results(stored(_settings(workdir)), local_result)
