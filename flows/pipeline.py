@@ -4,6 +4,11 @@ The flows only orchestrate. Every task takes the settings and a run id, reads it
 warehouse and writes its output back, so any task can be retried on its own (stages are
 idempotent: a retry continues where the failed attempt stopped). The crawl task is I/O-bound and
 runs Scrapy in a subprocess; clean and frame are CPU-bound; report reads views only.
+
+With `[processing] engine = "dask"` the clean and frame tasks hand their work, in units, to the
+Dask scheduler the settings name and write the units' results as they come back
+(pipeline/distributed/, docs/scale-out.md "Processing on Dask"); the task itself, its retries and
+the writer lock stay here.
 """
 
 from __future__ import annotations
