@@ -355,3 +355,23 @@ def test_installed_mpnet_verifies_and_loads_without_trust():
     assert embedder.dim == 768 and embedder.max_seq_length == 384
     vectors = embedder.encode(["Chip export controls tighten.", "Export rules on chips get stricter."])
     assert float(vectors[0] @ vectors[1]) > 0.7
+
+
+@pytest.mark.slow
+def test_installed_mpnet_int8_onnx_stays_close_to_torch(tmp_path):
+    models_dir = registry.default_models_dir()
+    if not (models_dir / "all-mpnet-base-v2" / MANIFEST).is_file():
+        pytest.skip(f"all-mpnet-base-v2 is not installed in {models_dir} (make install does it)")
+    texts = [
+        "Beijing tightens rules on data exports.",
+        "The senator said the chip subsidies would pay for themselves within a decade. " * 6,
+        "A",
+        "Flooding displaced thousands of families along the coast, officials said.",
+    ]
+    folder = models_dir / "all-mpnet-base-v2"
+    reference = Embedder(folder, threads=1, workers=1).encode(texts)
+    int8 = Embedder(folder, backend="onnx-int8", threads=1, workers=1, cache_dir=tmp_path)
+    assert int8.model_id == "all-mpnet-base-v2/onnx-int8/78c0197b6159"
+    cosines = (int8.encode(texts) * reference).sum(axis=1)
+    # Measured on 600 news passages: mean 0.99 (see docs/framing.md); padded batches included.
+    assert cosines.min() > 0.95 and cosines.mean() > 0.97
