@@ -227,3 +227,102 @@ def test_tuning_the_encoder_beats_the_frozen_head_on_headlines(predictions, tmp_
     tuned = score("gvfc", predictions("gvfc", "tuned"), tmp_path)
     assert tuned["primary_accuracy"] >= calibrated["primary_accuracy"] + 0.02
     assert tuned["primary_macro_f1"] >= calibrated["primary_macro_f1"] + 0.02
+
+
+# -- the encoder chooser (labeler.choose_encoder) between MiniLM and all-mpnet-base-v2 ---------
+
+# The sets where the chooser's decision matters: long multi-label articles (where the stronger
+# encoder should win) and single sentences (where it should not cost anything).
+CHOOSER_DATASETS = ("frermann", "frac")
+CHOOSER_NOISE = 0.02  # issue 17: no set may lose more than this against MiniLM
+
+
+class CachedEncoder:
+    """An embedder whose vectors for the development sets' passages come from a table, so the
+    real chooser runs once per fold without embedding the training rows again."""
+
+    def __init__(self, embedder, embedded) -> None:
+        self._embedder = embedder
+        self._table = {
+            p.text: v for e in embedded for p, v in zip(e.passages, e.vectors, strict=True)
+        }
+        self.model_id, self.model_name = embedder.model_id, embedder.model_name
+        self.backend, self.dim, self.tokenizer = embedder.backend, embedder.dim, embedder.tokenizer
+
+    def encode(self, texts):
+        import numpy as np
+
+        texts = list(texts)
+        missing = [t for t in texts if t not in self._table]
+        if missing:  # codebook texts
+            self._table.update(zip(missing, self._embedder.encode(missing), strict=True))
+        return np.stack([self._table[t] for t in texts]) if texts else self._embedder.encode([])
+
+    def close(self) -> None:
+        pass
+
+
+def label_chosen(dataset: str, encoders: dict, folds: int = FOLDS) -> tuple[list[dict], list[str]]:
+    """Cross-fitted predictions of the encoder chooser, and the encoder it chose per fold."""
+    from pipeline.framing.codebook import load_codebook
+    from pipeline.framing.labeler import EncoderCandidate, choose_encoder, label_embedded
+
+    rows = load_rows(dataset)
+    codebook = load_codebook(REPO / "seeds" / "codebooks" / f"{dataset}.toml")
+    names = list(encoders)
+    candidates = [EncoderCandidate(name, name) for name in names]
+    assignment = [fold_of(dataset, r["id"], folds) for r in rows]
+    predicted: list[dict | None] = [None] * len(rows)
+    picks = []
+    for k in range(folds):
+        train = [rows[i] for i, f in enumerate(assignment) if f != k]
+        test = [i for i, f in enumerate(assignment) if f == k]
+        chosen = choose_encoder(
+            codebook, train, candidates, encoders[names[0]][0], lambda name: encoders[name][0]
+        )
+        name = chosen.model.calibration.encoder_choice["model"]
+        picks.append(name)
+        embedded = encoders[name][1]
+        labels = label_embedded(chosen.model, [embedded[i] for i in test])
+        for i, result in zip(test, labels, strict=True):
+            predicted[i] = _pred(rows[i], result)
+    return predicted, picks
+
+
+@pytest.fixture(scope="module")
+def chosen_predictions(embedder, request):
+    from pipeline.framing.embed import Embedder
+    from pipeline.framing.models_registry import default_models_dir
+
+    mpnet_dir = default_models_dir() / "all-mpnet-base-v2"
+    if not (mpnet_dir / "framewatch-model.json").is_file():
+        pytest.skip(f"all-mpnet-base-v2 is not installed in {default_models_dir()} (make install)")
+    mpnet = Embedder(mpnet_dir, threads=1)
+    config_cache = getattr(request.config, "cache", None)
+    cache_dir = (
+        config_cache.mkdir("framewatch-eval-embeddings") if config_cache is not None else None
+    )
+    done: dict[str, tuple[list[dict], list[str]]] = {}
+
+    def get(dataset: str) -> tuple[list[dict], list[str]]:
+        if dataset not in done:
+            encoders = {}
+            for name, model in (("minilm", embedder), ("mpnet", mpnet)):
+                embedded = cached_embeddings(dataset, model, cache_dir)
+                encoders[name] = (CachedEncoder(model, embedded), embedded)
+            done[dataset] = label_chosen(dataset, encoders)
+        return done[dataset]
+
+    yield get
+    mpnet.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dataset", CHOOSER_DATASETS)
+def test_encoder_chooser_holds_quality(dataset, chosen_predictions, predictions, tmp_path):
+    preds, picks = chosen_predictions(dataset)
+    measured = score(dataset, preds, tmp_path)
+    minilm = score(dataset, predictions(dataset, "calibrated"), tmp_path)
+    assert measured["macro_f1"] >= minilm["macro_f1"] - CHOOSER_NOISE, (dataset, picks)
+    baseline = json.loads(BASELINE.read_text(encoding="utf8"))[dataset]["chosen"]
+    assert measured["macro_f1"] >= baseline["macro_f1"] - NOISE_MARGIN, (dataset, picks)

@@ -5,7 +5,7 @@ passage's frame score is its cosine to that prototype, lowered when the passage 
 one of the frame's near-miss negatives than to the prototype, and then centred on the passage's
 mean score over all frames: what all frames share is the topic, what is left is the framing. Article scores pool the best
 passages (mean of the top k), so one strongly framed paragraph counts, but a single stray
-sentence in a long article counts less than two. With a calibration (see calibrate.py)
+sentence in a long article counts less than two. With a calibration (see calibration.py, fitting.py)
 trained linear heads over pooled embeddings and these similarity features (and, if it has one,
 over the words of the passages' texts) replace the zero-shot scores.
 """
