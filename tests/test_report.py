@@ -226,6 +226,9 @@ def test_holm_correction_is_applied_once_over_every_test(planted_report: Path) -
     assert manifest["parameters"]["n_tests"] == 36
     html = (planted_report / "report.html").read_text()
     assert "Holm correction over all 36 tests" in html
+    # the planted rise's p-values print as "<0.001": an entity in HTML, plain in Markdown
+    assert "&lt;0.001" in html and "<0.001" not in html
+    assert "<0.001" in (planted_report / "report.md").read_text()
 
 
 def test_empty_and_single_article_weeks_are_thin_not_zero(planted_report: Path, planted) -> None:

@@ -136,11 +136,13 @@ def _environment(markdown: bool) -> Environment:
                 ("spct", spct),
                 ("pp", pp),
                 ("signed", signed),
-                ("p_value", p_value),
                 ("heat", heat),
             )
         }
     )
+    # "<0.001" is markup-free Markdown, but in HTML its "<" must be an entity (a bare "<" before
+    # a digit is a parse error, shown as text only by the parser's error recovery).
+    env.filters["p_value"] = _safe_number(p_value) if markdown else p_value
     env.filters.update(
         http_url=http_url, md_url=markdown_url, md=markdown_text, chart_key=_safe_chart_key
     )
