@@ -10,6 +10,8 @@ run. Everything they must agree on lives under one key prefix per run, and expir
                                                   it has not yet committed (request -> score)
     framewatch:crawl:<run_id>:crawlers          set: crawlers that joined and have not left
     framewatch:crawl:<run_id>:alive:<crawler>   a key with a TTL of frontier_lease_seconds
+    framewatch:crawl:<run_id>:reclaiming:<crawler> held (one lease) by the crawler re-queueing
+                                                  a dead crawler's in-flight requests
     framewatch:crawl:<run_id>:pages             hash: canonical URL -> [fetched_at, sha256]
     framewatch:crawl:<run_id>:validators        hash: URL -> [etag, last_modified, sha256]
     framewatch:crawl:<run_id>:ready             set once pages and validators are copied
@@ -43,8 +45,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = ["FRONTIERS", "CrawlKeys", "FrontierError", "check_frontier_settings", "connect_redis",
-           "decode_page", "decode_validators", "encode_page", "encode_validators", "redacted_url",
-           "seed_crawl_state"]
+           "crawl_is_ready", "decode_page", "decode_validators", "encode_page", "encode_validators",
+           "redacted_url", "seed_crawl_state", "warehouse_identity"]
 
 FRONTIERS = ("local", "redis")
 KEY_PREFIX = "framewatch:crawl"
@@ -151,11 +153,11 @@ def connect_redis(url: str, *, timeout: float = 5.0) -> redis.Redis:
         client = redis.Redis.from_url(url, socket_connect_timeout=timeout,
                                       socket_timeout=max(timeout, 30.0))
         client.ping()
-    except redis.AuthenticationError as error:
-        raise FrontierError(f"crawl.redis_url: Redis at {redacted_url(url)} refused the "
-                            f"credentials ({error})") from None
-    except redis.ResponseError as error:
-        if "auth" in str(error).lower() or "noperm" in str(error).lower():
+    except (redis.AuthenticationError, redis.ResponseError) as error:
+        # A wrong password is an AuthenticationError, a missing one or an ACL refusal only a
+        # ResponseError ("NOAUTH ...", "NOPERM ...").
+        if isinstance(error, redis.AuthenticationError) or any(
+                word in str(error).lower() for word in ("auth", "noperm")):
             raise FrontierError(f"crawl.redis_url: Redis at {redacted_url(url)} refused the "
                                 f"credentials ({error})") from None
         raise FrontierError(f"crawl.redis_url: Redis at {redacted_url(url)} answered: "

@@ -16,7 +16,7 @@ import redis
 from fixtures.warehouse import query
 
 from pipeline.demo_site import DemoSite, build_corpus
-from pipeline.frontier import CrawlKeys, FrontierError
+from pipeline.frontier import CrawlKeys, FrontierError, connect_redis
 from pipeline.settings import CrawlSettings, Settings
 from pipeline.stages.crawl import (
     CrawlError,
@@ -350,3 +350,13 @@ def test_the_crawl_command_runs_two_crawlers_on_a_redis_frontier(tmp_path: Path,
     db = workdir / "framewatch.duckdb"
     assert len(query(db, "select * from core.pages")) == len(article_paths)
     assert len(list((workdir / "logs").glob(f"crawl-{summary['run_id']}-c*.log"))) == 2
+
+
+@pytest.mark.parametrize("password", ["not-the-password", None])
+def test_a_refused_password_is_named_as_such(redis_server, password: str | None) -> None:
+    url = (redis_server.url_with_password(password) if password
+           else f"redis://{redis_server.host}:{redis_server.port}/0")
+    with pytest.raises(FrontierError, match=r"^crawl.redis_url: Redis at redis://.*refused the "
+                                            r"credentials") as caught:
+        connect_redis(url)
+    assert redis_server.password not in str(caught.value)
