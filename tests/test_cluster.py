@@ -58,20 +58,23 @@ def test_cluster_up_writes_settings_that_reach_every_part_and_down_stops_them() 
         assert "***" in status["redis"]["url"]  # no password on screen
 
         # `up` again keeps the running servers
-        again = json.loads((workdir / "cluster" / "cluster.json").read_text()) if _invoke(
-            "cluster", "up", "--workdir", str(workdir)) else {}
+        _invoke("cluster", "up", "--workdir", str(workdir))
+        again = json.loads((workdir / "cluster" / "cluster.json").read_text())
         assert again["redis"]["pid"] == state["redis"]["pid"]
         assert again["dask"]["address"] == state["dask"]["address"]
-    finally:
+
         down = _invoke("cluster", "down", "--workdir", str(workdir))
-    assert "redis     stopped" in down and "dask      stopped" in down
-    assert "postgres  stopped" in down
-    assert not pid_alive(state["redis"]["pid"])
-    status = json.loads(_invoke("cluster", "status", "--workdir", str(workdir)))
-    assert not any(status[part]["running"] for part in ("redis", "postgres", "dask"))
-    with pytest.raises(redis.ConnectionError):
-        redis.Redis.from_url(settings.crawl.redis_url, socket_connect_timeout=2).ping()
-    shutil.rmtree(base, ignore_errors=True)
+        assert "redis     stopped" in down and "dask      stopped" in down
+        assert "postgres  stopped" in down
+        assert not pid_alive(state["redis"]["pid"])
+        status = json.loads(_invoke("cluster", "status", "--workdir", str(workdir)))
+        assert not any(status[part]["running"] for part in ("redis", "postgres", "dask"))
+        with pytest.raises(redis.ConnectionError):
+            redis.Redis.from_url(settings.crawl.redis_url, socket_connect_timeout=2).ping()
+    finally:
+        # whatever failed above: no server outlives the test, and its folder goes too
+        _invoke("cluster", "down", "--workdir", str(workdir))
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_cluster_commands_have_help() -> None:
