@@ -51,13 +51,21 @@ def fetch_window(db: Path, run_id: str) -> tuple[int, int, float]:
     return pages, fetched, seconds or 0.0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bench_arguments(description: str) -> argparse.Namespace:
+    """The crawl benchmarks' command line (the demo corpus's size, a --workdir to keep), with
+    progress logged as plain lines."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--outlets", type=int, default=8)
-    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="keep the warehouses and archives here (default: a scratch folder)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    return args
+
+
+def main() -> None:
+    args = bench_arguments(__doc__.splitlines()[0])
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-crawl-"))
     try:
         _bench(args, workdir)

@@ -16,7 +16,6 @@ share one machine, and so its cores, with the demo site.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import resource
@@ -35,7 +34,7 @@ from pipeline.settings import Settings
 from pipeline.stages.crawl import run_crawl
 
 # the same crawl settings as the single-process benchmark (run from tests/bench/, it is importable)
-from bench_crawl import BENCH_CRAWL, OVERRIDES, fetch_window  # isort: skip
+from bench_crawl import BENCH_CRAWL, OVERRIDES, bench_arguments, fetch_window  # isort: skip
 
 logger = logging.getLogger("bench_crawl_redis")
 
@@ -84,12 +83,7 @@ def _crawl(label: str, settings: Settings, sources: Path, processes: int) -> dic
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=5000)
-    parser.add_argument("--outlets", type=int, default=8)
-    parser.add_argument("--workdir", type=Path, default=None)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args = bench_arguments(__doc__.splitlines()[0])
     corpus = build_corpus(seed=7, scale="bench", outlets=args.outlets, articles=args.articles)
     base = args.workdir or Path(tempfile.mkdtemp(prefix="bench-crawl-redis-"))
     redis_dir = base / "redis"
