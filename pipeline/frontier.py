@@ -12,6 +12,10 @@ run. Everything they must agree on lives under one key prefix per run, and expir
     framewatch:crawl:<run_id>:alive:<crawler>   a key with a TTL of frontier_lease_seconds
     framewatch:crawl:<run_id>:reclaiming:<crawler> held (one lease) by the crawler re-queueing
                                                   a dead crawler's in-flight requests
+    framewatch:crawl:<run_id>:owners            hash: URL (or the run's start) -> the crawler that
+                                                  writes its row; taken over only from a crawler
+                                                  that is gone (a DuckLake has no unique keys:
+                                                  two crawlers' rows of one URL would both stay)
     framewatch:crawl:<run_id>:pages             hash: canonical URL -> [fetched_at, sha256]
     framewatch:crawl:<run_id>:validators        hash: URL -> [etag, last_modified, sha256]
     framewatch:crawl:<run_id>:ready             set once pages and validators are copied
@@ -80,6 +84,10 @@ class CrawlKeys:
         return f"{self.prefix}:crawlers"
 
     @property
+    def owners(self) -> str:
+        return f"{self.prefix}:owners"
+
+    @property
     def pages(self) -> str:
         return f"{self.prefix}:pages"
 
@@ -106,8 +114,8 @@ class CrawlKeys:
 
     def shared(self) -> list[str]:
         """The keys every crawler keeps alive with its heartbeat."""
-        return [self.requests, self.dupefilter, self.crawlers, self.pages, self.validators,
-                self.ready, self.warehouse]
+        return [self.requests, self.dupefilter, self.crawlers, self.owners, self.pages,
+                self.validators, self.ready, self.warehouse]
 
 
 def redacted_url(url: str) -> str:

@@ -22,6 +22,13 @@ split among processes that may die needs on top:
 - **The crawl ends when the frontier is empty**, not when one crawler's share is: an idle
   crawler stays open while another live crawler still has requests in flight (they may yield
   more).
+- **One fetch-log row per URL and run, written by the crawler that owns the URL.** Every
+  crawler fetches robots.txt itself (Scrapy's robots middleware needs its own parser), and a
+  DuckLake has no unique keys: two crawlers' MERGEs of one new URL committed at once both
+  insert. So a URL's row (and the run's start, and the sources) is written only by the crawler
+  that claimed it first in the run's `owners` hash, atomically in Redis; a crawler that is gone
+  (left the `crawlers` set: reclaimed as dead, or finished after its last commit) hands its
+  claims to whoever settles the URL next.
 - `SCHEDULER_PERSIST` is on (a crawler that finishes must not wipe the shared queue); the
   crawl's keys expire `frontier_ttl_hours` after its last heartbeat (pipeline/frontier.py).
 - The spider's own `async def start()` schedules its listings in every crawler (scrapy-redis's
@@ -29,8 +36,8 @@ split among processes that may die needs on top:
 
 `SharedCrawlStore` replaces `spiders.store.CrawlStore` in this mode: the warehouse is opened
 only to write a batch (DuckDB's lock taken and released each time, so crawler processes on one
-machine share the file; on a DuckLake warehouse crawlers on many machines write at once, with
-MERGE statements and a retry when two commits conflict), and the crawl state (known pages,
+machine share the file; on a DuckLake warehouse crawlers on many machines write at once: the
+base store's MERGE statements, tried again when two commits conflict), and the crawl state (known pages,
 validators) is read from Redis.
 """
 
@@ -43,9 +50,8 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -66,16 +72,8 @@ from pipeline.frontier import (
 )
 from pipeline.urls import canonical_url
 from spiders.items import ARTICLE, FetchOutcome, request_context, utc_now
-from spiders.store import (
-    _BATCH_TABLES,
-    _SOURCE_COLUMNS,
-    CrawlStore,
-    KnownPage,
-    Validators,
-    _column_lists,
-    crawl_store,
-)
-from warehouse.db import as_target, connect
+from spiders.store import CrawlStore, KnownPage, Validators, crawl_store
+from warehouse.db import connect
 from warehouse.queries import named_queries
 
 if TYPE_CHECKING:
@@ -88,11 +86,8 @@ logger = logging.getLogger(__name__)
 _QUERIES = named_queries("frontier")
 # A batch whose commit conflicts with another crawler's on a DuckLake is tried again this often.
 LAKE_COMMIT_ATTEMPTS = 8
-_LAKE_WRITES = (("lake_insert_warc_records", "warc_records"),
-                ("lake_insert_fetch_log", "fetch_log"),
-                ("lake_upsert_pages", "pages"),
-                ("lake_upsert_http_validators", "http_validators"),
-                ("lake_upsert_discovered", "discovered"))
+# The owners-hash member of the run's start and its sources (written by one crawler).
+RUN_START = "<run start>"
 
 # Pop the best few requests and record them as in flight, in one step: a crawler killed between
 # the two would otherwise lose them. KEYS: queue, in-flight hash; ARGV: TTL seconds, how many.
@@ -135,6 +130,26 @@ redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
 if ARGV[6] ~= '' then redis.call('HDEL', KEYS[3], ARGV[6]) end
 return 1
 """
+
+
+# Claim a member (a URL) of the run for a crawler: free, already ours, or held by a crawler that
+# is no longer in the crawl. KEYS: owners hash, crawlers set; ARGV: member, crawler, TTL seconds.
+# Returns 1 when the crawler owns it now.
+_CLAIM = """
+local owner = redis.call('HGET', KEYS[1], ARGV[1])
+if owner and owner ~= ARGV[2] and redis.call('SISMEMBER', KEYS[2], owner) == 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+
+def claim_for(client: redis.Redis, keys: CrawlKeys, member: str, crawler_id: str,
+              ttl_seconds: int) -> bool:
+    """Claim a URL (or RUN_START) of the run for a crawler, atomically: True when it is the
+    crawler's to write (free, its own, or held by a crawler no longer in the crawl)."""
+    return bool(client.eval(_CLAIM, 2, keys.owners, keys.crawlers, member, crawler_id,
+                            ttl_seconds))
 
 
 class _Heartbeat(threading.Thread):
@@ -467,8 +482,12 @@ class SharedCrawlStore(CrawlStore):
         self.wait_seconds = settings.getfloat("FRAMEWATCH_DB_WAIT_SECONDS", 120.0)
         self.keys = CrawlKeys(settings["FRAMEWATCH_RUN_ID"])
         self.redis: redis.Redis = connect_redis(settings["REDIS_URL"])
+        self.crawler_id: str = settings["FRAMEWATCH_CRAWLER_ID"]
+        self.ttl_seconds = settings.getint("FRAMEWATCH_FRONTIER_TTL_SECONDS", 72 * 3600)
         self._settled: list[str] = []
-        self.lake = not isinstance(as_target(self.db_path), Path)
+        # In the crawl before claiming anything, so no other crawler takes our claims as left.
+        self.redis.sadd(self.keys.crawlers, self.crawler_id)
+        self.starts_run = self.owns(RUN_START)
         # Opens the warehouse (waiting for another crawler's batch), records the run, reloads
         # what earlier attempts logged; then the file is released for the other crawlers.
         super().__init__(crawler)
@@ -487,21 +506,17 @@ class SharedCrawlStore(CrawlStore):
 
     # -- lifecycle -------------------------------------------------------------------------
 
+    def owns(self, member: str) -> bool:
+        """Claim a URL (or RUN_START) of the run for this crawler; True when it is ours to write."""
+        return claim_for(self.redis, self.keys, member, self.crawler_id, self.ttl_seconds)
+
     def _record_start(self) -> None:
-        if self.lake:
-            self.con.execute(_QUERIES["lake_start_run"], [self.run_id, utc_now(), self.seeds_path])
-        else:
-            super()._record_start()
+        if self.starts_run:  # the others' MERGE of the same new run could add a second row
+            self._retry_conflicts(super()._record_start)
 
     def mirror_sources(self, sources: Iterable[Any]) -> None:
-        if not self.lake:
-            super().mirror_sources(sources)
-            return
-        now = utc_now()
-        rows = [(source.id, source.name, source.homepage, source.country, source.language,
-                 source.kind, now) for source in sources]
-        if rows:
-            self._commit_lake([("lake_upsert_sources", _SOURCE_COLUMNS, rows)])
+        if self.starts_run:
+            self._retry_conflicts(lambda: super(SharedCrawlStore, self).mirror_sources(sources))
 
     def _spider_opened(self, spider: Any) -> None:
         with self._session():
@@ -574,6 +589,12 @@ class SharedCrawlStore(CrawlStore):
 
     def record(self, outcome: FetchOutcome) -> bool:
         self._settled.append(outcome.url)
+        if outcome.url not in self.logged and not self.owns(outcome.url):
+            # Another crawler of the run settled this URL (robots.txt, fetched by each crawler):
+            # its row is that crawler's to write.
+            logger.debug("%s is logged by another crawler; %s not recorded", outcome.url,
+                         outcome.status)
+            return False
         return super().record(outcome)
 
     def flush(self) -> None:
@@ -585,10 +606,7 @@ class SharedCrawlStore(CrawlStore):
         if self._pending():
             try:
                 with self._session():
-                    if self.lake:
-                        self._flush_lake()
-                    else:
-                        super().flush()
+                    self._retry_conflicts(super().flush)
             except BaseException:
                 self._settled = settled + self._settled
                 raise
@@ -603,40 +621,17 @@ class SharedCrawlStore(CrawlStore):
         if self.frontier is not None:
             self.frontier.acknowledge(settled)
 
-    def _flush_lake(self) -> None:
-        """The base flush, with the lake's MERGE statements."""
-        for barrier in self._barriers:
-            barrier()
-        rows = {"warc_records": self._warc_rows, "fetch_log": self._fetch_rows,
-                "pages": list(self._page_rows.values()),
-                "http_validators": list(self._validator_rows.values()),
-                "discovered": list(self._discovered.values())}
-        self._commit_lake([(query, _BATCH_TABLES[table], rows[table])
-                           for query, table in _LAKE_WRITES])
-        self._fetch_rows.clear()
-        self._warc_rows.clear()
-        self._page_rows.clear()
-        self._validator_rows.clear()
-        self._discovered.clear()
-
-    def _commit_lake(self, batches: list[tuple[str, tuple[str, ...], list[Any]]]) -> None:
-        """Write the batches in one transaction; DuckLake commits optimistically, so a commit
-        that conflicts with another crawler's is rolled back and tried again."""
+    def _retry_conflicts(self, write: Callable[[], None]) -> None:
+        """Run a write (one transaction of the base store); DuckLake commits optimistically, so a
+        commit that conflicts with another crawler's is rolled back (by the base store) and the
+        write tried again. The file warehouse never conflicts: one writer holds it at a time."""
         import duckdb
 
         for attempt in range(1, LAKE_COMMIT_ATTEMPTS + 1):
-            self.con.execute("begin transaction")
             try:
-                for query, columns, rows in batches:
-                    if rows:
-                        self.con.execute(_QUERIES[query], _column_lists(columns, rows))
-                self.con.execute("commit")
+                write()
                 return
             except duckdb.Error as error:
-                try:
-                    self.con.execute("rollback")
-                except duckdb.Error:
-                    pass  # a failed commit has ended the transaction already
                 text = str(error).lower()
                 if attempt == LAKE_COMMIT_ATTEMPTS or not ("conflict" in text
                                                            or "concurrent" in text):
@@ -644,4 +639,3 @@ class SharedCrawlStore(CrawlStore):
                 logger.info("lake commit conflicted with another writer (attempt %d): %s",
                             attempt, str(error).splitlines()[0])
                 time.sleep(0.1 * attempt + random.random() * 0.2)
-

@@ -11,6 +11,7 @@ never names bytes that are not on disk, and a killed crawl loses at most the las
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -392,7 +393,10 @@ class CrawlStore:
                                      _column_lists(_BATCH_TABLES[table], rows))
             self.con.execute("commit")
         except Exception:
-            self.con.execute("rollback")
+            # A failed commit has ended the transaction already: keep the commit's own error
+            # (a lake's conflict, which the shared crawl store retries), not rollback's.
+            with contextlib.suppress(Exception):
+                self.con.execute("rollback")
             raise
         self._fetch_rows.clear()
         self._warc_rows.clear()

@@ -311,14 +311,24 @@ def test_two_crawlers_write_one_ducklake_warehouse(tmp_path: Path, demo, redis_s
                             "on w.record_id = p.warc_record_id").fetchall()
         rows = con.execute("select url from core.fetch_log where run_id = ?",
                            [summary.run_id]).fetchall()
-        (status,) = con.execute("select status from core.crawl_runs where run_id = ?",
-                                [summary.run_id]).fetchone()
+        # Each duplicated URL's rows with the crawler (its WARC folder) that wrote them: the
+        # failure message says who fetched what.
+        twice = con.execute(
+            "select f.url, f.kind, f.status, f.reason, split_part(w.warc_file, '/', 1) "
+            "from core.fetch_log f left join core.warc_records w "
+            "on w.record_id = f.warc_record_id where f.run_id = ? and f.url in "
+            "(select url from core.fetch_log where run_id = ? group by url having count(*) > 1) "
+            "order by f.url", [summary.run_id, summary.run_id]).fetchall()
+        runs = con.execute("select status from core.crawl_runs where run_id = ?",
+                           [summary.run_id]).fetchall()
+        sources = con.execute("select source_id from core.sources").fetchall()
     finally:
         con.close()
     assert len(pages) == len({url for url, _ in pages}) == len(article_paths)
     assert len({folder for _, folder in pages}) == 2
-    assert len(rows) == len(set(rows))
-    assert status == "finished"
+    assert len(rows) == len(set(rows)), twice
+    assert len(sources) == len(set(sources)) > 0
+    assert runs == [("finished",)]
 
 
 @pytest.mark.slow
@@ -360,3 +370,27 @@ def test_a_refused_password_is_named_as_such(redis_server, password: str | None)
                                             r"credentials") as caught:
         connect_redis(url)
     assert redis_server.password not in str(caught.value)
+
+
+def test_a_url_is_written_by_the_crawler_that_claimed_it_until_that_crawler_is_gone(
+        redis_server) -> None:
+    """The owners hash: one writer per URL of a run (a lake keeps both of two concurrent
+    inserts of one key), handed over only when the owner has left the crawl."""
+    from spiders.frontier import claim_for
+
+    client = connect_redis(redis_server.url)
+    keys = CrawlKeys(new_run_id())
+    url = "http://127.0.0.1:9/robots.txt"
+    try:
+        client.sadd(keys.crawlers, "a", "b")
+        assert claim_for(client, keys, url, "a", 60)
+        assert claim_for(client, keys, url, "a", 60)  # its own claim, again
+        assert not claim_for(client, keys, url, "b", 60)
+        assert 0 < client.ttl(keys.owners) <= 60  # expires with the crawl's other keys
+        client.srem(keys.crawlers, "a")  # reclaimed as dead, or left after its last commit
+        assert claim_for(client, keys, url, "b", 60)
+        assert not claim_for(client, keys, url, "a", 60)  # b is in the crawl: b keeps it
+        assert client.hget(keys.owners, url) == b"b"
+    finally:
+        client.delete(*keys.shared())
+        client.close()
