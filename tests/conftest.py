@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 # Real servers (Redis, PostgreSQL, Dask) for the scale-out tests: tests/fixtures/services.py.
-from fixtures.services import *  # noqa: F403
+from fixtures.services import *
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
