@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -72,3 +74,22 @@ def parse_date(text: str) -> datetime | None:
         except (ValueError, OverflowError):
             return None
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def numbered_rows(reader: csv.reader) -> Iterator[tuple[int, list[str]] | Skipped]:
+    """The non-blank rows left in `reader`, each with the line it starts on; a row the csv
+    module cannot parse is a `bad_row` and reading goes on (one bad quote loses one row)."""
+    line = reader.line_num
+    while True:
+        start = line + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            line = reader.line_num
+            yield Skipped("bad_row", start, str(error))
+            continue
+        line = reader.line_num
+        if cells and any(cell.strip() for cell in cells):
+            yield start, cells

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.imports.outcomes import DateRange, Skipped, parse_date
+from pipeline.imports.outcomes import DateRange, Skipped, numbered_rows, parse_date
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 # Articles are long: the csv module's default field limit (128 KiB) would cut a book review.
@@ -122,20 +122,11 @@ def _csv_rows(path: Path, columns: TextColumns, encoding: str,
         if _has_surrogates(header):
             yield Skipped("bad_encoding", 1, f"the header is not {encoding}")
             return
-        line = reader.line_num
-        while True:
-            start = line + 1
-            try:
-                values = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                line = reader.line_num
-                yield Skipped("bad_row", start, str(error))
+        for numbered in numbered_rows(reader):
+            if isinstance(numbered, Skipped):
+                yield numbered
                 continue
-            line = reader.line_num
-            if not values or not any(v.strip() for v in values):
-                continue
+            start, values = numbered
             if _has_surrogates(values):
                 yield Skipped("bad_encoding", start, f"not {encoding} (give the file's encoding with --encoding)")
                 continue

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.imports.outcomes import DateRange, Skipped, parse_date
+from pipeline.imports.outcomes import DateRange, Skipped, numbered_rows, parse_date
 
 
 @dataclass(frozen=True)
@@ -144,20 +144,11 @@ def _csv_lines(handle, delimiter: str, layout: Layout, dates: DateRange) -> Iter
     date_at = next((index[name] for name in layout.dates if name in index), None)
     title_at = index.get(layout.title) if layout.title else None
     outlet_at = index.get(layout.outlet) if layout.outlet else None
-    line = reader.line_num
-    while True:
-        start = line + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            line = reader.line_num
-            yield Skipped("bad_row", start, str(error))
+    for numbered in numbered_rows(reader):
+        if isinstance(numbered, Skipped):
+            yield numbered
             continue
-        line = reader.line_num
-        if not cells or not any(c.strip() for c in cells):
-            continue
+        start, cells = numbered
         bad = _bad_encoding(start, "".join(cells))
         if bad:
             yield bad
