@@ -141,12 +141,17 @@ def wait_until_locked(lock_path: Path, process: subprocess.Popen, seconds: float
 
 @pytest.mark.timeout(600)
 def test_two_runs_at_once_wait_or_are_refused_and_label_everything_once(workdir, n_frames):
-    env = subprocess_env(workdir / "prefect-home")
+    # One Prefect home per process: three temporary Prefect servers on one SQLite file contend
+    # for its lock, and under load one refused its own flow's final state (seen once in a full
+    # run). What is tested here is the warehouse lock, not Prefect's SQLite.
+    def env(name: str) -> dict[str, str]:
+        return subprocess_env(workdir / f"prefect-home-{name}")
+
     lock_path = workdir / "framewatch.duckdb.lock"
-    first = start_process_flow(workdir, env, lock_wait_seconds=3600)
+    first = start_process_flow(workdir, env("first"), lock_wait_seconds=3600)
     wait_until_locked(lock_path, first)
-    refused = start_process_flow(workdir, env, lock_wait_seconds=5)
-    waiting = start_process_flow(workdir, env, lock_wait_seconds=3600)
+    refused = start_process_flow(workdir, env("refused"), lock_wait_seconds=5)
+    waiting = start_process_flow(workdir, env("waiting"), lock_wait_seconds=3600)
 
     _, refused_err = refused.communicate(timeout=300)
     _, first_err = first.communicate(timeout=600)
