@@ -23,6 +23,7 @@ import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -215,6 +216,20 @@ class _Run:
         self.con.execute(_QUERIES["finish_import_run"],
                          [status, _now(), message[:2000], self.summary.import_run_id])
 
+    @contextmanager
+    def recorded(self, archive: WarcArchive | None = None) -> Iterator[None]:
+        """Close the archive and record the run as finished, or as failed with its error."""
+        try:
+            yield
+        except BaseException as error:
+            if archive is not None:
+                archive.close()
+            self.finish("failed", f"{type(error).__name__}: {error}; {_message(self.summary)}")
+            raise
+        if archive is not None:
+            archive.close()
+        self.finish("finished", _message(self.summary))
+
 
 def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
     """Rows as one list per column: the parameters of a batch insert."""
@@ -270,7 +285,7 @@ def import_warc(
     prefilter = TopicPrefilter(topic_terms)
     archive = WarcArchive(archive_dir, summary.import_run_id, max_bytes=warc_max_bytes,
                           software="framewatch import warc")
-    try:
+    with run.recorded(archive):
         for path in paths:
             name = str(path)
             batch: list[_Candidate] = []
@@ -295,12 +310,6 @@ def import_warc(
             _store_warc_batch(con, archive, batch, ledger, known)
             if progress:
                 progress(name, seen)
-    except BaseException as error:
-        archive.close()
-        run.finish("failed", f"{type(error).__name__}: {error}; {_message(summary)}")
-        raise
-    archive.close()
-    run.finish("finished", _message(summary))
     return summary
 
 
@@ -469,7 +478,7 @@ def import_warc_on_dask(
     _in_transaction(con, ledger.write)
     jobs = ((unit, (str(units[unit]), tuple(topic_terms), list(sources), unknown_hosts == "keep", dates))
             for unit in held)
-    try:
+    with run.recorded(archive):
         for unit, scanned in run_units(scan_warc_file, jobs):
             for reason, n in scanned.counts.items():
                 ledger.count(scanned.path, reason, n)
@@ -483,12 +492,6 @@ def import_warc_on_dask(
                 claims.complete(DASK_STAGE, [unit], owner)
 
             _in_transaction(con, finish)
-    except BaseException as error:
-        archive.close()
-        run.finish("failed", f"{type(error).__name__}: {error}; {_message(summary)}")
-        raise
-    archive.close()
-    run.finish("finished", _message(summary))
     return summary
 
 
@@ -549,16 +552,12 @@ def import_texts(
     run = _Run(con, summary, [name], {"columns": columns.__dict__, "encoding": encoding})
     ledger = _Ledger(con, summary)
     known = _Sources(con, sources)
-    try:
+    with run.recorded():
         cleaned = store_extracted(
             con, _text_batches(con, path, name, columns, encoding, dates, ledger, known, summary,
                                progress),
             relevance)
-    except BaseException as error:
-        run.finish("failed", f"{type(error).__name__}: {error}; {_message(summary)}")
-        raise
-    summary.extra["in_scope"] = cleaned.in_scope
-    run.finish("finished", _message(summary))
+        summary.extra["in_scope"] = cleaned.in_scope
     return summary
 
 
