@@ -14,9 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from fixtures.cli import run_framewatch
 from fixtures.recipes.small_warehouse import small_warehouse
-
-from pipeline import cli
 
 
 @pytest.fixture(scope="module")
@@ -24,19 +23,6 @@ def workdir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("errors")
     small_warehouse(folder / "framewatch.duckdb")
     return folder
-
-
-def run_framewatch(args: list[str], capsys, monkeypatch, cwd: Path) -> tuple[int, str, str]:
-    """Run the console script in-process: (exit code, stdout, stderr)."""
-    monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "argv", ["framewatch", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def assert_one_line_error(code: int, err: str, *expected: str) -> None:

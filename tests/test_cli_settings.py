@@ -8,15 +8,14 @@ so they write the same report for the same week; a command that ignored `--confi
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import click
 import pytest
+from fixtures.cli import run_framewatch
 from fixtures.recipes.small_warehouse import small_warehouse
 from fixtures.report.synthetic import planted_trends
 
-from pipeline import cli
 from pipeline.cli import COMMANDS
 from pipeline.commands._common import workdir_option
 from pipeline.settings import load_settings
@@ -24,19 +23,6 @@ from pipeline.stages.runs import new_run_id, report_stage
 
 REPO = Path(__file__).resolve().parents[1]
 WEEK = "2026-W47"
-
-
-def run_framewatch(args: list[str], capsys, monkeypatch, cwd: Path) -> tuple[int, str, str]:
-    """Run the console script in-process: (exit code, stdout, stderr)."""
-    monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "argv", ["framewatch", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")
