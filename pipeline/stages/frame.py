@@ -192,6 +192,19 @@ def remove_stale_labels(con: duckdb.DuckDBPyConnection) -> int:
     return int(stale)
 
 
+def _start_labelling(
+    con: duckdb.DuckDBPyConnection, frame_model: FrameModel, cache: EmbeddingCache, relabel_all: bool
+) -> tuple[FrameSummary, list[tuple]]:
+    """Register this label version, drop labels of stale versions, and list the articles to label."""
+    summary = FrameSummary()
+    summary.label_version = register_label_version(con, frame_model, cache.model_id)
+    summary.stale_removed = remove_stale_labels(con)
+    pending = con.execute(
+        named_queries("frame")["pending_articles"], [relabel_all, summary.label_version]
+    ).fetchall()
+    return summary, pending
+
+
 def frame_pending(
     con: duckdb.DuckDBPyConnection,
     frame_model: FrameModel,
@@ -202,12 +215,7 @@ def frame_pending(
     progress: Callable[[int, int], None] | None = None,
 ) -> FrameSummary:
     """Label every in-scope article that needs it; each batch commits on its own."""
-    summary = FrameSummary()
-    summary.label_version = register_label_version(con, frame_model, cache.model_id)
-    summary.stale_removed = remove_stale_labels(con)
-    pending = con.execute(
-        named_queries("frame")["pending_articles"], [relabel_all, summary.label_version]
-    ).fetchall()
+    summary, pending = _start_labelling(con, frame_model, cache, relabel_all)
     hits_before, misses_before = cache.hits, cache.misses
     for start in range(0, len(pending), batch_size):
         batch = pending[start : start + batch_size]
@@ -256,12 +264,7 @@ def frame_in_units(
     replace the unit's articles' rows (keyed by article id) with the worker's new embeddings and
     the claim's completion, in one transaction on the single file.
     """
-    summary = FrameSummary()
-    summary.label_version = register_label_version(con, frame_model, cache.model_id)
-    summary.stale_removed = remove_stale_labels(con)
-    pending = con.execute(
-        named_queries("frame")["pending_articles"], [relabel_all, summary.label_version]
-    ).fetchall()
+    summary, pending = _start_labelling(con, frame_model, cache, relabel_all)
     units = make_units(pending, unit_size, lambda article: f"{article[0]}\0{text_sha256(article[2])}",
                        salt=summary.label_version + salt)
     held = set(claims.claim("frame", [unit.unit_id for unit in units], owner, lease_seconds))
