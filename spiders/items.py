@@ -87,9 +87,12 @@ class DiscoveredLink:
     url: str
     via: str  # rss | atom | rdf | sitemap | news_sitemap | section
     title: str | None = None
-    published: datetime | None = None
-    updated: datetime | None = None
+    published: datetime | None = None  # naive UTC
+    updated: datetime | None = None  # naive UTC
     seen_at: datetime = field(default_factory=utc_now)
+    # The UTC offset the listing stated with `published`, in minutes east of UTC (None: none
+    # stated, taken as UTC): the clean stage dates a page without a date of its own by it.
+    published_offset_minutes: int | None = None
 
 
 def request_context(meta: dict[str, Any]) -> dict[str, Any]:

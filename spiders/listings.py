@@ -10,6 +10,10 @@ that fails the strict parse is repaired (bare ampersands and HTML-only entity na
 control characters dropped, outside CDATA sections and comments) and parsed again; one still
 broken is read with lxml's recovering parser. `Listing.repairs` says what was repaired and
 `Listing.recovered_from` names the XML error a recovered document had, so the caller can log both.
+
+Dates are kept as naive UTC (the form the warehouse holds) together with the UTC offset the
+listing stated, in minutes east of UTC: the day and ISO week of a story are the publisher's, so
+an item dated `Fri, 10 Jul 2026 00:50:00 +0200` must stay on 10 July, not fall back to 9 July.
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ import html.entities
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
 from lxml import etree
 
-__all__ = ["Listing", "ListingEntry", "MalformedListing", "parse_date", "parse_feed", "parse_sitemap"]
+__all__ = ["Listing", "ListingEntry", "MalformedListing", "parse_date", "parse_feed",
+           "parse_sitemap", "parse_stated_date", "publisher_day"]
 
 # Refuse entity declarations (the billion-laughs and external-entity attacks) before parsing.
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
@@ -38,6 +43,9 @@ _VERBATIM = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->|<\?.*?\?>", re.DOTALL)
 # Characters XML 1.0 forbids (C0 controls other than tab, newline and carriage return).
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _XML_ENTITIES = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
+# Kiribati (+14:00) and Baker Island (-12:00): no clock is further from UTC; a date stating a
+# larger offset is garbled, not a time anywhere.
+_LARGEST_OFFSET = timedelta(hours=14)
 
 
 class MalformedListing(ValueError):
@@ -52,6 +60,18 @@ class ListingEntry:
     title: str | None = None
     published: datetime | None = None  # naive UTC
     updated: datetime | None = None  # naive UTC
+    # The UTC offset the listing stated with each date, in minutes east of UTC (+120 for
+    # +02:00); None when it stated none (the date is then taken as UTC).
+    published_offset_minutes: int | None = None
+    updated_offset_minutes: int | None = None
+
+    def day(self) -> date | None:
+        """The day the listing dates the entry (published, else updated) on the publisher's clock."""
+        if self.published is not None:
+            return publisher_day(self.published, self.published_offset_minutes)
+        if self.updated is not None:
+            return publisher_day(self.updated, self.updated_offset_minutes)
+        return None
 
 
 @dataclass(frozen=True)
@@ -64,22 +84,37 @@ class Listing:
     recovered_from: str | None = None  # the XML error of a document read by the recovering parser
 
 
-def parse_date(text: str | None) -> datetime | None:
-    """An RFC 822 or ISO 8601 date as naive UTC, or None when absent or unreadable."""
+def parse_stated_date(text: str | None) -> tuple[datetime | None, int | None]:
+    """An RFC 822 or ISO 8601 date as naive UTC, with the UTC offset it stated in minutes east
+    of UTC (+120 for `+0200`, 0 for `Z` or `GMT`; None when it stated none, or for RFC 822's
+    `-0000`, "offset unknown": the date is then taken as UTC). (None, None) when absent,
+    unreadable or stating an offset no clock has."""
     if not text or not text.strip():
-        return None
+        return None, None
     text = text.strip()
-    moment: datetime | None = None
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         try:
             moment = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
-            return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
+            return None, None
+    offset = moment.utcoffset()
+    if offset is None:
+        return moment, None
+    if abs(offset) > _LARGEST_OFFSET:
+        return None, None
+    return moment.astimezone(UTC).replace(tzinfo=None), int(offset.total_seconds() // 60)
+
+
+def parse_date(text: str | None) -> datetime | None:
+    """An RFC 822 or ISO 8601 date as naive UTC, or None when absent or unreadable."""
+    return parse_stated_date(text)[0]
+
+
+def publisher_day(moment: datetime, offset_minutes: int | None) -> date:
+    """The day of a naive UTC time on the clock of the offset the publisher stated (UTC if none)."""
+    return (moment + timedelta(minutes=offset_minutes or 0)).date()
 
 
 @dataclass(frozen=True)
@@ -210,9 +245,11 @@ def _rss_entry(item: etree._Element, base_url: str) -> ListingEntry | None:
     url = _absolute(base_url, link)
     if url is None:
         return None
-    published = parse_date(_text(item, "pubdate", "date", "published", "issued"))
-    updated = parse_date(_text(item, "updated", "modified"))
-    return ListingEntry(url, _text(item, "title"), published, updated)
+    published, published_offset = parse_stated_date(
+        _text(item, "pubdate", "date", "published", "issued"))
+    updated, updated_offset = parse_stated_date(_text(item, "updated", "modified"))
+    return ListingEntry(url, _text(item, "title"), published, updated, published_offset,
+                        updated_offset)
 
 
 def _atom_entry(entry: etree._Element, base_url: str) -> ListingEntry | None:
@@ -224,9 +261,12 @@ def _atom_entry(entry: etree._Element, base_url: str) -> ListingEntry | None:
     url = _absolute(base_url, href)
     if url is None:
         return None
-    published = parse_date(_text(entry, "published", "issued", "created"))
-    updated = parse_date(_text(entry, "updated", "modified"))
-    return ListingEntry(url, _text(entry, "title"), published or updated, updated)
+    published, published_offset = parse_stated_date(_text(entry, "published", "issued", "created"))
+    updated, updated_offset = parse_stated_date(_text(entry, "updated", "modified"))
+    if published is None:  # Atom requires only <updated>: the entry's date when it has no other
+        published, published_offset = updated, updated_offset
+    return ListingEntry(url, _text(entry, "title"), published, updated, published_offset,
+                        updated_offset)
 
 
 def _listing(parsed: _Parsed, read: Callable[[etree._Element], Listing]) -> Listing:
@@ -268,9 +308,12 @@ def _feed_listing(root: etree._Element, base_url: str) -> Listing:
     return Listing(label, entries)
 
 
-def _news_fields(url_element: etree._Element) -> tuple[str | None, datetime | None] | None:
+def _news_fields(
+    url_element: etree._Element,
+) -> tuple[str | None, datetime | None, int | None] | None:
+    """A news sitemap entry's title, publication date (naive UTC) and the offset it stated."""
     for news in _children(url_element, "news"):
-        return _text(news, "title"), parse_date(_text(news, "publication_date"))
+        return _text(news, "title"), *parse_stated_date(_text(news, "publication_date"))
     return None
 
 
@@ -296,7 +339,8 @@ def _sitemap_listing(root: etree._Element, base_url: str) -> Listing:
         for child in _children(root, "sitemap"):
             url = _absolute(base_url, _text(child, "loc"))
             if url:
-                entries.append(ListingEntry(url, updated=parse_date(_text(child, "lastmod"))))
+                lastmod, offset = parse_stated_date(_text(child, "lastmod"))
+                entries.append(ListingEntry(url, updated=lastmod, updated_offset_minutes=offset))
         return Listing("sitemap_index", tuple(entries))
     if kind != "urlset":
         raise MalformedListing(f"not a sitemap: root element <{kind or root.tag}>")
@@ -306,12 +350,14 @@ def _sitemap_listing(root: etree._Element, base_url: str) -> Listing:
         url = _absolute(base_url, _text(element, "loc"))
         if not url:
             continue
-        lastmod = parse_date(_text(element, "lastmod"))
+        lastmod, lastmod_offset = parse_stated_date(_text(element, "lastmod"))
         news = _news_fields(element)
         if news is not None:
             is_news = True
-            title, published = news
-            entries.append(ListingEntry(url, title, published, lastmod))
+            title, published, published_offset = news
+            entries.append(ListingEntry(url, title, published, lastmod, published_offset,
+                                        lastmod_offset))
         else:
-            entries.append(ListingEntry(url, None, None, lastmod))
+            entries.append(ListingEntry(url, None, None, lastmod,
+                                        updated_offset_minutes=lastmod_offset))
     return Listing("news_sitemap" if is_news else "sitemap", tuple(entries))

@@ -28,7 +28,14 @@ from spiders.items import (
     request_context,
 )
 from spiders.links import article_links, date_from_url
-from spiders.listings import Listing, ListingEntry, MalformedListing, parse_feed, parse_sitemap
+from spiders.listings import (
+    Listing,
+    ListingEntry,
+    MalformedListing,
+    parse_feed,
+    parse_sitemap,
+    publisher_day,
+)
 from spiders.outcomes import (
     exchange_from_response,
     is_html,
@@ -128,8 +135,8 @@ class NewsSpider(Spider):
             "FRAMEWATCH_BACKLOG_LIMIT", 20_000))
         if rows:
             logger.info("retrying %d articles earlier runs discovered but did not store", len(rows))
-        for source_id, url, via, title, published, updated in rows:
-            entry = ListingEntry(url, title, published, updated)
+        for source_id, url, via, title, published, updated, published_offset in rows:
+            entry = ListingEntry(url, title, published, updated, published_offset)
             yield from self._discovered(source_id, entry, via, record=False)
 
     def _on_site(self, source_id: str, url: str) -> bool:
@@ -148,7 +155,8 @@ class NewsSpider(Spider):
             return
         if record:
             yield DiscoveredLink(canonical, source_id, entry.url, via, entry.title,
-                                 entry.published, entry.updated)
+                                 entry.published, entry.updated,
+                                 published_offset_minutes=entry.published_offset_minutes)
         reason = self._filter_reason(source, entry)
         if reason:
             yield FetchOutcome(url=entry.url, source_id=source_id, kind=ARTICLE,
@@ -169,8 +177,7 @@ class NewsSpider(Spider):
         if not source.accepts(entry.url):
             return "outside the source's allow/deny patterns"
         if source.since is not None:
-            when = entry.published or entry.updated
-            day = when.date() if when else date_from_url(entry.url)
+            day = entry.day() or date_from_url(entry.url)  # the publisher's day, as `since` is
             if day is not None and day < source.since:
                 return f"dated {day.isoformat()}, before since = {source.since.isoformat()}"
         return None
@@ -263,10 +270,12 @@ class NewsSpider(Spider):
                         via: str | None) -> Iterator[Any]:
         since = self.sources[source_id].since
         for entry in entries:
-            if since is not None and entry.updated is not None and entry.updated.date() < since:
+            modified = (publisher_day(entry.updated, entry.updated_offset_minutes)
+                        if entry.updated is not None else None)
+            if since is not None and modified is not None and modified < since:
                 yield FetchOutcome(url=entry.url, source_id=source_id, kind=SITEMAP,
                                    status="filtered",
-                                   reason=f"sitemap last modified {entry.updated:%Y-%m-%d}, "
+                                   reason=f"sitemap last modified {modified.isoformat()}, "
                                           f"before since = {since.isoformat()}")
                 continue
             yield self._request(entry.url, source_id, SITEMAP, via=via or "sitemap")

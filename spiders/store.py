@@ -86,7 +86,7 @@ _VALIDATOR_COLUMNS = ("url", "etag", "last_modified", "last_status", "content_sh
 _SOURCE_COLUMNS = ("source_id", "name", "homepage", "country", "language", "kind", "updated_at")
 _DISCOVERED_COLUMNS = ("canonical_url", "source_id", "first_url", "discovered_via",
                        "listing_title", "listing_published", "listing_updated", "first_seen",
-                       "last_seen")
+                       "last_seen", "published_offset_minutes")
 
 _BATCH_TABLES = {"warc_records": _WARC_COLUMNS, "fetch_log": _FETCH_COLUMNS, "pages": _PAGE_COLUMNS,
                  "http_validators": _VALIDATOR_COLUMNS, "discovered": _DISCOVERED_COLUMNS,
@@ -268,7 +268,8 @@ class CrawlStore:
 
     def backlog(self, source_ids: list[str], *, days: float, limit: int) -> list[tuple[Any, ...]]:
         """Recently discovered articles of these sources that no run has stored yet and that
-        may succeed on a retry: (source_id, url, via, title, published, updated), newest first."""
+        may succeed on a retry: (source_id, url, via, title, published, updated,
+        published_offset_minutes), newest first."""
         if not source_ids or limit <= 0:
             return []
         since = utc_now() - timedelta(days=days)
@@ -356,12 +357,16 @@ class CrawlStore:
         if previous is None:
             self._discovered[link.canonical_url] = (
                 link.canonical_url, link.source_id, link.url, link.via, link.title,
-                link.published, link.updated, link.seen_at, link.seen_at)
+                link.published, link.updated, link.seen_at, link.seen_at,
+                link.published_offset_minutes)
         else:  # listed twice this run (feed and sitemap): fill in what the first lacked
             updated = max((d for d in (previous[6], link.updated) if d), default=None)
+            # The date and the offset it was stated with come from the same listing.
+            published, offset = ((previous[5], previous[9]) if previous[5] is not None
+                                 else (link.published, link.published_offset_minutes))
             self._discovered[link.canonical_url] = (
-                *previous[:4], previous[4] or link.title, previous[5] or link.published,
-                updated, previous[7], link.seen_at)
+                *previous[:4], previous[4] or link.title, published, updated, previous[7],
+                link.seen_at, offset)
         self._maybe_flush()
 
     def _pending(self) -> int:

@@ -55,7 +55,9 @@ def store_pages(con, archive_dir, pages) -> None:
                      record.payload_digest, naive])
         con.execute("insert or replace into core.pages values (?, ?, ?, 200, 'text/html', ?, ?, ?, 'test')",
                     [url, source_id, url, sha256_hex(body), record.record_id, naive])
-        con.execute("insert or replace into core.discovered values (?, ?, ?, 'rss', null, ?, null, ?, ?)",
+        con.execute("insert or replace into core.discovered (canonical_url, source_id, first_url, "
+                    "discovered_via, listing_published, first_seen, last_seen) "
+                    "values (?, ?, ?, 'rss', ?, ?, ?)",
                     [url, source_id, url, listing_published, naive, naive])
     archive.close()
 

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ class PendingPage:
     listing_published: datetime | None
     first_seen: datetime | None
     fetched_at: datetime
+    listing_offset_minutes: int | None = None  # the UTC offset the listing stated its date at
 
 
 @dataclass
@@ -95,6 +96,15 @@ def _naive_utc(value: datetime | None) -> datetime | None:
     return None if value is None else _as_utc(value).replace(tzinfo=None)
 
 
+def _listing_date(page: PendingPage) -> datetime | None:
+    """The listing's date at the offset the listing stated (UTC when none): a page dated by its
+    feed keeps the publisher's day and week."""
+    published = _as_utc(page.listing_published)
+    if published is None or not page.listing_offset_minutes:
+        return published
+    return published.astimezone(timezone(timedelta(minutes=page.listing_offset_minutes)))
+
+
 def extract_page(archive_dir: str, page: PendingPage) -> ExtractedArticle:
     """Read one archived page and extract it (runs in a worker process)."""
     _, _, body = archive.read_record(archive_dir, page.warc_file, page.warc_offset)
@@ -102,7 +112,7 @@ def extract_page(archive_dir: str, page: PendingPage) -> ExtractedArticle:
         body,
         page.url,
         content_type=page.content_type,
-        feed_date=_as_utc(page.listing_published),
+        feed_date=_listing_date(page),
     )
 
 

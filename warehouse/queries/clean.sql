@@ -4,10 +4,12 @@
 -- name: pending_pages
 -- Stored pages with no article yet or whose HTML changed (or every page, when the parameter is
 -- true), in rough publication order so that originals tend to be cleaned before their copies.
+-- The listing's date (UTC) comes with the offset the listing stated it at, so that a page
+-- dated by its feed keeps the publisher's day.
 select
     p.canonical_url, p.source_id, p.url, p.content_type, p.content_sha256,
     w.warc_file, w.warc_offset,
-    d.listing_published, d.first_seen, p.fetched_at
+    d.listing_published, d.first_seen, p.fetched_at, d.published_offset_minutes
 from core.pages as p
 join core.warc_records as w on w.record_id = p.warc_record_id
 left join core.discovered as d using (canonical_url)

@@ -123,7 +123,7 @@ by_canonical as (
     where canonical_url is not null and status <> 'duplicate' group by canonical_url
 )
 select d.source_id, d.first_url, d.discovered_via, d.listing_title, d.listing_published,
-       d.listing_updated
+       d.listing_updated, d.published_offset_minutes
 from core.discovered as d
 left join by_url as u on u.url = d.first_url
 left join by_canonical as c on c.canonical_url = d.canonical_url
@@ -180,7 +180,9 @@ when matched then update set etag = s.etag, last_modified = s.last_modified,
 when not matched then insert by name;
 
 -- name: upsert_discovered
--- A story listed again keeps its first URL, title and date, and gains its latest update.
+-- A story listed again keeps its first URL, title and date, and gains its latest update. The
+-- date's offset goes with the date: taken with a date stored now, or added to the same date
+-- stored without one (a row written before the offset was kept).
 merge into core.discovered as t
 using {select} as s
 on t.canonical_url = s.canonical_url
@@ -188,5 +190,11 @@ when matched then update set
     last_seen = s.last_seen,
     listing_title = coalesce(t.listing_title, s.listing_title),
     listing_published = coalesce(t.listing_published, s.listing_published),
-    listing_updated = greatest(t.listing_updated, s.listing_updated)
+    listing_updated = greatest(t.listing_updated, s.listing_updated),
+    published_offset_minutes = case
+        when t.listing_published is null then s.published_offset_minutes
+        when t.listing_published = s.listing_published
+            then coalesce(t.published_offset_minutes, s.published_offset_minutes)
+        else t.published_offset_minutes
+    end
 when not matched then insert by name;
