@@ -21,9 +21,15 @@ import numpy as np
 from pipeline.errors import FramewatchError
 from pipeline.framing.codebook import Codebook
 from pipeline.framing.lexical import Vocabulary
-from pipeline.framing.model import zero_shot_scores
 
 FORMAT = "framewatch-calibration/2"
+# The zero-shot prior blended into a calibration's probabilities reads the pooled relative
+# similarities through these fixed transforms. Every saved calibration's prior weight and
+# thresholds were chosen with them, so they are frozen here, apart from the zero-shot score the
+# warehouse stores (model.zero_shot_probabilities), which may be refitted without moving any
+# calibrated model.
+PRIOR_THRESHOLD = 0.06  # multi-label: 0.5 at this relative similarity ...
+PRIOR_SCALE = 0.02  # ... rising this steeply
 SINGLE_LABEL_TEMPERATURE = 0.02
 
 
@@ -288,7 +294,7 @@ def _check_encoder(path: Path, name: Any, sha256: str) -> Path:
 def _zero_shot_prior(relative: np.ndarray, multi_label: bool) -> np.ndarray:
     """The zero-shot model's opinion, as probabilities, from the pooled relative similarities."""
     if multi_label:
-        return zero_shot_scores(relative)
+        return 1.0 / (1.0 + np.exp(-(relative - PRIOR_THRESHOLD) / PRIOR_SCALE))
     logits = relative / SINGLE_LABEL_TEMPERATURE
     logits = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(logits)
