@@ -158,6 +158,10 @@ def test_the_store_keeps_a_listing_dates_offset_with_that_date(store) -> None:
                                         published_offset_minutes=-300))
     store.flush()
     assert _stored(store) == {"https://a.com/s": (local, 120), "https://a.com/t": (local, 120)}
+    # Stories never stored come back from the backlog with their date's offset.
+    assert sorted(store.backlog(["a"], days=3650, limit=10)) == [
+        ("a", "https://a.com/s", "sitemap", "S", local, seen, 120),
+        ("a", "https://a.com/t", "rss", "T", local, None, 120)]
 
 
 # -- the clean stage: a page dated by its listing keeps the listing's offset ----------------------
