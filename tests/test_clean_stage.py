@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
+from fixtures.archived import ArchivedPage, store_archived_pages
 
-from pipeline.archive import WarcArchive, sha256_hex
 from pipeline.relevance import RelevanceModel
 from pipeline.seeds import load_topic
 from pipeline.settings import DEFAULT_SEEDS_DIR
@@ -42,24 +42,10 @@ def page(title: str, paragraphs: list[str], published: str) -> bytes:
 
 
 def store_pages(con, archive_dir, pages) -> None:
-    """Write pages to a WARC file and index them as the crawl does (core.pages, core.discovered)."""
-    archive = WarcArchive(archive_dir, "test", max_bytes=10_000_000)
-    fetched = datetime(2026, 11, 20, 12, tzinfo=UTC)
-    for source_id, url, body, listing_published in pages:
-        record = archive.write_exchange(
-            url=url, method="GET", request_headers=[], status=200, reason="OK",
-            response_headers=[("Content-Type", "text/html; charset=utf-8")], body=body, fetched_at=fetched)
-        naive = fetched.replace(tzinfo=None)
-        con.execute("insert into core.warc_records values (?, 'test', ?, ?, ?, ?, 200, 'text/html', ?, ?)",
-                    [record.record_id, url, record.warc_file, record.offset, record.length,
-                     record.payload_digest, naive])
-        con.execute("insert or replace into core.pages values (?, ?, ?, 200, 'text/html', ?, ?, ?, 'test')",
-                    [url, source_id, url, sha256_hex(body), record.record_id, naive])
-        con.execute("insert or replace into core.discovered (canonical_url, source_id, first_url, "
-                    "discovered_via, listing_published, first_seen, last_seen) "
-                    "values (?, ?, ?, 'rss', ?, ?, ?)",
-                    [url, source_id, url, listing_published, naive, naive])
-    archive.close()
+    """Store (source_id, url, body, listing_published) pages as a crawl does; again: a re-crawl."""
+    store_archived_pages(con, archive_dir, refetch=True, pages=(
+        ArchivedPage(url, source_id, body, listing_published=listing_published)
+        for source_id, url, body, listing_published in pages))
 
 
 @pytest.fixture

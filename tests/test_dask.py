@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fixtures.archived import ArchivedPage, store_archived_pages
 
-from pipeline.archive import WarcArchive, sha256_hex
 from pipeline.cluster.dask import DaskCluster, start_dask, stop_dask
 from pipeline.cluster.processes import free_port
 from pipeline.distributed.worker import model_loads
@@ -99,24 +99,13 @@ def _page(title: str, paragraphs: list[str], published: datetime) -> bytes:
 
 def crawled(settings: Settings, n: int) -> None:
     """What a crawl of n stories leaves: sources, a WARC archive and its index, pages."""
-    archive = WarcArchive(settings.archive_path, "test", max_bytes=50_000_000)
-    fetched = datetime(2026, 11, 20, 12, tzinfo=UTC)
-    naive = fetched.replace(tzinfo=None)
     with warehouse(settings.warehouse_target) as con:
         for source_id, kind in OUTLETS:
             con.execute("insert into core.sources (source_id, name, kind) values (?, ?, ?)",
                         [source_id, source_id.title(), kind])
-        for url, source_id, title, paragraphs, published in _stories(n):
-            body = _page(title, paragraphs, published)
-            record = archive.write_exchange(
-                url=url, method="GET", request_headers=[], status=200, reason="OK",
-                response_headers=[("Content-Type", "text/html; charset=utf-8")], body=body, fetched_at=fetched)
-            con.execute("insert into core.warc_records values (?, 'test', ?, ?, ?, ?, 200, 'text/html', ?, ?)",
-                        [record.record_id, url, record.warc_file, record.offset, record.length,
-                         record.payload_digest, naive])
-            con.execute("insert into core.pages values (?, ?, ?, 200, 'text/html', ?, ?, ?, 'test')",
-                        [url, source_id, url, sha256_hex(body), record.record_id, naive])
-    archive.close()
+        store_archived_pages(con, settings.archive_path, listed=False, pages=(
+            ArchivedPage(url, source_id, _page(title, paragraphs, published))
+            for url, source_id, title, paragraphs, published in _stories(n)))
 
 
 def stored(settings: Settings) -> dict[str, list[tuple]]:

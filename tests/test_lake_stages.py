@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fixtures.archived import ArchivedPage, store_archived_pages
 
-from pipeline.archive import WarcArchive, sha256_hex
 from pipeline.settings import Settings, WarehouseSettings
 from pipeline.stages.runs import clean_stage, frame_stage
 from warehouse.db import LakeLocation, warehouse
@@ -51,25 +50,12 @@ def page(title: str, paragraphs: list[str]) -> bytes:
 
 def crawled(settings: Settings) -> None:
     """What a crawl leaves: sources, a WARC archive and its index, pages, discovered URLs."""
-    archive = WarcArchive(settings.archive_path, "test", max_bytes=10_000_000)
-    fetched = datetime(2026, 11, 20, 12, tzinfo=UTC)
-    naive = fetched.replace(tzinfo=None)
     with warehouse(settings.warehouse_target) as con:
         con.execute("insert into core.sources (source_id, name, kind) values "
                     "('wire', 'Wire', 'wire'), ('daily', 'Daily', 'outlet'), ('tech', 'Tech', 'tech')")
-        for url, (source_id, title, paragraphs) in STORIES.items():
-            body = page(title, paragraphs)
-            record = archive.write_exchange(
-                url=url, method="GET", request_headers=[], status=200, reason="OK",
-                response_headers=[("Content-Type", "text/html; charset=utf-8")], body=body, fetched_at=fetched)
-            con.execute("insert into core.warc_records values (?, 'test', ?, ?, ?, ?, 200, 'text/html', ?, ?)",
-                        [record.record_id, url, record.warc_file, record.offset, record.length,
-                         record.payload_digest, naive])
-            con.execute("insert into core.pages values (?, ?, ?, 200, 'text/html', ?, ?, ?, 'test')",
-                        [url, source_id, url, sha256_hex(body), record.record_id, naive])
-            con.execute("insert into core.discovered values (?, ?, ?, 'rss', ?, null, null, ?, ?)",
-                        [url, source_id, url, title, naive, naive])
-    archive.close()
+        store_archived_pages(con, settings.archive_path, pages=(
+            ArchivedPage(url, source_id, page(title, paragraphs), listing_title=title)
+            for url, (source_id, title, paragraphs) in STORIES.items()))
 
 
 def stored(settings: Settings) -> dict[str, list[tuple]]:

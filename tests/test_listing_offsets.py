@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from fixtures.archived import ArchivedPage, store_archived_pages
 from fixtures.warehouse import query
 from scrapy.utils.test import get_crawler
 
-from pipeline.archive import WarcArchive
 from pipeline.settings import CrawlSettings, Settings
 from spiders.items import DiscoveredLink
 from spiders.listings import parse_feed, parse_sitemap, parse_stated_date, publisher_day
@@ -173,28 +173,10 @@ def test_a_page_without_a_date_is_dated_by_its_feed_at_the_feeds_offset(tmp_path
 
     url = "https://a.com/news/chip-story"
     fetched = datetime(2026, 7, 10, 6, 0)
-    archive = WarcArchive(tmp_path / "archive", "test", max_bytes=10_000_000)
-    record = archive.write_exchange(
-        url=url, method="GET", request_headers=[], status=200, reason="OK",
-        response_headers=[("Content-Type", "text/html; charset=utf-8")],
-        body=minisite.article_html("Chip story"), fetched_at=fetched.replace(tzinfo=UTC))
-    archive.close()
     with warehouse(tmp_path / "fw.duckdb") as con:
-        con.execute("""insert into core.pages (canonical_url, source_id, url, http_status,
-                           content_type, content_sha256, warc_record_id, fetched_at, run_id)
-                       values (?, 'a', ?, 200, 'text/html', 'sha', ?, ?, 'test')""",
-                    [url, url, record.record_id, fetched])
-        con.execute("""insert into core.warc_records (record_id, run_id, url, warc_file,
-                           warc_offset, warc_length, http_status, content_type, payload_digest,
-                           fetched_at)
-                       values (?, 'test', ?, ?, ?, ?, 200, 'text/html', ?, ?)""",
-                    [record.record_id, url, record.warc_file, record.offset, record.length,
-                     record.payload_digest, fetched])
-        con.execute("""insert into core.discovered (canonical_url, source_id, first_url,
-                           discovered_via, listing_published, published_offset_minutes,
-                           first_seen, last_seen)
-                       values (?, 'a', ?, 'rss', ?, 120, ?, ?)""",
-                    [url, url, datetime(2026, 7, 9, 22, 50), fetched, fetched])
+        store_archived_pages(con, tmp_path / "archive", fetched=fetched.replace(tzinfo=UTC), pages=[
+            ArchivedPage(url, "a", minisite.article_html("Chip story"),
+                         listing_published=datetime(2026, 7, 9, 22, 50), listing_offset_minutes=120)])
         (page,) = pending_pages(con)
     extracted = extract_page(str(tmp_path / "archive"), page)
     assert extracted.date_source == "feed"
