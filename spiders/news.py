@@ -110,7 +110,8 @@ class NewsSpider(Spider):
                 if row["source_id"] not in self.sources:
                     continue
                 published = datetime.fromisoformat(row["published"]) if row.get("published") else None
-                entry = ListingEntry(row["url"], row.get("title"), published, None)
+                entry = ListingEntry(row["url"], row.get("title"), published, None,
+                                     published_offset_minutes=row.get("published_offset_minutes"))
                 yield from self._discovered(row["source_id"], entry, "import")
 
     def _listing_requests(self, source: Source) -> Iterator[Request]:

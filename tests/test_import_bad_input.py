@@ -248,6 +248,6 @@ def test_a_url_import_counts_what_it_cannot_fetch(con, tmp_path) -> None:
                                     "not_a_url": 1}
     listed = [json.loads(line) for line in job.list_path.read_text(encoding="utf-8").splitlines()]
     assert listed == [{"source_id": "circuit_ledger", "url": good, "title": "Chips",
-                       "published": "2024-01-02T10:00:00"}]
+                       "published": "2024-01-02T10:00:00", "published_offset_minutes": 0}]
     assert _problems(con, job.summary.import_run_id) == [("date_out_of_range", "line", 4),
                                                          ("not_a_url", "line", 5)]

@@ -47,7 +47,8 @@ def test_texts_are_deduplicated_judged_framed_and_marked_imported(workdir, tmp_p
          "outlet": "Meridian Wire", "url": "https://wire.example/chips-1"},
         {"title": "Chip curbs widen (copy)", "text": AI_TEXT, "date": "2023-03-01T15:00:00Z",
          "outlet": "The Harbor Daily"},
-        {"title": "New bike lane", "text": OFF_TEXT, "date": "2023-03-02", "outlet": "Valley Gazette"},
+        {"title": "New bike lane", "text": OFF_TEXT, "date": "2023-03-02T00:50:00+02:00",
+         "outlet": "Valley Gazette"},
         {"title": "broken", "text": "", "date": "2023-03-02", "outlet": "x"},
     ]
     export = tmp_path / "export.jsonl"
@@ -70,6 +71,9 @@ def test_texts_are_deduplicated_judged_framed_and_marked_imported(workdir, tmp_p
         ("New bike lane", "text-valley-gazette", "imported-text", "import", "texts", 3)]
     assert [r[4] for r in articles] == [True, True, False]  # relevance judged
     assert [r[5] for r in articles] == [False, True, False]  # the copy points at the wire story
+    # the day is the publisher's: 00:50 at +02:00 is still 1 March in UTC
+    assert query(db, """select published_offset_minutes, cast(published_day as varchar) from articles
+                        where title = 'New bike lane'""") == [(120, "2023-03-02")]
     assert query(db, "select followed from core.sources where source_id = 'text-valley-gazette'") \
         == [(False,)]
     framed = query(db, "select count(distinct article_id) from core.frame_labels")

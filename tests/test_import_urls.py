@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from pipeline.demo_site import DemoSite, build_corpus
 from pipeline.demo_site.backcatalogue import write_mediacloud_csv
 from pipeline.urls import canonical_url
 
+PLUS_TWO = timezone(timedelta(hours=2))
 
 @pytest.mark.slow
 def test_listed_stories_are_crawled_and_nothing_else(tmp_path: Path, monkeypatch) -> None:
@@ -31,6 +33,9 @@ def test_listed_stories_are_crawled_and_nothing_else(tmp_path: Path, monkeypatch
         with open(full, encoding="utf-8", newline="") as handle:
             rows = list(csv.reader(handle))
         header, chosen = rows[0], rows[1:6]
+        # the first story's date as a Spanish outlet would state it: the same moment at +02:00
+        published = datetime.fromisoformat(chosen[0][5]).replace(tzinfo=UTC)  # publish_date, UTC
+        chosen[0][5] = published.astimezone(PLUS_TWO).isoformat()
         export = tmp_path / "mediacloud.csv"
         with open(export, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
@@ -62,4 +67,8 @@ def test_listed_stories_are_crawled_and_nothing_else(tmp_path: Path, monkeypatch
     assert {row[1] for row in stored} == {"urls"} and [row[2] for row in stored] == [2, 3, 4, 5, 6]
     # the file's date is the listing date the clean stage falls back on
     assert all(row[3] == row[4] is not None and row[5] == "import" for row in stored)
+    # ... with the offset the file stated, so a page without a date is dated on the publisher's clock
+    offsets = query(db, """select d.published_offset_minutes from core.imported_stories as i
+                           join core.discovered as d using (canonical_url) order by i.line_number""")
+    assert [row[0] for row in offsets] == [120, 0, 0, 0, 0]
     assert query(db, "select count(*) from core.warc_records")[0][0] >= 5

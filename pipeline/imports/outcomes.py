@@ -53,7 +53,8 @@ _GDELT_FORMATS = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
 
 
 def parse_date(text: str) -> datetime | None:
-    """An aware UTC datetime from an ISO date, a GDELT stamp (YYYYMMDD[HHMMSS]) or common forms.
+    """An aware datetime from an ISO date, a GDELT stamp (YYYYMMDD[HHMMSS]) or common forms, at
+    the offset the text states, so the story's day can be taken on the publisher's clock.
 
     A date without a zone means UTC. None when the text is not a date.
     """
@@ -73,7 +74,7 @@ def parse_date(text: str) -> datetime | None:
             moment = date_parser.parse(text)
         except (ValueError, OverflowError):
             return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def numbered_rows(reader: csv.reader) -> Iterator[tuple[int, list[str]] | Skipped]:

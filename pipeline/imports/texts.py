@@ -36,7 +36,7 @@ class TextRow:
     line: int
     title: str | None
     text: str
-    published: datetime  # aware UTC
+    published: datetime  # aware, at the offset the row stated (none stated: UTC)
     outlet: str | None
     url: str | None
 

@@ -45,7 +45,7 @@ class ListedUrl:
 
     line: int
     url: str
-    published: datetime | None  # aware UTC; a fallback for pages that give no date
+    published: datetime | None  # aware, at the stated offset; a fallback for pages that give no date
     title: str | None = None
     outlet: str | None = None
     date_problem: Skipped | None = None  # a date the list gave that could not be used

@@ -32,6 +32,7 @@ from typing import Any
 import duckdb
 
 from pipeline.archive import WarcArchive, sha256_hex
+from pipeline.extraction.dates import utc_offset_minutes
 from pipeline.imports import (
     DateRange,
     HostMap,
@@ -514,7 +515,8 @@ def text_canonical_url(row: TextRow, source_id: str) -> str:
     if row.url:
         return canonical_url(row.url)
     digest = hashlib.sha256("\x1f".join(
-        [source_id, row.title or "", row.published.isoformat(), row.text]).encode("utf-8")).hexdigest()
+        [source_id, row.title or "", row.published.astimezone(UTC).isoformat(), row.text]).encode("utf-8")
+    ).hexdigest()
     return f"urn:framewatch:text:{digest[:32]}"
 
 
@@ -708,7 +710,8 @@ def prepare_url_import(
         for canonical, item in listed.items():
             handle.write(json.dumps({
                 "source_id": source_of[canonical], "url": item.url, "title": item.title,
-                "published": _naive(item.published).isoformat() if item.published else None},
+                "published": _naive(item.published).isoformat() if item.published else None,
+                "published_offset_minutes": utc_offset_minutes(item.published)},
                 ensure_ascii=False) + "\n")
     return UrlJob(summary, Path(handle.name), listed, name)
 
