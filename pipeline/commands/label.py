@@ -195,7 +195,9 @@ def command(
     threshold (primary null).
     Scores are probabilities with a calibration; zero-shot, they are margins (score_kind
     zero_shot_margin: how far the frame's pooled similarity clears the zero-shot threshold, in
-    cosine units; above 0 means present), not probabilities.
+    cosine units; above 0 means present), not probabilities. (The warehouse stores a zero-shot
+    label's approximate probability, fitted from those margins: docs/framing.md, "What a score
+    means".)
     """
     from pipeline.commands._common import settings_from
     from pipeline.framing.calibrate import Calibration, embedding_model
