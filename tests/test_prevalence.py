@@ -14,6 +14,7 @@ from pipeline.cli import cli
 from pipeline.framing.prevalence import (
     CLASSIFY_AND_COUNT,
     MIN_GOLD_FOR_PPI,
+    MIN_SEPARATION,
     PPI,
     PRIMARY,
     Group,
@@ -21,10 +22,13 @@ from pipeline.framing.prevalence import (
     PrevalenceError,
     by_key,
     estimate_shares,
+    fold_of,
     gold_needed,
+    held_out_error,
     labeller_correlation,
     ppi_mean,
     quantify,
+    separation,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -111,9 +115,13 @@ def test_primary_shares_sum_to_one_for_every_method(quantifier):
     ]
     estimates = estimate_shares(groups, FRAMES, multi_label=False, quantifier=quantifier,
                                 calibration=Labelled(cal_probs, cal_labels, cal_primary), n_bootstrap=60)
-    for name, method in (("gold-week", PPI), ("quiet-week", quantifier)):
+    # EMQ assumes calibrated probabilities; on these softmax scores its correction misses held-out
+    # folds by 0.10-0.31, so it is refused and the week counted (with a note); PACC's misses by ~0.03.
+    quiet = quantifier if quantifier == "pacc" else CLASSIFY_AND_COUNT
+    for name, method in (("gold-week", PPI), ("quiet-week", quiet)):
         primary_rows = [e for e in estimates if e.group == name and e.measure == PRIMARY]
         assert {e.method for e in primary_rows} == {method}
+        assert all(bool(e.note) == (method == CLASSIFY_AND_COUNT) for e in primary_rows)
         assert sum(e.share for e in primary_rows) == pytest.approx(1.0, abs=1e-9)
         assert all(e.ci_low <= e.share <= e.ci_high for e in primary_rows)
     uncalibrated = estimate_shares([Group("w", probs, decided)], FRAMES, multi_label=False)
@@ -160,13 +168,146 @@ def test_method_follows_the_data_available():
     assert {(e.method, e.calibrated_on) for e in estimates} == {("pacc", "train")}
     assert all(e.to_row()["method"] == "pacc" for e in estimates)
     assert by_key(estimates)[("w", "y", "present")].frame == "y"
-    # 30 gold labels from another week calibrate the quantifier, except for frame y, which
+    # 300 gold labels from another week calibrate the quantifier, except for frame y, which
     # none of them carries: y falls back to the training rows.
-    other_truth = np.column_stack([rng.random(30) < 0.5, np.zeros(30, dtype=bool)])
+    other_truth = np.column_stack([rng.random(300) < 0.5, np.zeros(300, dtype=bool)])
     other = Labelled(_biased_labeller(rng, other_truth), other_truth)
     estimates = estimate_shares([Group("w", probs, decided)], ["x", "y"], multi_label=True,
                                 calibration=calibration, other_gold=other, n_bootstrap=50)
     assert [(e.frame, e.calibrated_on) for e in estimates] == [("x", "gold"), ("y", "train")]
+    # 30 are too few to show a stable correction (folds of six stories): x falls back to the
+    # training rows, and without them it is counted and says why.
+    few_other = other.subset(np.arange(30))
+    x, _ = estimate_shares([Group("w", probs, decided)], ["x", "y"], multi_label=True,
+                           calibration=calibration, other_gold=few_other, n_bootstrap=50)
+    assert (x.method, x.calibrated_on, x.note) == ("pacc", "train", "")
+    x, _ = estimate_shares([Group("w", probs, decided)], ["x", "y"], multi_label=True,
+                           other_gold=few_other, n_bootstrap=50)
+    assert (x.method, x.calibrated_on) == (CLASSIFY_AND_COUNT, "")
+    assert x.note.startswith("not corrected: on ") and "pooled gold labels" in x.note
+
+
+def test_ppi_mean_is_ppi_pys_power_tuned_estimate():
+    """The estimate and interval are ppi_py's PPI++ with its optimal tuning parameter (lam=None).
+    PPI with PACC-adjusted predictions, (p - fpr) / (tpr - fpr), gives the same estimate: the
+    tuned lambda absorbs any affine rescaling of the predictions (when it stays inside [0, 1],
+    where ppi_py clips it)."""
+    from pipeline.framing.prevalence import _ppi_functions
+
+    ppi_mean_ci, ppi_mean_pointestimate = _ppi_functions()
+    rng = np.random.default_rng(17)
+    truth = rng.random((800, 2)) < [0.3, 0.6]
+    probs = _biased_labeller(rng, truth)
+    gold = rng.choice(800, 50, replace=False)
+    y = truth[gold].astype(float)
+    estimate, low, high = ppi_mean(y, probs[gold], probs)
+    assert estimate == pytest.approx(ppi_mean_pointestimate(y, probs[gold], probs, lam=None), abs=1e-12)
+    expected_low, expected_high = ppi_mean_ci(y, probs[gold], probs, alpha=0.05, lam=None)
+    assert low == pytest.approx(expected_low, abs=1e-12) and high == pytest.approx(expected_high, abs=1e-12)
+    # A labeller with spread-out scores, whose tuned lambda (~0.75) ppi_py does not clip at 1.
+    spread = np.where(truth[:, :1], 0.8, 0.2) + rng.normal(0, 0.3, (800, 1))
+    fpr, tpr = spread[~truth[:, 0], 0].mean(), spread[truth[:, 0], 0].mean()
+    adjusted = (spread - fpr) / (tpr - fpr)
+    rescaled, _, _ = ppi_mean(y[:, :1], adjusted[gold], adjusted)
+    plain, _, _ = ppi_mean(y[:, :1], spread[gold], spread)
+    assert rescaled[0] == pytest.approx(plain[0], abs=1e-9)
+
+
+def test_a_labeller_that_barely_separates_a_frame_is_not_corrected():
+    """Frame a: positives score ~0.70, negatives ~0.45 (separation 0.25); frame b: 0.50 against
+    0.44. PACC would divide b's count by ~0.06; it is refused and counted, with a note."""
+    rng = np.random.default_rng(21)
+
+    def labeller(truth):
+        return np.column_stack([
+            _biased_labeller(rng, truth[:, 0]),
+            np.clip(np.where(truth[:, 1], rng.normal(0.50, 0.15, len(truth)), rng.normal(0.44, 0.15, len(truth))), 0, 1)])
+
+    cal_truth = rng.random((400, 2)) < 0.4
+    calibration = Labelled(labeller(cal_truth), cal_truth)
+    gaps = [separation(_binary(calibration.probabilities[:, f]), cal_truth[:, f].astype(int))[1] for f in range(2)]
+    assert gaps[0] > MIN_SEPARATION > gaps[1]
+    truth = rng.random((300, 2)) < 0.6
+    probs = labeller(truth)
+    a, b = estimate_shares([Group("w", probs, probs >= 0.5)], ["a", "b"], multi_label=True,
+                           calibration=calibration, n_bootstrap=40)
+    assert (a.method, a.calibrated_on, a.note) == ("pacc", "train", "")
+    assert a.ci_low <= truth[:, 0].mean() <= a.ci_high
+    assert (b.method, b.calibrated_on) == (CLASSIFY_AND_COUNT, "")
+    assert b.share == b.raw_share == pytest.approx((probs[:, 1] >= 0.5).mean())
+    assert b.note.startswith("not corrected") and f"only {gaps[1]:.2f} higher" in b.note
+    bounds = [separation(_binary(calibration.probabilities[:, f]), cal_truth[:, f].astype(int), lower_bound=True)[1]
+              for f in range(2)]
+    assert bounds[0] > MIN_SEPARATION and gaps[1] - 0.1 < bounds[1] < gaps[1]
+    assert b.to_row()["note"] == b.note
+
+
+def test_primary_shares_are_counted_when_one_frame_is_barely_separated():
+    rng = np.random.default_rng(8)
+    n_frames = len(FRAMES)
+
+    def items(n):
+        primary = rng.choice(n_frames, n, p=[0.4, 0.3, 0.3])
+        strength = np.array([2.0, 2.0, 0.1])[primary]  # the third frame hardly moves its score
+        logits = rng.normal(0, 1, (n, n_frames)) + strength[:, None] * np.eye(n_frames)[primary]
+        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        return probs, np.eye(n_frames, dtype=bool)[primary], primary
+
+    calibration = Labelled(*items(400))
+    probs, _, _ = items(150)
+    decided = np.eye(n_frames, dtype=bool)[probs.argmax(axis=1)]
+    rows = [e for e in estimate_shares([Group("w", probs, decided)], FRAMES, multi_label=False,
+                                       calibration=calibration, n_bootstrap=30) if e.measure == PRIMARY]
+    assert {e.method for e in rows} == {CLASSIFY_AND_COUNT}
+    assert all("a frame as the primary one" in e.note for e in rows)
+    assert sum(e.share for e in rows) == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_held_out_error_covers_a_labeller_whose_error_rates_moved():
+    """Calibration rows scored by five fold models whose probabilities sit 0.03 (sd) above or
+    below each other, and a week scored by a sixth: the bootstrap over rows and stories does not
+    see that the week's labeller differs, and misses; the held-out error (each fold corrected by
+    the other folds' rates) measures exactly that spread, and the widened interval covers."""
+    rng = np.random.default_rng(13)
+    draws, boot_only, widened = 40, 0, 0
+    for _ in range(draws):
+        offsets = rng.normal(0.0, 0.03, 6)
+        folds = np.arange(500) % 5
+        cal_truth = rng.random(500) < 0.3
+        cal_probs = np.clip(_biased_labeller(rng, cal_truth) + offsets[folds], 0, 1)
+        truth = rng.random(300) < 0.55
+        probs = np.clip(_biased_labeller(rng, truth) + offsets[5], 0, 1)
+        error = held_out_error(_binary(cal_probs), cal_truth.astype(int), folds)
+        assert error is not None and error[1] > 0
+        for held_out in (None, error):
+            _, low, high = quantify(_binary(cal_probs), cal_truth.astype(int), _binary(probs),
+                                    n_bootstrap=60, rng=rng, held_out=held_out)
+            hit = low[1] <= truth.mean() <= high[1]
+            boot_only += hit and held_out is None
+            widened += hit and held_out is not None
+    assert boot_only / draws < 0.8
+    assert widened / draws >= 0.92
+
+
+def test_held_out_error_needs_two_scorable_folds_and_grows_as_separation_shrinks():
+    rng = np.random.default_rng(4)
+    truth = rng.random(400) < 0.4
+    folds = np.arange(400) % 5
+    errors = []
+    for positive_mean in (0.8, 0.55):
+        probs = np.clip(np.where(truth, rng.normal(positive_mean, 0.12, 400), rng.normal(0.45, 0.12, 400)), 0, 1)
+        errors.append(held_out_error(_binary(probs), truth.astype(int), folds)[1])
+    assert errors[1] > 2 * errors[0]
+    assert held_out_error(_binary(probs), truth.astype(int), np.zeros(400, dtype=int)) is None
+
+
+def test_stored_holdout_rows_carry_their_cross_fitting_fold():
+    assert {fold_of("train", f"r{i}") for i in range(50)} == set(range(5))
+    rows = Labelled(np.zeros((3, 1)), np.zeros((3, 1), dtype=bool), folds=np.array([4, 0, 2]))
+    assert rows.subset(np.array([2, 0])).folds.tolist() == [2, 4]
+    assert rows.held_out_folds().tolist() == [4, 0, 2]
+    assert sorted(Labelled(np.zeros((10, 1)), np.zeros((10, 1))).held_out_folds().tolist()) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
 
 
 def test_gold_needed_follows_the_normal_formula():
@@ -254,8 +395,15 @@ def test_shares_cli_end_to_end(share_files, embedder):
     week41 = [r for r in rows if r["group"] == "2026-W41"]
     assert {r["method"] for r in week40} == {"ppi"} and {r["n_gold"] for r in week40} == {25}
     assert {r["n"] for r in week40} == {60} and {r["n"] for r in week41} == {40}
-    # No gold in week 41: quantification, calibrated on the 25 pooled gold items.
-    assert {(r["method"], r["calibrated_on"]) for r in week41} == {("pacc", "gold")}
+    # No gold in week 41: quantification, calibrated on the 25 pooled gold items or else the 60
+    # training rows, where either shows a stable correction; the other frames are counted, and
+    # their note and the command's warning say why. (On these 25 demo items every frame's
+    # separation has a 95% lower bound under 0.2, so all three are counted.)
+    for r in week41:
+        assert (r["method"], bool(r["note"])) in {("pacc", False), ("classify_and_count", True)}
+        assert (r["method"] == "pacc") == (r["calibrated_on"] in {"gold", "train"})
+    refused = sorted(r["frame"] for r in week41 if r["note"])
+    assert (f"not corrected, counted ({', '.join(refused)})" in result.output) == bool(refused)
     assert all(0 <= r["ci_low"] <= r["share"] <= r["ci_high"] <= 1 for r in rows)
     assert "measure" in rows[0] and not any(r["measure"] == "primary" for r in rows)  # multi-label codebook
 
@@ -405,10 +553,15 @@ def test_weeks_without_gold_use_the_stored_calibration_holdout(framed_warehouse)
         shares = weekly_frame_shares(con, codebook, weeks=["2026-W41"], n_bootstrap=50)
     assert shares.calibration_rows == 80
     assert {(e.group, e.method, e.calibrated_on) for e in shares.estimates} == {("2026-W41", "pacc", "train")}
+    # The stored rows come back in id order, each with the fold crossfit gave it from its id.
+    ids = [f"r{i}" for i in range(80)]
+    order = np.argsort(ids)
+    stored = Labelled(holdout.probabilities[order], holdout.labels[order],
+                      folds=np.array([fold_of("train", ids[i]) for i in order]))
     expected = estimate_shares(
         [Group("2026-W41", *(np.stack(x) for x in zip(*[v for _, v in sorted(_scores_of(db, codebook)["2026-W41"].items())], strict=True)))],
-        codebook.frame_ids, multi_label=True, calibration=holdout, n_bootstrap=50)
-    assert [round(e.share, 9) for e in shares.estimates] == [round(e.share, 9) for e in expected]
+        codebook.frame_ids, multi_label=True, calibration=stored, n_bootstrap=50)
+    assert shares.estimates == expected
 
 
 @pytest.mark.slow
@@ -438,7 +591,12 @@ def test_calibrate_holdout_corrects_weeks_without_gold(share_files, embedder, tm
         con.execute("update core.label_versions set calibration_version = ?", [version])
         shares = weekly_frame_shares(con, codebook, n_bootstrap=50)
     assert shares.calibration_rows == 60
-    assert {(e.method, e.calibrated_on, e.n) for e in shares.estimates} == {("pacc", "train", 30)}
+    # The stored rows reached the estimator: each frame is corrected by them, or refused on what
+    # they show (60 demo rows cannot pin a separation's lower bound above 0.2 for every frame).
+    assert {e.n for e in shares.estimates} == {30}
+    for e in shares.estimates:
+        assert (e.method == "pacc" and e.calibrated_on == "train" and not e.note) or (
+            e.method == "classify_and_count" and "on the calibration rows" in e.note), e
 
 
 def test_rows_without_a_group_or_with_a_bad_inclusion_probability_are_named():

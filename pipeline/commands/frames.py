@@ -192,7 +192,7 @@ def relabel_command(ctx: click.Context, workdir: str | None, codebook: str | Non
 @click.option("--group-by", required=True, help="Field of the input rows to group by (a week, an outlet).")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False), required=True,
               help='JSONL to write: {"group", "frame", "share", "ci_low", "ci_high", "n", "n_gold", '
-                   '"method", "measure", "raw_share"} per group and frame.')
+                   '"method", "measure", "raw_share", "calibrated_on", "note"} per group and frame.')
 @click.option("--train", "train_path", type=click.Path(dir_okay=False, exists=True),
               help="Labelled JSONL ({id, text, labels, primary?}) to calibrate the labeller on (as "
                    "label --train, frozen encoder), cross-fitted so a quantifier learns its error rates.")
@@ -231,7 +231,12 @@ def shares_command(ctx: click.Context, codebook: str | None, input_path: str, gr
     methods = sorted({e.method for e in estimates})
     click.echo(f"{len(estimates)} share estimates for {len({e.group for e in estimates})} groups "
                f"({', '.join(methods)}) -> {output_path}")
-    if methods == ["classify_and_count"]:
+    if methods == ["classify_and_count"] and not any(e.note for e in estimates):
         click.echo("warning: no gold or training labels: these shares count the labeller's decisions and "
                    "include its errors (give --train or --gold; `framewatch annotate export` draws a sample)",
                    err=True)
+    refused = sorted({e.frame for e in estimates if e.note})
+    if refused:
+        click.echo(f"warning: not corrected, counted ({', '.join(refused)}): the labelled rows show the labeller "
+                   "cannot tell these frames apart well enough for a stable correction (see each row's note); "
+                   "gold labels in the group (`framewatch annotate export`) correct them", err=True)

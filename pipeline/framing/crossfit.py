@@ -10,7 +10,6 @@ framing quality gate: fold = sha256("<key>:<id>") % folds.
 from __future__ import annotations
 
 import copy
-import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,13 +18,17 @@ import numpy as np
 from pipeline.framing.calibrate import gold_frames
 from pipeline.framing.labeler import EmbeddedText, calibrate_on_rows, label_embedded
 from pipeline.framing.model import FrameModel
-from pipeline.framing.prevalence import Labelled, PrevalenceError
+from pipeline.framing.prevalence import (
+    CROSS_FIT_FOLDS,
+    CROSS_FIT_KEY,
+    Labelled,
+    PrevalenceError,
+    fold_of,
+)
 
-FOLDS = 5
+FOLDS = CROSS_FIT_FOLDS
 
-
-def fold_of(key: str, row_id: Any, folds: int = FOLDS) -> int:
-    return int(hashlib.sha256(f"{key}:{row_id}".encode()).hexdigest(), 16) % folds
+__all__ = ["CROSS_FIT_KEY", "FOLDS", "cross_fitted", "fold_of", "gold_matrix", "probabilities"]
 
 
 def gold_matrix(model: FrameModel, rows: Sequence[Mapping[str, Any]], where: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -60,13 +63,13 @@ def cross_fitted(
     rows: Sequence[Mapping[str, Any]],
     embedded: Sequence[EmbeddedText],
     *,
-    key: str = "train",
+    key: str = CROSS_FIT_KEY,
     folds: int = FOLDS,
     where: str = "row",
 ) -> tuple[Labelled, np.ndarray]:
-    """Labelled rows with out-of-fold probabilities, and the out-of-fold present/absent
-    decisions: each fold scored by a calibration (frozen encoder heads, `calibrate_on_rows`)
-    fitted on the other folds."""
+    """Labelled rows with out-of-fold probabilities (and each row's fold), and the out-of-fold
+    present/absent decisions: each fold scored by a calibration (frozen encoder heads,
+    `calibrate_on_rows`) fitted on the other folds."""
     labels, primary = gold_matrix(model, rows, where)
     assignment = np.array([fold_of(key, row["id"], folds) for row in rows])
     out = np.zeros(labels.shape)
@@ -81,4 +84,4 @@ def cross_fitted(
         fitted.use_calibration(calibrate_on_rows(
             fitted, [rows[i] for i in train], [embedded[i] for i in train], where=where))
         out[test], decided[test] = probabilities(fitted, [embedded[i] for i in test])
-    return Labelled(out, labels, primary), decided
+    return Labelled(out, labels, primary, folds=assignment), decided

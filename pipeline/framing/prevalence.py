@@ -17,8 +17,22 @@ with intervals that include its errors, choosing per group from what data there 
   trained on, with out-of-fold probabilities, or gold labels pooled from other groups):
   a quantification method from quapy (PACC, probabilistic adjusted classify-and-count, by
   default; or EMQ, the EM prior adjustment of Saerens et al.), which corrects for the
-  labeller's measured error rates and stays right when a frame's prevalence shifts. The 95%
-  interval is a percentile bootstrap over the calibration rows and the group's items together.
+  labeller's measured error rates and stays right when a frame's prevalence shifts. Its 95%
+  interval has two parts, added in quadrature:
+  - a percentile bootstrap that resamples the calibration rows and the group's items together
+    and refits the quantifier each round (the noise of the measured rates and of the sample);
+  - the quantifier's *held-out error*: the root-mean-square error of the same correction on
+    each fold of the calibration rows, calibrated on the other folds. The calibration's rows
+    were scored by models fitted on different folds, and a week is scored by yet another model,
+    whose error rates differ from the measured ones by more than the bootstrap sees; PACC
+    divides that difference by the labeller's separation (tpr - fpr), so a poorly separating
+    labeller gets a wide interval.
+  A frame the labeller may separate by less than MIN_SEPARATION (mean probability of the stories
+  carrying it minus that of the others, on the calibration rows, at the lower end of its 95%
+  interval) is not corrected at all: the correction could divide by almost nothing; nor is one
+  whose held-out error exceeds
+  MAX_HELD_OUT_ERROR. Such a frame falls back to classify-and-count, with a `note` saying why,
+  and is flagged as measuring the labeller.
 * **nothing labelled**: classify-and-count with a Wilson interval, which covers sampling noise
   only; its method says so.
 
@@ -31,6 +45,7 @@ Everything here is pure: arrays in, `ShareEstimate` records out.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import warnings
 from collections.abc import Mapping, Sequence
@@ -61,6 +76,33 @@ MIN_CALIBRATION_PER_CLASS = 3
 # alone. Each of the two is a valid interval, so their union is too.
 MIN_GOLD_PER_SIDE = 5
 DEFAULT_BOOTSTRAP = 200
+# The quantifier corrects a count by dividing by the labeller's separation (tpr - fpr, here the
+# mean probability of the calibration rows carrying a frame minus that of the rows without it).
+# Below this the correction is unstable: on the public framing sets, frames separated by less
+# than 0.2 were corrected worse than they were counted (MAE 0.10-0.46 against 0.01-0.19) and
+# their intervals missed the true share in up to two weeks of three (tests/bench/bench_prevalence.py).
+# The rule takes the lower end of the separation's 95% interval: on frermann a frame measured at
+# 0.24 on 127 rows (lower end 0.19) was 0.17-0.30 on the three folds' models, and its correction
+# missed a week by 0.34.
+MIN_SEPARATION = 0.2
+# A correction that misses the share of held-out calibration folds by more than this (root mean
+# square) cannot tell a week's movement from its own error: on frermann, corrections with a
+# held-out error near 0.2 had intervals 0.77 wide and twice classify-and-count's error. Refused.
+MAX_HELD_OUT_ERROR = 0.10
+# Folds of the calibration rows for the quantifier's held-out error, when the rows do not say
+# which cross-fitting fold scored them (pooled gold, rows stored without ids).
+HELD_OUT_FOLDS = 5
+
+
+CROSS_FIT_FOLDS = 5
+CROSS_FIT_KEY = "train"  # fold key of training rows (`frames calibrate --holdout`, `frames shares`)
+
+
+def fold_of(key: str, row_id: Any, folds: int = CROSS_FIT_FOLDS) -> int:
+    """The cross-fitting fold of a labelled row: sha256("<key>:<id>") % folds, the framing
+    quality gate's protocol (crossfit.cross_fitted scores each fold by a model fitted on the
+    others; the stored holdout rows find their fold again from their ids)."""
+    return int(hashlib.sha256(f"{key}:{row_id}".encode()).hexdigest(), 16) % folds
 
 
 class PrevalenceError(FramewatchError):
@@ -82,6 +124,7 @@ class ShareEstimate:
     measure: str = PRESENT  # "present": items carrying the frame; "primary": items with it as primary
     raw_share: float = 0.0  # classify-and-count of the same group, always kept for comparison
     calibrated_on: str = ""  # for quantification: "gold" (pooled gold labels) or "train"
+    note: str = ""  # why a correction was refused (classify-and-count despite calibration data)
 
     def to_row(self) -> dict[str, Any]:
         return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()}
@@ -95,13 +138,15 @@ class Labelled:
     a multi-label codebook, a distribution over frames for a single-label one);
     labels: (items, frames) 0/1 gold; primary: (items,) gold primary frame index, or None;
     inclusion: (items,) probability each item had of being drawn into the gold sample, or None
-    for a simple random sample.
+    for a simple random sample; folds: (items,) the cross-fitting fold whose model scored each
+    row (crossfit.fold_of), or None: the quantifier's held-out error is measured per fold.
     """
 
     probabilities: np.ndarray
     labels: np.ndarray
     primary: np.ndarray | None = None
     inclusion: np.ndarray | None = None
+    folds: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         p, y = np.asarray(self.probabilities), np.asarray(self.labels)
@@ -109,7 +154,7 @@ class Labelled:
             raise PrevalenceError(
                 f"gold probabilities {p.shape} and labels {y.shape} must be (items, frames) alike"
             )
-        for name, value in (("primary", self.primary), ("inclusion", self.inclusion)):
+        for name, value in (("primary", self.primary), ("inclusion", self.inclusion), ("folds", self.folds)):
             if value is not None and len(value) != len(p):
                 raise PrevalenceError(f"gold {name} has {len(value)} rows, not {len(p)}")
         if self.inclusion is not None:
@@ -131,7 +176,15 @@ class Labelled:
             self.labels[rows],
             None if self.primary is None else self.primary[rows],
             None if self.inclusion is None else self.inclusion[rows],
+            None if self.folds is None else self.folds[rows],
         )
+
+    def held_out_folds(self) -> np.ndarray:
+        """Each row's fold for the held-out error: its cross-fitting fold when known, else one of
+        HELD_OUT_FOLDS folds drawn by a fixed permutation (the same rows, the same folds)."""
+        if self.folds is not None:
+            return np.asarray(self.folds)
+        return np.random.default_rng(0).permutation(len(self)) % HELD_OUT_FOLDS
 
     @classmethod
     def concat(cls, parts: Sequence[Labelled]) -> Labelled | None:
@@ -144,6 +197,8 @@ class Labelled:
             None if any(p.primary is None for p in parts) else np.concatenate([p.primary for p in parts]),
             None if all(p.inclusion is None for p in parts) else np.concatenate(
                 [np.ones(len(p)) if p.inclusion is None else p.inclusion for p in parts]),
+            # Folds of different sources are not one cross-fitting: drawn afresh when mixed.
+            np.concatenate([p.folds for p in parts]) if len(parts) == 1 and parts[0].folds is not None else None,
         )
 
 
@@ -260,13 +315,16 @@ def _quantify_once(method: str, cal_posteriors, cal_classes, posteriors) -> np.n
 def quantify(
     cal_posteriors: np.ndarray, cal_classes: np.ndarray, posteriors: np.ndarray, *,
     method: str = DEFAULT_QUANTIFIER, n_bootstrap: int = DEFAULT_BOOTSTRAP,
-    rng: np.random.Generator | None = None,
+    rng: np.random.Generator | None = None, held_out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Class prevalences of `posteriors` (items, classes) by a quapy quantifier calibrated on
-    labelled rows (`cal_posteriors`, `cal_classes`), with a 95% percentile bootstrap interval.
+    labelled rows (`cal_posteriors`, `cal_classes`), with a 95% interval.
 
-    Each bootstrap round resamples the calibration rows (the labeller's measured error rates are
-    the main uncertainty) and the group's items (sampling noise), and refits the quantifier.
+    Each bootstrap round resamples the calibration rows (the labeller's measured error rates)
+    and the group's items (sampling noise) together and refits the quantifier; the percentile
+    interval of the rounds is then widened, per class, by `held_out` (the quantifier's held-out
+    error, `held_out_error`: how far its corrections missed on calibration folds it was not
+    calibrated on), added in quadrature to each side.
     """
     if n_bootstrap < 1:
         raise PrevalenceError(f"a bootstrap interval needs at least one round, not {n_bootstrap}")
@@ -282,7 +340,66 @@ def quantify(
         draws.append(_quantify_once(method, cal_posteriors[cal], cal_classes[cal], posteriors[items]))
     tail = 100 * (1 - CONFIDENCE) / 2
     low, high = np.percentile(np.stack(draws), [tail, 100 - tail], axis=0)
-    return estimate, np.minimum(low, estimate), np.maximum(high, estimate)
+    low, high = np.minimum(low, estimate), np.maximum(high, estimate)
+    if held_out is not None:
+        z = _z()
+        extra = (z * np.asarray(held_out, dtype=float)) ** 2
+        low = estimate - np.sqrt((estimate - low) ** 2 + extra)
+        high = estimate + np.sqrt((high - estimate) ** 2 + extra)
+    return estimate, low, high
+
+
+def separation(cal_posteriors: np.ndarray, cal_classes: np.ndarray, *, lower_bound: bool = False) -> np.ndarray:
+    """Per class c, how well the labeller tells class c from the rest on the calibration rows:
+    mean probability of c over the rows of class c minus over the other rows (tpr - fpr on the
+    probability scale, PACC's divisor). With `lower_bound`, the lower end of its 95% normal
+    interval (the difference of two means, each with its standard error): how small the
+    separation may be, given how few rows measured it. NaN for a class without rows on both sides."""
+    cal_posteriors = np.asarray(cal_posteriors, dtype=float)
+    cal_classes = np.asarray(cal_classes)
+    out = np.full(cal_posteriors.shape[1], np.nan)
+    for c in range(cal_posteriors.shape[1]):
+        inside = cal_classes == c
+        if inside.any() and (~inside).any():
+            scores_in, scores_out = cal_posteriors[inside, c], cal_posteriors[~inside, c]
+            out[c] = scores_in.mean() - scores_out.mean()
+            if lower_bound:
+                out[c] -= _z() * np.sqrt(scores_in.var() / len(scores_in) + scores_out.var() / len(scores_out))
+    return out
+
+
+def held_out_error(
+    cal_posteriors: np.ndarray, cal_classes: np.ndarray, folds: np.ndarray, *,
+    method: str = DEFAULT_QUANTIFIER,
+) -> np.ndarray | None:
+    """Root-mean-square error per class of the quantifier's estimate on each fold of the
+    calibration rows, calibrated on the other folds: the error a new period's correction can
+    carry beyond the bootstrap's noise (the labeller that scored it is not the one whose rates
+    were measured, and its stories are not those rows). Each fold's error includes its own
+    sampling noise, so this leans wide. None when fewer than two folds can be scored."""
+    cal_posteriors = np.asarray(cal_posteriors, dtype=float)
+    cal_classes = np.asarray(cal_classes)
+    folds = np.asarray(folds)
+    n_classes = cal_posteriors.shape[1]
+    needed = set(np.unique(cal_classes).tolist())
+    squared = []
+    for fold in np.unique(folds):
+        test, train = folds == fold, folds != fold
+        counts = np.bincount(cal_classes[train], minlength=n_classes)
+        if test.sum() < MIN_CALIBRATION_PER_CLASS or any(counts[c] < MIN_CALIBRATION_PER_CLASS for c in needed):
+            continue
+        estimate = _quantify_once(method, cal_posteriors[train], cal_classes[train], cal_posteriors[test])
+        truth = np.bincount(cal_classes[test], minlength=n_classes) / test.sum()
+        squared.append((estimate - truth) ** 2)
+    if len(squared) < 2:
+        return None
+    return np.sqrt(np.mean(squared, axis=0))
+
+
+def _z() -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(1 - (1 - CONFIDENCE) / 2))
 
 
 def _binary(p: np.ndarray) -> np.ndarray:
@@ -328,19 +445,74 @@ def estimate_shares(
     pooled_gold = Labelled.concat([g.gold for g in groups if g.gold is not None] + [other_gold])
     sources = _calibration_sources(pooled_gold, calibration)
     rng = np.random.default_rng(seed)
+    checks: dict[tuple[str, int | str], _Check] = {}  # per (source, frame): the same for every group
     out: list[ShareEstimate] = []
     for group in groups:
-        out.extend(_present_shares(group, frame_ids, sources, quantifier, n_bootstrap, rng))
+        out.extend(_present_shares(group, frame_ids, sources, quantifier, n_bootstrap, rng, checks))
         if not multi_label:
-            out.extend(_primary_shares(group, frame_ids, sources, quantifier, n_bootstrap, rng))
+            out.extend(_primary_shares(group, frame_ids, sources, quantifier, n_bootstrap, rng, checks))
     return out
+
+
+@dataclass(frozen=True)
+class _Check:
+    """Whether the calibration rows let a quantifier correct one frame (or the primary frame),
+    and the held-out error its intervals carry."""
+
+    usable: bool
+    held_out: np.ndarray | None = None
+    note: str = ""
+
+
+def _usable_source(candidates: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]], key: int | str,
+                   quantifier: str, what: str, checks: dict[tuple[str, int | str], _Check]
+                   ) -> tuple[str, _Check | None, str]:
+    """The first calibration source (name, posteriors, classes, folds) whose correction passes
+    `_check_correction`, with its check; else no source, and the first refusal's note."""
+    notes = []
+    for name, posteriors, classes, folds in candidates:
+        if (name, key) not in checks:
+            checks[(name, key)] = _check_correction(posteriors, classes, folds, quantifier, what, name)
+        if checks[(name, key)].usable:
+            return name, checks[(name, key)], ""
+        notes.append(checks[(name, key)].note)
+    return "", None, notes[0] if notes else ""
+
+
+def _check_correction(cal_posteriors: np.ndarray, cal_classes: np.ndarray, folds: np.ndarray,
+                      method: str, what: str, source: str) -> _Check:
+    """Refuse a correction the labeller cannot support (separation below MIN_SEPARATION, or too
+    few rows to measure its held-out error); otherwise measure that error."""
+    counts = np.bincount(np.asarray(cal_classes, dtype=int), minlength=cal_posteriors.shape[1])
+    enough = counts >= MIN_CALIBRATION_PER_CLASS
+    gaps = separation(cal_posteriors, cal_classes)[enough]
+    bounds = separation(cal_posteriors, cal_classes, lower_bound=True)[enough]
+    rows = "pooled gold labels" if source == "gold" else "calibration rows"
+    worst = int(np.nanargmin(bounds)) if np.isfinite(bounds).any() else None
+    if worst is None or not bounds[worst] >= MIN_SEPARATION:
+        gap, bound = (float("nan"), float("nan")) if worst is None else (gaps[worst], bounds[worst])
+        return _Check(False, note=(
+            f"not corrected: on the {rows} the labeller's mean probability of {what} is only "
+            f"{gap:.2f} higher for stories that carry it than for the others (95% lower bound "
+            f"{bound:.2f}; a correction needs at least {MIN_SEPARATION}); this share counts the "
+            f"labeller's marks"))
+    error = held_out_error(cal_posteriors, cal_classes, folds, method=method)
+    if error is None:
+        return _Check(False, note=f"not corrected: too few {rows} per fold to measure the correction's error")
+    worst_error = float(np.max(error[counts >= MIN_CALIBRATION_PER_CLASS]))
+    if worst_error > MAX_HELD_OUT_ERROR:
+        return _Check(False, note=(
+            f"not corrected: on held-out parts of the {rows} the correction missed the share of "
+            f"{what} by {worst_error:.2f} (root mean square; at most {MAX_HELD_OUT_ERROR} is usable); "
+            f"this share counts the labeller's marks"))
+    return _Check(True, error)
 
 
 def _calibration_sources(pooled_gold: Labelled | None, calibration: Labelled | None) -> list[tuple[str, Labelled]]:
     """Labelled rows that may calibrate the quantifier, best first: pooled gold when there are
     enough of them (they come from the data being measured, labelled by the people the report
     believes), then the calibration's own cross-fitted rows. Each frame takes the first that
-    has enough rows on both sides."""
+    has enough rows on both sides and passes `_check_correction`."""
     sources = []
     if pooled_gold is not None and len(pooled_gold) >= 2 * MIN_GOLD_FOR_PPI:
         sources.append(("gold", pooled_gold))
@@ -350,7 +522,8 @@ def _calibration_sources(pooled_gold: Labelled | None, calibration: Labelled | N
 
 
 def _present_shares(group: Group, frame_ids: Sequence[str], sources: list[tuple[str, Labelled]],
-                    quantifier: str, n_bootstrap: int, rng: np.random.Generator) -> list[ShareEstimate]:
+                    quantifier: str, n_bootstrap: int, rng: np.random.Generator,
+                    checks: dict[tuple[str, int | str], _Check]) -> list[ShareEstimate]:
     n = len(group.probabilities)
     gold = group.gold if group.gold is not None and len(group.gold) >= MIN_GOLD_FOR_PPI else None
     out = []
@@ -365,25 +538,27 @@ def _present_shares(group: Group, frame_ids: Sequence[str], sources: list[tuple[
                 share=_clip(estimate[f]), ci_low=_clip(low[f]), ci_high=_clip(high[f]),
                 n_gold=len(gold), method=PPI, **common))
             continue
-        source, cal = next(((name, rows) for name, rows in sources
-                            if min(rows.labels[:, f].sum(), len(rows) - rows.labels[:, f].sum())
-                            >= MIN_CALIBRATION_PER_CLASS), ("", None))
-        if n and cal is not None:
-            labels = np.asarray(cal.labels[:, f], dtype=int)
+        candidates = [(name, _binary(rows.probabilities[:, f]), np.asarray(rows.labels[:, f], dtype=int),
+                       rows.held_out_folds()) for name, rows in sources
+                      if min(rows.labels[:, f].sum(), len(rows) - rows.labels[:, f].sum()) >= MIN_CALIBRATION_PER_CLASS]
+        source, check, note = _usable_source(candidates, f, quantifier, "the frame", checks) if n else ("", None, "")
+        if check is not None:
+            cal_posteriors, labels = next((p, y) for name, p, y, _ in candidates if name == source)
             prevalence, low_q, high_q = quantify(
-                _binary(cal.probabilities[:, f]), labels, _binary(group.probabilities[:, f]),
-                method=quantifier, n_bootstrap=n_bootstrap, rng=rng)
+                cal_posteriors, labels, _binary(group.probabilities[:, f]),
+                method=quantifier, n_bootstrap=n_bootstrap, rng=rng, held_out=check.held_out)
             out.append(ShareEstimate(
                 share=_clip(prevalence[1]), ci_low=_clip(low_q[1]), ci_high=_clip(high_q[1]),
                 n_gold=0, method=quantifier, calibrated_on=source, **common))
             continue
         out.append(ShareEstimate(share=raw, ci_low=raw_low, ci_high=raw_high, n_gold=0,
-                                 method=CLASSIFY_AND_COUNT, **common))
+                                 method=CLASSIFY_AND_COUNT, note=note, **common))
     return out
 
 
 def _primary_shares(group: Group, frame_ids: Sequence[str], sources: list[tuple[str, Labelled]],
-                    quantifier: str, n_bootstrap: int, rng: np.random.Generator) -> list[ShareEstimate]:
+                    quantifier: str, n_bootstrap: int, rng: np.random.Generator,
+                    checks: dict[tuple[str, int | str], _Check]) -> list[ShareEstimate]:
     """Shares of each frame as the primary frame (single-label codebooks): they sum to one."""
     n_frames = len(frame_ids)
     n = len(group.probabilities)
@@ -393,10 +568,10 @@ def _primary_shares(group: Group, frame_ids: Sequence[str], sources: list[tuple[
                   None if group.gold is None else Labelled(
                       _distribution(group.gold.probabilities), group.gold.labels, group.gold.primary,
                       group.gold.inclusion))
-    source, cal = next(((name, rows) for name, rows in sources
-                        if rows.primary is not None and len(np.unique(rows.primary)) >= 2), ("", None))
-    if cal is not None:
-        cal = Labelled(_distribution(cal.probabilities), cal.labels, cal.primary, cal.inclusion)
+    candidates = [(name, _distribution(rows.probabilities), rows.primary, rows.held_out_folds())
+                  for name, rows in sources if rows.primary is not None and len(np.unique(rows.primary)) >= 2]
+    source, check, note = (_usable_source(candidates, PRIMARY, quantifier, "a frame as the primary one", checks)
+                           if n else ("", None, ""))
     predicted = np.eye(n_frames)[group.probabilities.argmax(axis=1)] if n else np.zeros((0, n_frames))
     raw = predicted.mean(axis=0) if n else np.zeros(n_frames)
     gold = group.gold if group.gold is not None and len(group.gold) >= MIN_GOLD_FOR_PPI else None
@@ -410,9 +585,11 @@ def _primary_shares(group: Group, frame_ids: Sequence[str], sources: list[tuple[
                               ci_high=_clip(max(high[f], shares[f])), n_gold=len(gold), method=PPI,
                               raw_share=float(raw[f]), **common)
                 for f, frame in enumerate(frame_ids)]
-    if cal is not None and n:
-        prevalence, low, high = quantify(cal.probabilities, cal.primary, group.probabilities,
-                                         method=quantifier, n_bootstrap=n_bootstrap, rng=rng)
+    if check is not None:
+        cal_posteriors, cal_primary = next((p, y) for name, p, y, _ in candidates if name == source)
+        prevalence, low, high = quantify(cal_posteriors, cal_primary, group.probabilities,
+                                         method=quantifier, n_bootstrap=n_bootstrap, rng=rng,
+                                         held_out=check.held_out)
         shares = _on_simplex(prevalence)
         return [ShareEstimate(frame=frame, share=float(shares[f]), ci_low=_clip(min(low[f], shares[f])),
                               ci_high=_clip(max(high[f], shares[f])), n_gold=0, method=quantifier,
@@ -422,7 +599,7 @@ def _primary_shares(group: Group, frame_ids: Sequence[str], sources: list[tuple[
     for f, frame in enumerate(frame_ids):
         low, high = wilson_interval(predicted[:, f].sum(), n)
         out.append(ShareEstimate(frame=frame, share=float(raw[f]), ci_low=low, ci_high=high, n_gold=0,
-                                 method=CLASSIFY_AND_COUNT, raw_share=float(raw[f]), **common))
+                                 method=CLASSIFY_AND_COUNT, raw_share=float(raw[f]), note=note, **common))
     return out
 
 

@@ -269,12 +269,14 @@ METHOD_LONG = {
     "random sample; the interval holds whatever the labeller's quality",
     "pacc": "probabilistic adjusted classify-and-count (quapy): the labeller's marks corrected "
     "by its error rates measured on labelled stories of other weeks or its calibration data; "
-    "the interval is a bootstrap over those stories and the week's",
+    "the interval is a bootstrap over those stories and the week's, widened by the error the "
+    "same correction made on held-out parts of the labelled stories",
     "emq": "EM prior adjustment (EMQ, quapy): the labeller's probabilities re-weighted to the "
     "week's prevalence, fitted on labelled stories of other weeks or its calibration data; "
     "bootstrap interval",
     "classify_and_count": "classify and count: the share of stories the labeller marked, "
-    "with a Wilson interval that covers sampling noise only (no labelled data to correct it)",
+    "with a Wilson interval that covers sampling noise only (no labelled data to correct it, or "
+    "a labeller that tells the frame apart too poorly for a stable correction)",
 }
 
 

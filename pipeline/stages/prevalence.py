@@ -19,6 +19,7 @@ import duckdb
 import numpy as np
 
 from pipeline.framing.prevalence import (
+    CROSS_FIT_KEY,
     DEFAULT_BOOTSTRAP,
     DEFAULT_QUANTIFIER,
     Group,
@@ -26,6 +27,7 @@ from pipeline.framing.prevalence import (
     ShareEstimate,
     by_key,
     estimate_shares,
+    fold_of,
 )
 from warehouse.queries import named_queries
 
@@ -153,8 +155,11 @@ def _holdout(con, codebook: CodebookFrames) -> Labelled | None:
     if not probs:
         return None
     ids = sorted(probs)
+    # The rows were cross-fitted by crossfit.cross_fitted with its default key: their ids give
+    # back the fold whose model scored them, which the quantifier's held-out error needs.
     return Labelled(np.stack([probs[i] for i in ids]), np.stack([labels[i] for i in ids]),
-                    None if codebook.multi_label else np.array([primary.get(i, int(np.argmax(labels[i]))) for i in ids]))
+                    None if codebook.multi_label else np.array([primary.get(i, int(np.argmax(labels[i]))) for i in ids]),
+                    folds=np.array([fold_of(CROSS_FIT_KEY, i) for i in ids]))
 
 
 def store_calibration_holdout(con: duckdb.DuckDBPyConnection, calibration_version: str, frame_ids: Sequence[str],

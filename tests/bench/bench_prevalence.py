@@ -1,26 +1,35 @@
 """Benchmark the frame-share estimators on real labelled news (run by hand, not by pytest).
 
-    PYTHONPATH=. .venv/bin/python tests/bench/bench_prevalence.py [--weeks 150] [--week-size 200]
-        [--bootstrap 100] [--labeller calibrated|zero-shot] [--draw replacement|distinct]
+    PYTHONPATH=. .venv/bin/python tests/bench/bench_prevalence.py [--weeks 100] [--week-size 200]
+        [--bootstrap 100] [--labeller calibrated|zero-shot] [--draw distinct|replacement]
+        [--week-folds 2] [--quantifiers pacc [emq]]
 
 Protocol, on each development half of ../shared/eval/frames (gvfc, frac, frermann):
   1. Cross-fitted labeller: each row's frame probabilities and decisions come from a calibration
      (frozen-encoder heads, what `frames shares --train` fits) trained on the other four folds
      (fold = sha256('<dataset>:<id>') % 5, the framing quality gate's protocol). With
      --labeller zero-shot, the codebook alone labels every row (the demo's labeller).
-  2. Synthetic weeks: a fold is the week's pool; the week's items are drawn from it with shifted
-     frame prevalence, with replacement (--draw replacement: weeks of --week-size items, so gold
-     samples of 25-100 are a part of the week; the duplicates make the quantifier's bootstrap,
-     which assumes distinct stories, too narrow) or without (--draw distinct: at most 80% of the
-     pool, so on frac and frermann a week has fewer stories than 50 and gold covers all of it) (single-label sets: class shares from a Dirichlet(1) draw
-     mixed half and half with the pool's; multi-label: item weights exp(theta . labels), theta ~
-     N(0, 1) per frame). The true share is the share of the week's items carrying the frame.
-  3. Per week and frame, estimates by classify-and-count (Wilson interval), the quantifiers (PACC
-     and EMQ from quapy, calibrated on the other folds' out-of-fold probabilities, bootstrap
-     interval), and prediction-powered inference with a gold sample of 25, 50 and 100 of the
-     week's items (drawn without replacement).
+  2. Synthetic weeks. --draw distinct (default): --week-folds folds form the week's pool and the
+     other folds the calibration rows (each with its fold, for the held-out error); a week is
+     min(--week-size, 80% of the pool) distinct stories drawn from the pool with shifted frame
+     prevalence, so no story is both a calibration row and in the week, and no story counts
+     twice. --draw replacement: one fold is the pool and a week is --week-size draws from it
+     with replacement. The sets are small (a fold has 42-130 rows), so such a week repeats each
+     story 2-5 times: the labeller's error on a story counts as often, which no estimator that
+     takes a week's stories as distinct can see. It is kept for the gold-based estimate only
+     (PPI is valid for any fixed week, repeats or not), where it gives 200-story weeks.
+     Shifts: single-label sets take class shares from a Dirichlet(1) draw mixed half and half
+     with the pool's; multi-label ones item weights exp(theta . labels), theta ~ N(0, 1) per
+     frame. The true share is the share of the week's items carrying the frame.
+  3. Per week and frame, estimates by classify-and-count (Wilson interval), the quantifiers as
+     `estimate_shares` runs them without gold (PACC from quapy, calibrated on the calibration
+     rows, bootstrap and held-out-error interval; or classify-and-count with a note where the
+     correction is refused), and prediction-powered inference with a gold sample of 25, 50 and
+     100 of the week's items (drawn without replacement; sizes over half the week are skipped).
 Reports mean absolute error and the coverage of the 95% intervals per method, for the share of
-items carrying each frame and (single-label sets) the share as primary frame.
+items carrying each frame and (single-label sets) the share as primary frame. `no_gold` is what
+the report shows without gold (the quantifier where it corrects, else the refused count);
+`no_gold_corrected` and `no_gold_refused` split it.
 
 Embeddings are cached under /tmp/fw-prevalence-bench (MiniLM on a busy CPU costs minutes).
 """
@@ -66,7 +75,7 @@ def cross_fitted_dataset(dataset: str, labeller: str = "calibrated"):
         saved = np.load(path)
         oof = Labelled(saved["probabilities"], saved["labels"],
                        saved["primary"] if saved["primary"].size else None)
-        return oof, saved["present"], folds, codebook.frame_ids, codebook.multi_label
+        return _with_folds(oof, folds), saved["present"], folds, codebook.frame_ids, codebook.multi_label
     CACHE.mkdir(parents=True, exist_ok=True)
     embedder = Embedder(threads=1)
     embedded = cached_embeddings(dataset, embedder, CACHE)
@@ -79,7 +88,16 @@ def cross_fitted_dataset(dataset: str, labeller: str = "calibrated"):
         oof, present = cross_fitted(model, rows, embedded, key=dataset, folds=FOLDS, where=dataset)
     np.savez(path, probabilities=oof.probabilities, labels=oof.labels, present=present,
              primary=oof.primary if oof.primary is not None else np.zeros(0))
-    return oof, present, folds, codebook.frame_ids, codebook.multi_label
+    return _with_folds(oof, folds), present, folds, codebook.frame_ids, codebook.multi_label
+
+
+def _with_folds(oof, folds: np.ndarray):
+    """The rows with the fold whose model scored each (older estimators, without a folds field,
+    get them unchanged: the bench also measures the code before the held-out error)."""
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(oof)}
+    return dataclasses.replace(oof, folds=folds) if "folds" in fields else oof
 
 
 def draw_week(rng, pool: np.ndarray, labels: np.ndarray, primary, multi_label: bool, size: int,
@@ -104,56 +122,66 @@ def draw_week(rng, pool: np.ndarray, labels: np.ndarray, primary, multi_label: b
 
 
 def run_dataset(dataset: str, weeks: int, week_size: int, n_bootstrap: int, seed: int,
-                labeller: str = "calibrated", distinct: bool = False) -> dict:
-    from pipeline.framing.prevalence import Group, estimate_shares, wilson_interval
+                labeller: str = "calibrated", distinct: bool = True, week_folds: int = 2,
+                quantifiers: tuple[str, ...] = ("pacc",)) -> dict:
+    from pipeline.framing.prevalence import CLASSIFY_AND_COUNT, Group, estimate_shares
 
     oof, present, folds, frame_ids, multi_label = cross_fitted_dataset(dataset, labeller)
     rng = np.random.default_rng(seed)
     errors: dict[tuple[str, str], list[float]] = defaultdict(list)
     covered: dict[tuple[str, str], list[bool]] = defaultdict(list)
     widths: dict[tuple[str, str], list[float]] = defaultdict(list)
+    week_sizes = []
     started = time.time()
+
+    def record(name: str, measure: str, estimate: float, low: float, high: float, true: float) -> None:
+        errors[(name, measure)].append(abs(estimate - true))
+        covered[(name, measure)].append(low - 1e-9 <= true <= high + 1e-9)
+        widths[(name, measure)].append(high - low)
+
+    n_folds = int(folds.max()) + 1
     for week in range(weeks):
-        k = int(rng.integers(0, folds.max() + 1))
-        pool, others = np.flatnonzero(folds == k), np.flatnonzero(folds != k)
+        if distinct:
+            in_pool = np.isin(folds, rng.choice(n_folds, week_folds, replace=False))
+        else:
+            in_pool = folds == int(rng.integers(0, n_folds))
+        pool, others = np.flatnonzero(in_pool), np.flatnonzero(~in_pool)
         items = draw_week(rng, pool, oof.labels, oof.primary, multi_label, week_size, distinct)
+        week_sizes.append(len(items))
         calibration = oof.subset(others)
         truth = {"present": oof.labels[items].mean(axis=0)}
         if not multi_label:
             truth["primary"] = np.bincount(oof.primary[items], minlength=len(frame_ids)) / len(items)
-        runs = {}
-        for quantifier in ("pacc", "emq"):
-            runs[quantifier] = estimate_shares(
-                [Group(f"w{week}", oof.probabilities[items], present[items])], frame_ids,
-                multi_label=multi_label, calibration=calibration, quantifier=quantifier,
-                n_bootstrap=n_bootstrap, seed=int(rng.integers(1 << 31)))
-        for n_gold in GOLD_SIZES:
-            chosen = rng.choice(len(items), min(n_gold, len(items)), replace=False)
-            gold = oof.subset(items[chosen])
-            runs[f"ppi_{n_gold}"] = estimate_shares(
-                [Group(f"w{week}", oof.probabilities[items], present[items], gold=gold)], frame_ids,
-                multi_label=multi_label, calibration=calibration, n_bootstrap=0)
-        for name, estimates in runs.items():
-            for e in estimates:
+        group = Group(f"w{week}", oof.probabilities[items], present[items])
+        for e in estimate_shares([group], frame_ids, multi_label=multi_label):  # nothing labelled
+            record(e.method, e.measure, e.share, e.ci_low, e.ci_high, truth[e.measure][frame_ids.index(e.frame)])
+        for quantifier in quantifiers:
+            for e in estimate_shares([group], frame_ids, multi_label=multi_label, calibration=calibration,
+                                     quantifier=quantifier, n_bootstrap=n_bootstrap,
+                                     seed=int(rng.integers(1 << 31))):
                 true = truth[e.measure][frame_ids.index(e.frame)]
-                if name == "pacc":  # classify-and-count rides along with every estimate
-                    errors[("classify_and_count", e.measure)].append(abs(e.raw_share - true))
-                    low, high = wilson_interval(round(e.raw_share * e.n), e.n)
-                    covered[("classify_and_count", e.measure)].append(low <= true <= high)
-                    widths[("classify_and_count", e.measure)].append(high - low)
-                errors[(e.method if name in ("pacc", "emq") else name, e.measure)].append(abs(e.share - true))
-                covered[(e.method if name in ("pacc", "emq") else name, e.measure)].append(
-                    e.ci_low - 1e-9 <= true <= e.ci_high + 1e-9)
-                widths[(e.method if name in ("pacc", "emq") else name, e.measure)].append(e.ci_high - e.ci_low)
+                tag = "" if len(quantifiers) == 1 else f"_{quantifier}"
+                record(f"no_gold{tag}", e.measure, e.share, e.ci_low, e.ci_high, true)
+                part = "corrected" if e.method != CLASSIFY_AND_COUNT else "refused"
+                record(f"no_gold{tag}_{part}", e.measure, e.share, e.ci_low, e.ci_high, true)
+        for n_gold in GOLD_SIZES:
+            if n_gold > len(items) // 2:
+                continue
+            chosen = rng.choice(len(items), n_gold, replace=False)
+            gold = oof.subset(items[chosen])
+            for e in estimate_shares([Group(f"w{week}", oof.probabilities[items], present[items], gold=gold)],
+                                     frame_ids, multi_label=multi_label):
+                record(f"ppi_{n_gold}", e.measure, e.share, e.ci_low, e.ci_high,
+                       truth[e.measure][frame_ids.index(e.frame)])
         if week % 25 == 24:
             print(f"  {dataset}: {week + 1} weeks, {time.time() - started:.0f} s", file=sys.stderr, flush=True)
-    result = {}
+    result = {"week_stories": int(np.median(week_sizes)), "seconds": round(time.time() - started)}
     for key in sorted(errors):
         method, measure = key
         result[f"{measure}/{method}"] = {
             "mae": round(float(np.mean(errors[key])), 4),
-            "coverage": round(float(np.mean(covered[key])), 3) if covered[key] else None,
-            "mean_width": round(float(np.mean(widths[key])), 3) if widths[key] else None,
+            "coverage": round(float(np.mean(covered[key])), 3),
+            "mean_width": round(float(np.mean(widths[key])), 3),
             "estimates": len(errors[key]),
         }
     return result
@@ -161,15 +189,18 @@ def run_dataset(dataset: str, weeks: int, week_size: int, n_bootstrap: int, seed
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--weeks", type=int, default=150)
+    parser.add_argument("--weeks", type=int, default=100)
     parser.add_argument("--week-size", type=int, default=200)
     parser.add_argument("--bootstrap", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--labeller", choices=("calibrated", "zero-shot"), default="calibrated",
                         help="calibrated: cross-fitted frozen-encoder heads; zero-shot: the codebook alone")
-    parser.add_argument("--draw", choices=("replacement", "distinct"), default="replacement",
+    parser.add_argument("--draw", choices=("replacement", "distinct"), default="distinct",
                         help="how a week's stories are drawn from its pool (see the module docstring)")
+    parser.add_argument("--week-folds", type=int, default=2, help="folds in a week's pool (--draw distinct)")
+    parser.add_argument("--quantifiers", nargs="*", default=["pacc"], choices=("pacc", "emq"),
+                        help="quantifiers run without gold (none: gold-based estimates only)")
     args = parser.parse_args()
     frames_dir = REPO.parent / "shared" / "eval" / "frames"
     if not frames_dir.is_dir():
@@ -177,10 +208,12 @@ def main() -> None:
     report = {}
     for dataset in args.datasets:
         report[dataset] = run_dataset(dataset, args.weeks, args.week_size, args.bootstrap, args.seed,
-                                      args.labeller, args.draw == "distinct")
+                                      args.labeller, args.draw == "distinct", args.week_folds,
+                                      tuple(args.quantifiers))
         print(json.dumps({dataset: report[dataset]}, indent=1), flush=True)
     print(json.dumps({"weeks": args.weeks, "week_size": args.week_size, "bootstrap": args.bootstrap,
-                      "labeller": args.labeller, "draw": args.draw, "results": report}, indent=1))
+                      "labeller": args.labeller, "draw": args.draw, "week_folds": args.week_folds,
+                      "quantifiers": args.quantifiers, "results": report}, indent=1))
 
 
 if __name__ == "__main__":
