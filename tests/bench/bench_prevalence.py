@@ -69,7 +69,13 @@ def cross_fitted_dataset(dataset: str, labeller: str = "calibrated"):
 
     codebook = load_codebook(REPO / "seeds" / "codebooks" / f"{dataset}.toml")
     rows = load_rows(dataset)
-    path = CACHE / f"{dataset}-{codebook.fingerprint[:12]}-{'oof' if labeller == 'calibrated' else labeller}.npz"
+    # Zero-shot scores depend on the zero-shot constants (model.zero_shot_version); calibrated
+    # probabilities do not (the calibration prior keeps its own frozen transform).
+    import pipeline.framing.model as model_module
+
+    version = getattr(model_module, "zero_shot_version", lambda: "")()
+    tag = "oof" if labeller == "calibrated" else f"{labeller}{'-' + version if version else ''}"
+    path = CACHE / f"{dataset}-{codebook.fingerprint[:12]}-{tag}.npz"
     folds = np.array([fold_of(dataset, r["id"], FOLDS) for r in rows])
     if path.exists():
         saved = np.load(path)
