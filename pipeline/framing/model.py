@@ -5,7 +5,9 @@ passage's frame score is its cosine to that prototype, lowered when the passage 
 one of the frame's near-miss negatives than to the prototype, and then centred on the passage's
 mean score over all frames: what all frames share is the topic, what is left is the framing. Article scores pool the best
 passages (mean of the top k), so one strongly framed paragraph counts, but a single stray
-sentence in a long article counts less than two. With a calibration (see calibration.py, fitting.py)
+sentence in a long article counts less than two. A frame is present when its pooled score clears
+ZERO_SHOT_THRESHOLD; the stored 0..1 score is that margin's approximate probability
+(zero_shot_probabilities). With a calibration (see calibration.py, fitting.py)
 trained linear heads over pooled embeddings and these similarity features (and, if it has one,
 over the words of the passages' texts) replace the zero-shot scores.
 """
@@ -40,7 +42,7 @@ ZERO_SHOT_THRESHOLD = 0.06
 # that the frame is present: a logistic of the margin (pooled relative similarity minus
 # ZERO_SHOT_THRESHOLD), fitted once on the development halves of the three public evaluation sets
 # with all-MiniLM-L6-v2 (tests/bench/fit_zero_shot_probability.py; docs/framing.md, "What a
-# zero-shot score means"). Cross-fitted it scored log-loss 0.29 and calibration error 0.02 on
+# score means"). Cross-fitted it scored log-loss 0.29 and calibration error 0.02 on
 # those sets, with no score at 0.995 or above; the former steep logistic (scale 0.02, 0.5 at the
 # threshold) put 4-20% of scores there and was off by 0.14-0.27. At the threshold it reads 0.17,
 # not 0.5: the zero-shot decision is taken on the margin and stays what it was.
@@ -191,7 +193,7 @@ class FrameModel:
                 np.stack([self.article_features(v) for _, v in articles]),
                 [article_text(p.text for p in passages) for passages, _ in articles],
             )
-            margins = article_scores - self.calibration.thresholds
+            margins = article_scores - self.calibration.thresholds  # present at 0 and above
         return [
             self._decide(passages, vectors, scores, above)
             for (passages, vectors), scores, above in zip(
