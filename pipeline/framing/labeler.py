@@ -388,10 +388,10 @@ def shown_scores(
     """What a user reads as each frame's score, and what kind of number it is.
 
     With a calibration: its probabilities. Zero-shot: the margin by which the frame's pooled
-    passage similarity clears the zero-shot threshold (cosine units; above 0: present). The
-    zero-shot 0..1 score squashes that margin through a steep logistic to compare it with 0.5;
-    shown as such it poses as a probability and piles up at 1.00 (a quarter of the demo's
-    labels read 0.995 or more), though nothing was estimated from labels.
+    passage similarity clears the zero-shot threshold (cosine units; above 0: present), the
+    number the decision is taken on. The stored 0..1 zero-shot score (`article_frames.score`) is
+    an approximate probability fitted on public framing sets, in which a present frame can score
+    as low as 0.17; shown here it would read as if 0.5 were the cut.
     """
     if model.calibration is not None:
         return "probability", frames.scores
