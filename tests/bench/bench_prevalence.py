@@ -2,7 +2,7 @@
 
     PYTHONPATH=. .venv/bin/python tests/bench/bench_prevalence.py [--weeks 100] [--week-size 200]
         [--bootstrap 100] [--labeller calibrated|zero-shot] [--draw distinct|replacement]
-        [--week-folds 2] [--quantifiers pacc [emq]]
+        [--week-folds 2] [--quantifiers pacc [emq]] [--ppi-variants]
 
 Protocol, on each development half of ../shared/eval/frames (gvfc, frac, frermann):
   1. Cross-fitted labeller: each row's frame probabilities and decisions come from a calibration
@@ -129,7 +129,7 @@ def draw_week(rng, pool: np.ndarray, labels: np.ndarray, primary, multi_label: b
 
 def run_dataset(dataset: str, weeks: int, week_size: int, n_bootstrap: int, seed: int,
                 labeller: str = "calibrated", distinct: bool = True, week_folds: int = 2,
-                quantifiers: tuple[str, ...] = ("pacc",)) -> dict:
+                quantifiers: tuple[str, ...] = ("pacc",), ppi_variants: bool = False) -> dict:
     from pipeline.framing.prevalence import CLASSIFY_AND_COUNT, Group, estimate_shares
 
     oof, present, folds, frame_ids, multi_label = cross_fitted_dataset(dataset, labeller)
@@ -179,6 +179,12 @@ def run_dataset(dataset: str, weeks: int, week_size: int, n_bootstrap: int, seed
                                      frame_ids, multi_label=multi_label):
                 record(f"ppi_{n_gold}", e.measure, e.share, e.ci_low, e.ci_high,
                        truth[e.measure][frame_ids.index(e.frame)])
+            if ppi_variants:
+                rows = items[chosen]
+                for name, (low, estimate, high) in _ppi_variants(oof, present, calibration, items, rows).items():
+                    for f in range(len(frame_ids)):
+                        if np.isfinite([estimate[f], low[f], high[f]]).all():  # 0/1 predictions without spread: none
+                            record(f"{name}_{n_gold}", "present", estimate[f], low[f], high[f], truth["present"][f])
         if week % 25 == 24:
             print(f"  {dataset}: {week + 1} weeks, {time.time() - started:.0f} s", file=sys.stderr, flush=True)
     result = {"week_stories": int(np.median(week_sizes)), "seconds": round(time.time() - started)}
@@ -191,6 +197,37 @@ def run_dataset(dataset: str, weeks: int, week_size: int, n_bootstrap: int, seed
             "estimates": len(errors[key]),
         }
     return result
+
+
+def _ppi_variants(oof, present, calibration, items, gold_rows) -> dict:
+    """Other ways ppi_py can use the labeller, for the share of items carrying each frame, as
+    (low, estimate, high) arrays (the estimator's own is `ppi`: tuned lambda shared by all
+    frames, probabilities as predictions): lambda tuned per frame; 0/1 decisions as predictions
+    (lambda per frame); plain PPI (lambda 1); gold labels alone (lambda 0); and PPI whose
+    predictions are the labeller's probabilities put on the share scale by PACC's adjustment
+    (p - fpr) / (tpr - fpr), with the rates of the calibration rows (lambda per frame)."""
+    from pipeline.framing.prevalence import _ppi_functions
+
+    ppi_mean_ci, ppi_mean_pointestimate = _ppi_functions()
+    y = oof.labels[gold_rows].astype(float)
+    cal_y, cal_p = calibration.labels.astype(bool), calibration.probabilities
+    tpr = np.array([cal_p[cal_y[:, f], f].mean() for f in range(cal_p.shape[1])])
+    fpr = np.array([cal_p[~cal_y[:, f], f].mean() for f in range(cal_p.shape[1])])
+    adjusted = (oof.probabilities - fpr) / np.maximum(tpr - fpr, 0.05)
+    variants = {
+        "ppi_lam_per_frame": (oof.probabilities, {"lam_optim_mode": "element"}),
+        "ppi_decisions": (present.astype(float), {"lam_optim_mode": "element"}),
+        "ppi_lam1": (oof.probabilities, {"lam": 1.0}),
+        "gold_only": (oof.probabilities, {"lam": 0.0}),
+        "ppi_pacc_scaled": (adjusted, {"lam_optim_mode": "element"}),
+    }
+    out = {}
+    with np.errstate(all="ignore"):
+        for name, (predictions, options) in variants.items():
+            estimate = ppi_mean_pointestimate(y, predictions[gold_rows], predictions[items], **options)
+            low, high = ppi_mean_ci(y, predictions[gold_rows], predictions[items], alpha=0.05, **options)
+            out[name] = (np.atleast_1d(low), np.clip(np.atleast_1d(estimate), 0, 1), np.atleast_1d(high))
+    return out
 
 
 def main() -> None:
@@ -207,6 +244,8 @@ def main() -> None:
     parser.add_argument("--week-folds", type=int, default=2, help="folds in a week's pool (--draw distinct)")
     parser.add_argument("--quantifiers", nargs="*", default=["pacc"], choices=("pacc", "emq"),
                         help="quantifiers run without gold (none: gold-based estimates only)")
+    parser.add_argument("--ppi-variants", action="store_true",
+                        help="also measure other ways ppi_py can use the labeller (see _ppi_variants)")
     args = parser.parse_args()
     frames_dir = REPO.parent / "shared" / "eval" / "frames"
     if not frames_dir.is_dir():
@@ -215,7 +254,7 @@ def main() -> None:
     for dataset in args.datasets:
         report[dataset] = run_dataset(dataset, args.weeks, args.week_size, args.bootstrap, args.seed,
                                       args.labeller, args.draw == "distinct", args.week_folds,
-                                      tuple(args.quantifiers))
+                                      tuple(args.quantifiers), args.ppi_variants)
         print(json.dumps({dataset: report[dataset]}, indent=1), flush=True)
     print(json.dumps({"weeks": args.weeks, "week_size": args.week_size, "bootstrap": args.bootstrap,
                       "labeller": args.labeller, "draw": args.draw, "week_folds": args.week_folds,
