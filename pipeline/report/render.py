@@ -274,9 +274,10 @@ METHOD_LONG = {
     "emq": "EM prior adjustment (EMQ, quapy): the labeller's probabilities re-weighted to the "
     "week's prevalence, fitted on labelled stories of other weeks or its calibration data; "
     "bootstrap interval",
-    "classify_and_count": "classify and count: the share of stories the labeller marked, "
-    "with a Wilson interval that covers sampling noise only (no labelled data to correct it, or "
-    "a labeller that tells the frame apart too poorly for a stable correction)",
+    "classify_and_count": "classify and count: the share of stories the labeller marked, which "
+    "measures the labeller as much as the press, with a Wilson interval that covers sampling "
+    "noise only (no labelled data to correct it, or a labeller that tells the frame apart too "
+    "poorly for a stable correction)",
 }
 
 
