@@ -15,11 +15,12 @@ import pytest
 from fixtures.report.synthetic import SyntheticWarehouse
 from scipy.stats import norm
 
+from pipeline.framing.prevalence import Labelled
 from pipeline.report import build_report
 from pipeline.report.shares import ShareCodebook
 from pipeline.report.stats import Z_95
 from pipeline.report.weeks import week_range
-from pipeline.stages.prevalence import weekly_frame_shares
+from pipeline.stages.prevalence import store_calibration_holdout, weekly_frame_shares
 
 WEEK = "2026-W47"
 N_WEEK = 40  # stories per week, all in outlet "alpha"
@@ -258,3 +259,43 @@ def test_a_single_label_codebook_gets_corrected_primary_shares_that_sum_to_one(t
     assert {t["method"] for t in tests} == {"ppi"}
     race = next(t for t in tests if t["frame_id"] == "race_to_win")
     assert race["share"] == pytest.approx(primary["race_to_win"].share, abs=1e-6)
+
+
+@pytest.mark.slow  # builds a 12-week warehouse and imports quapy
+def test_a_refused_correction_is_counted_and_the_report_says_why(tmp_path: Path) -> None:
+    """Calibration rows exist, but on them the labeller cannot tell race_to_win apart (its
+    probabilities are noise) while it separates the other frames well: the report corrects
+    those, counts race_to_win, and names it with the estimator's reason."""
+    db = tmp_path / "calibrated.duckdb"
+    planted = _gold_warehouse(db, with_gold=False)
+    frame_ids = planted["frame_ids"]
+    rng = np.random.default_rng(7)
+    n = 400
+    labels = rng.random((n, len(frame_ids))) < 0.4
+    probabilities = np.where(labels, rng.uniform(0.7, 1.0, labels.shape), rng.uniform(0.0, 0.3, labels.shape))
+    race = frame_ids.index("race_to_win")
+    probabilities[:, race] = rng.random(n)  # no separation at all
+    con = duckdb.connect(str(db))
+    con.execute("update core.label_versions set calibration_version = 'cal-1'")
+    store_calibration_holdout(con, "cal-1", frame_ids, [f"row-{i}" for i in range(n)],
+                              Labelled(probabilities, labels))
+    con.close()
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        result = build_report(con, WEEK, tmp_path / "reports")
+        codebook = ShareCodebook(planted["fingerprint"], frame_ids, multi_label=True)
+        expected = weekly_frame_shares(con, codebook, weeks=planted["weeks"])
+    finally:
+        con.close()
+    refused = expected.get(WEEK, "race_to_win")
+    assert refused.method == "classify_and_count" and refused.note.startswith("not corrected")
+    assert {expected.get(WEEK, f).method for f in frame_ids if f != "race_to_win"} == {"pacc"}
+    table = {r["frame_id"]: r for r in _read(result.folder, "frame_table")}
+    assert table["race_to_win"]["corrected_share"] is None  # shown as the labeller's count
+    assert table["security_threat"]["correction_method"] == "pacc"
+    html, md = result.path_html.read_text(), result.path_md.read_text()
+    paragraph = html[html.index('id="share-refusals"'):]
+    paragraph = paragraph[:paragraph.index("</p>")]
+    assert "Race to win (stories carrying it): not corrected" in paragraph
+    assert "Security threat" not in paragraph
+    assert "**Counted, not corrected, this week:** Race to win (stories carrying it): not corrected" in md

@@ -359,6 +359,16 @@ class Coverage:
 
 
 @dataclass(frozen=True, slots=True)
+class ShareRefusal:
+    """Frames whose share the estimator counted rather than corrected in the report week, although
+    there were labelled data to correct it with, and why (the estimator's note)."""
+
+    frame_labels: tuple[str, ...]
+    measure: str  # "present" | "primary"
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
 class FrameQuality:
     """The labeller's measured precision and recall for one frame of the report's codebook,
     against the gold labels stored for that codebook (`framewatch annotate import`)."""
@@ -389,3 +399,4 @@ class ShareSource:
     methods_week: tuple[str, ...]  # methods of the report week's estimates, sorted
     corrected: bool  # the report week's shares are corrected (a method other than classify-and-count)
     frame_quality: tuple[FrameQuality, ...] = ()
+    refusals: tuple[ShareRefusal, ...] = ()  # the report week's shares counted despite labelled data

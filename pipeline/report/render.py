@@ -295,6 +295,7 @@ def _share_context(model: ReportModel) -> dict[str, Any]:
         "method_short": METHOD_SHORT,
         "method_long": METHOD_LONG,
         "frame_quality": list(source.frame_quality) if source is not None else [],
+        "share_refusals": list(source.refusals) if source is not None else [],
         "basis": test_basis,
         "methods_text": "; ".join(f"{METHOD_SHORT.get(m, m)}: {METHOD_LONG.get(m, m)}" for m in used),
         "frame_quality_text": "; ".join(

@@ -27,7 +27,7 @@ from pipeline.framing.prevalence import (
 )
 from pipeline.report.analysis import report_label_version
 from pipeline.report.data import ReportData
-from pipeline.report.records import FrameQuality, ShareSource
+from pipeline.report.records import FrameQuality, ShareRefusal, ShareSource
 from pipeline.stages.prevalence import weekly_frame_shares
 from warehouse.queries import named_queries
 
@@ -136,5 +136,20 @@ def load_report_shares(
         methods_week=methods_week,
         corrected=any(m != CLASSIFY_AND_COUNT for m in methods_week),
         frame_quality=frame_quality(con, fingerprint, frames),
+        refusals=refusals(weekly.estimates, week, dict(frames)),
     )
     return ReportShares(by_key(weekly.estimates), source, tuple(weekly.estimates))
+
+
+def refusals(estimates: list[ShareEstimate], week: str, labels: Mapping[str, str]) -> tuple[ShareRefusal, ...]:
+    """The week's corrections the estimator refused, one entry per measure and reason, with the
+    frames it concerns in codebook order."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for estimate in estimates:
+        if estimate.group == week and estimate.note:
+            grouped.setdefault((estimate.measure, estimate.note), []).append(estimate.frame)
+    order = {frame_id: i for i, frame_id in enumerate(labels)}
+    return tuple(
+        ShareRefusal(tuple(labels.get(f, f) for f in sorted(set(ids), key=lambda f: order.get(f, len(order)))),
+                     measure, note)
+        for (measure, note), ids in sorted(grouped.items()))
