@@ -7,6 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+# About 125 tokens per passage (median, MiniLM's and mpnet's tokenizers). Shorter (500) or longer
+# (1,100; 1,600) passages, overlap, and other poolings of the passage vectors were measured on
+# long articles and gained nothing beyond split-to-split noise (tests/bench/bench_passages.py,
+# docs/framing.md). Changing them re-cuts every article, and the label version
+# (stages/frame.label_version_for) does not record the cut: it would have to, first.
 MAX_CHARS = 700
 MIN_CHARS = 120
 

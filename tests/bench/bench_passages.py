@@ -329,6 +329,9 @@ def main() -> None:
         "--salts", type=int, default=3, help="how many splits (the first is the quality gate's)"
     )
     parser.add_argument(
+        "--skip-salts", type=int, default=0, help="start at this split (add splits to a run)"
+    )
+    parser.add_argument(
         "--model",
         default=None,
         help="an installed model's name or a folder (default: bundled MiniLM)",
@@ -362,7 +365,7 @@ def main() -> None:
         resolve_model(args.model), backend=args.backend, threads=args.threads, workers=1
     )
     cache = VectorCache(args.cache, encoder)
-    salts = SALTS[: args.salts]
+    salts = SALTS[args.skip_salts : args.skip_salts + args.salts]
     for dataset in args.datasets.split(","):
         for config in args.configs.split(","):
             result = run(dataset, config, cache, salts)
