@@ -28,6 +28,8 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
+from pipeline.extraction.dates import LARGEST_UTC_OFFSET
+
 __all__ = ["Listing", "ListingEntry", "MalformedListing", "parse_date", "parse_feed",
            "parse_sitemap", "parse_stated_date", "publisher_day"]
 
@@ -43,9 +45,6 @@ _VERBATIM = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->|<\?.*?\?>", re.DOTALL)
 # Characters XML 1.0 forbids (C0 controls other than tab, newline and carriage return).
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _XML_ENTITIES = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
-# Kiribati (+14:00) and Baker Island (-12:00): no clock is further from UTC; a date stating a
-# larger offset is garbled, not a time anywhere.
-_LARGEST_OFFSET = timedelta(hours=14)
 
 
 class MalformedListing(ValueError):
@@ -102,7 +101,7 @@ def parse_stated_date(text: str | None) -> tuple[datetime | None, int | None]:
     offset = moment.utcoffset()
     if offset is None:
         return moment, None
-    if abs(offset) > _LARGEST_OFFSET:
+    if abs(offset) > LARGEST_UTC_OFFSET:
         return None, None
     return moment.astimezone(UTC).replace(tzinfo=None), int(offset.total_seconds() // 60)
 

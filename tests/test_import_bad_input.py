@@ -11,6 +11,7 @@ import pytest
 from fixtures.backfill import NOW, TOPIC, Rec, demo_sources, outlet_url, warc_records
 
 from pipeline.imports import DateRange, TextColumns, read_texts, read_url_list
+from pipeline.imports.outcomes import stated_offset_minutes
 from pipeline.imports.urls import detect_layout
 from pipeline.stages.imports import import_warc, prepare_url_import
 from warehouse.db import connect
@@ -177,6 +178,23 @@ def test_text_rows_with_problems_are_named_with_their_line(tmp_path) -> None:
             if not hasattr(g, "reason")] == [(11, "Circuit Ledger", "2024-05-02")]
 
 
+def test_text_dates_keep_the_offset_they_state_and_garbled_offsets_are_bad_dates(tmp_path) -> None:
+    rows = [
+        {"text": "t", "date": "2024-05-01T00:50:00+02:00", "outlet": "x"},
+        {"text": "t", "date": "Wed, 01 May 2024 00:50:00 EDT", "outlet": "x"},
+        {"text": "t", "date": "2024-05-01 00:50", "outlet": "x"},
+        {"text": "t", "date": "2024-05-01 00:50 +9999", "outlet": "x"},  # dateutil keeps it
+        {"text": "t", "date": "2024-05-01T00:50:00+15:00", "outlet": "x"},  # no clock is 15 h off
+    ]
+    path = tmp_path / "export.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    items = list(read_texts(path, dates=DATES))
+    assert _reasons(items) == [("bad_date", 4), ("bad_date", 5)]
+    good = [i for i in items if not hasattr(i, "reason")]
+    assert [(i.published.date().isoformat(), stated_offset_minutes(i.published)) for i in good] == [
+        ("2024-05-01", 120), ("2024-05-01", -240), ("2024-05-01", None)]
+
+
 def test_a_csv_without_the_needed_columns_is_named(tmp_path) -> None:
     path = tmp_path / "export.csv"
     path.write_text("headline,body\nA,B\n", encoding="utf-8")
@@ -248,6 +266,6 @@ def test_a_url_import_counts_what_it_cannot_fetch(con, tmp_path) -> None:
                                     "not_a_url": 1}
     listed = [json.loads(line) for line in job.list_path.read_text(encoding="utf-8").splitlines()]
     assert listed == [{"source_id": "circuit_ledger", "url": good, "title": "Chips",
-                       "published": "2024-01-02T10:00:00", "published_offset_minutes": 0}]
+                       "published": "2024-01-02T10:00:00", "published_offset_minutes": None}]
     assert _problems(con, job.summary.import_run_id) == [("date_out_of_range", "line", 4),
                                                          ("not_a_url", "line", 5)]

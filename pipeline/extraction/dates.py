@@ -19,7 +19,9 @@ from pipeline.extraction.metadata import PageInfo, first_meta
 logger = logging.getLogger(__name__)
 
 OLDEST_PLAUSIBLE = datetime(1995, 1, 1, tzinfo=UTC)  # the web press barely existed before
-_LARGEST_OFFSET = timedelta(hours=14)  # Kiribati (+14:00) and Baker Island (-12:00)
+# Kiribati (+14:00) and Baker Island (-12:00): no clock is further from UTC; a date stating a
+# larger offset is garbled, not a time anywhere.
+LARGEST_UTC_OFFSET = timedelta(hours=14)
 _URL_DATE = re.compile(
     r"/((?:19|20)\d{2})[/\-_]?(0[1-9]|1[0-2])[/\-_]?(0[1-9]|[12]\d|3[01])(?:/|[-_]|\b)"
 )
@@ -44,7 +46,7 @@ def parse_datetime(value: str) -> datetime | None:
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     offset = parsed.utcoffset()
-    if offset is None or abs(offset) > _LARGEST_OFFSET:
+    if offset is None or abs(offset) > LARGEST_UTC_OFFSET:
         return None  # no clock on Earth is this far from UTC: a garbled value
     return parsed
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 
 from dateutil import parser as date_parser
+
+from pipeline.extraction.dates import LARGEST_UTC_OFFSET, utc_offset_minutes
 
 # Reasons a person should look at (bad input), as opposed to ordinary filtering (off_topic,
 # not_html, not_response, already_imported ...), which is only counted.
@@ -50,31 +53,64 @@ class DateRange:
 
 
 _GDELT_FORMATS = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
+# A date that states no zone is read as UTC in this zone, so that what is stored as the listing
+# date's offset can stay "none stated" (null), as for feeds (stated_offset_minutes).
+UNSTATED_UTC = timezone(timedelta(0), "UTC (no offset stated)")
+# RFC 822's zone names, which dateutil does not know (it would read them as UTC).
+_ZONE_NAMES = {name: hours * 3600 for name, hours in {
+    "UT": 0, "GMT": 0, "UTC": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6,
+    "PST": -8, "PDT": -7}.items()}
 
 
 def parse_date(text: str) -> datetime | None:
-    """An aware datetime from an ISO date, a GDELT stamp (YYYYMMDD[HHMMSS]) or common forms, at
-    the offset the text states, so the story's day can be taken on the publisher's clock.
+    """An aware datetime from an ISO date, a GDELT stamp (YYYYMMDD[HHMMSS]), an RFC 822 date or
+    other common forms, at the offset the text states, so the story's day can be taken on the
+    publisher's clock.
 
-    A date without a zone means UTC. None when the text is not a date.
+    A date without a zone means UTC (`UNSTATED_UTC`). None when the text is not a date, or
+    states an offset no clock has.
     """
     text = text.strip()
     if not text:
         return None
-    if text.isdigit() and len(text) in (8, 12, 14):  # GDELT SQLDATE / DATEADDED / DATE
+    if text.isdigit() and len(text) in (8, 12, 14):  # GDELT SQLDATE / DATEADDED / DATE (UTC)
         try:
             moment = datetime.strptime(text, _GDELT_FORMATS[len(text)])
         except ValueError:
             return None
         return moment.replace(tzinfo=UTC)
+    moment = _read_date(text)
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UNSTATED_UTC)
     try:
-        moment = datetime.fromisoformat(text)
+        offset = moment.utcoffset()
+    except ValueError:  # dateutil keeps offsets of a day or more, which datetime then refuses
+        return None
+    return moment if offset is not None and abs(offset) <= LARGEST_UTC_OFFSET else None
+
+
+def _read_date(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
     except ValueError:
-        try:
-            moment = date_parser.parse(text)
-        except (ValueError, OverflowError):
-            return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        pass
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        pass
+    try:
+        return date_parser.parse(text, tzinfos=_ZONE_NAMES)
+    except (ValueError, OverflowError):
+        return None
+
+
+def stated_offset_minutes(moment: datetime | None) -> int | None:
+    """The UTC offset a parsed date stated, in minutes east of UTC; None when it stated none."""
+    if moment is None or moment.tzinfo is UNSTATED_UTC:
+        return None
+    return utc_offset_minutes(moment)
 
 
 def numbered_rows(reader: csv.reader) -> Iterator[tuple[int, list[str]] | Skipped]:

@@ -32,7 +32,6 @@ from typing import Any
 import duckdb
 
 from pipeline.archive import WarcArchive, sha256_hex
-from pipeline.extraction.dates import utc_offset_minutes
 from pipeline.imports import (
     DateRange,
     HostMap,
@@ -47,6 +46,7 @@ from pipeline.imports import (
     read_url_list,
     read_warc,
 )
+from pipeline.imports.outcomes import stated_offset_minutes
 from pipeline.imports.sources import host_homepage
 from pipeline.seeds import Source
 from pipeline.urls import canonical_url, site_key
@@ -515,6 +515,7 @@ def text_canonical_url(row: TextRow, source_id: str) -> str:
     if row.url:
         return canonical_url(row.url)
     digest = hashlib.sha256("\x1f".join(
+        # In UTC, as before dates kept their offset, so a file imported again gives the same ids.
         [source_id, row.title or "", row.published.astimezone(UTC).isoformat(), row.text]).encode("utf-8")
     ).hexdigest()
     return f"urn:framewatch:text:{digest[:32]}"
@@ -711,7 +712,7 @@ def prepare_url_import(
             handle.write(json.dumps({
                 "source_id": source_of[canonical], "url": item.url, "title": item.title,
                 "published": _naive(item.published).isoformat() if item.published else None,
-                "published_offset_minutes": utc_offset_minutes(item.published)},
+                "published_offset_minutes": stated_offset_minutes(item.published)},
                 ensure_ascii=False) + "\n")
     return UrlJob(summary, Path(handle.name), listed, name)
 
