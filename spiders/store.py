@@ -361,9 +361,15 @@ class CrawlStore:
                 link.published_offset_minutes)
         else:  # listed twice this run (feed and sitemap): fill in what the first lacked
             updated = max((d for d in (previous[6], link.updated) if d), default=None)
-            # The date and the offset it was stated with come from the same listing.
-            published, offset = ((previous[5], previous[9]) if previous[5] is not None
-                                 else (link.published, link.published_offset_minutes))
+            # The date and the offset it was stated with come from the same listing; a listing
+            # giving the same date with its offset completes one that gave none (as the merge
+            # into core.discovered does: pages.sql upsert_discovered).
+            if previous[5] is None:
+                published, offset = link.published, link.published_offset_minutes
+            elif previous[5] == link.published and previous[9] is None:
+                published, offset = previous[5], link.published_offset_minutes
+            else:
+                published, offset = previous[5], previous[9]
             self._discovered[link.canonical_url] = (
                 *previous[:4], previous[4] or link.title, published, updated, previous[7],
                 link.seen_at, offset)

@@ -143,8 +143,15 @@ def test_the_store_keeps_a_listing_dates_offset_with_that_date(store) -> None:
                                         local, None, seen, published_offset_minutes=120))
     store.add_discovered(DiscoveredLink("https://a.com/t", "a", "https://a.com/t", "news_sitemap",
                                         "T", datetime(2026, 7, 10), None, seen))
+    # Listed with a date but no offset, then with the same date and its offset: that offset.
+    store.add_discovered(DiscoveredLink("https://a.com/u", "a", "https://a.com/u", "sitemap", "U",
+                                        local, None, seen))
+    store.add_discovered(DiscoveredLink("https://a.com/u", "a", "https://a.com/u", "rss", "U",
+                                        local, None, seen, published_offset_minutes=120))
     store.flush()
-    assert _stored(store) == {"https://a.com/s": (local, 120), "https://a.com/t": (local, 120)}
+    assert _stored(store) == {"https://a.com/s": (local, 120), "https://a.com/t": (local, 120),
+                              "https://a.com/u": (local, 120)}
+    store.con.execute("delete from core.discovered where canonical_url = 'https://a.com/u'")
 
     # Rows written before the offset was kept (null) gain it when listed again with the same
     # date; a stored date keeps its own offset whatever a later listing says.
