@@ -263,6 +263,32 @@ def test_primary_shares_are_counted_when_one_frame_is_barely_separated():
     assert sum(e.share for e in rows) == pytest.approx(1.0)
 
 
+def test_a_refusal_for_want_of_rows_says_so_and_names_no_separation():
+    """Primary frames of 400 well-separated rows, one frame the primary of only two: its error
+    on held-out parts cannot be measured, and the note says which outcome was too rare; with
+    fewer than three rows on either side of every frame, no separation is quoted (no "nan")."""
+    rng = np.random.default_rng(5)
+    primary = np.array([0] * 199 + [1] * 199 + [2] * 2)
+    probs = np.full((400, 3), 0.05)
+    probs[np.arange(400), primary] = 0.9
+    probs = probs + rng.uniform(0, 0.05, probs.shape)
+    probs = probs / probs.sum(axis=1, keepdims=True)
+    calibration = Labelled(probs, np.eye(3, dtype=bool)[primary], primary,
+                           folds=np.arange(400) % 5)
+    week = Group("w", probs[:50], np.eye(3, dtype=bool)[probs[:50].argmax(axis=1)])
+    rows = [e for e in estimate_shares([week], FRAMES, multi_label=False, calibration=calibration,
+                                       n_bootstrap=20) if e.measure == PRIMARY]
+    assert {e.method for e in rows} == {CLASSIFY_AND_COUNT}
+    assert all("the rarest outcome has 2" in e.note and "nan" not in e.note for e in rows)
+
+    carries = np.array([[True], [False], [True], [False]])
+    few = Labelled(np.where(carries, 0.9, 0.1), carries, folds=np.arange(4))
+    (shown,) = estimate_shares([Group("w", few.probabilities, few.labels)], ["a"], multi_label=True,
+                               calibration=few, n_bootstrap=20)
+    assert shown.method == CLASSIFY_AND_COUNT
+    assert shown.note.startswith("not corrected: fewer than 3 labelled rows") and "nan" not in shown.note
+
+
 @pytest.mark.slow
 def test_held_out_error_covers_a_labeller_whose_error_rates_moved():
     """Calibration rows scored by five fold models whose probabilities sit 0.03 (sd) above or

@@ -237,6 +237,6 @@ def shares_command(ctx: click.Context, codebook: str | None, input_path: str, gr
                    err=True)
     refused = sorted({e.frame for e in estimates if e.note})
     if refused:
-        click.echo(f"warning: not corrected, counted ({', '.join(refused)}): the labelled rows show the labeller "
-                   "cannot tell these frames apart well enough for a stable correction (see each row's note); "
-                   "gold labels in the group (`framewatch annotate export`) correct them", err=True)
+        click.echo(f"warning: not corrected, counted ({', '.join(refused)}): the labelled rows do not support "
+                   "a stable correction of these shares (each row's note says why); gold labels in the group "
+                   "(`framewatch annotate export`) correct them", err=True)

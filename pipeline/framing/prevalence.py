@@ -30,8 +30,8 @@ with intervals that include its errors, choosing per group from what data there 
   A frame the labeller may separate by less than MIN_SEPARATION (mean probability of the stories
   carrying it minus that of the others, on the calibration rows, at the lower end of its 95%
   interval) is not corrected at all: the correction could divide by almost nothing; nor is one
-  whose held-out error exceeds
-  MAX_HELD_OUT_ERROR. Such a frame falls back to classify-and-count, with a `note` saying why,
+  whose held-out error exceeds MAX_HELD_OUT_ERROR, or cannot be measured for want of rows. Such
+  a frame falls back to classify-and-count, with a `note` saying why,
   and is flagged as measuring the labeller.
 * **nothing labelled**: classify-and-count with a Wilson interval, which covers sampling noise
   only; its method says so.
@@ -481,16 +481,22 @@ def _usable_source(candidates: list[tuple[str, np.ndarray, np.ndarray, np.ndarra
 
 def _check_correction(cal_posteriors: np.ndarray, cal_classes: np.ndarray, folds: np.ndarray,
                       method: str, what: str, source: str) -> _Check:
-    """Refuse a correction the labeller cannot support (separation below MIN_SEPARATION, or too
-    few rows to measure its held-out error); otherwise measure that error."""
+    """Refuse a correction the labeller cannot support (separation below MIN_SEPARATION, too few
+    rows to measure it or its held-out error, or a held-out error above MAX_HELD_OUT_ERROR);
+    otherwise return that error."""
     counts = np.bincount(np.asarray(cal_classes, dtype=int), minlength=cal_posteriors.shape[1])
     enough = counts >= MIN_CALIBRATION_PER_CLASS
     gaps = separation(cal_posteriors, cal_classes)[enough]
     bounds = separation(cal_posteriors, cal_classes, lower_bound=True)[enough]
     rows = "pooled gold labels" if source == "gold" else "calibration rows"
     worst = int(np.nanargmin(bounds)) if np.isfinite(bounds).any() else None
-    if worst is None or not bounds[worst] >= MIN_SEPARATION:
-        gap, bound = (float("nan"), float("nan")) if worst is None else (gaps[worst], bounds[worst])
+    if worst is None:
+        return _Check(False, note=(
+            f"not corrected: too few {rows} (at least {MIN_CALIBRATION_PER_CLASS} with and without "
+            f"{what}) to measure how well the labeller tells it apart; this share counts the "
+            f"labeller's marks"))
+    if not bounds[worst] >= MIN_SEPARATION:
+        gap, bound = gaps[worst], bounds[worst]
         return _Check(False, note=(
             f"not corrected: on the {rows} the labeller's mean probability of {what} is only "
             f"{gap:.2f} higher for stories that carry it than for the others (95% lower bound "
@@ -498,7 +504,11 @@ def _check_correction(cal_posteriors: np.ndarray, cal_classes: np.ndarray, folds
             f"labeller's marks"))
     error = held_out_error(cal_posteriors, cal_classes, folds, method=method)
     if error is None:
-        return _Check(False, note=f"not corrected: too few {rows} per fold to measure the correction's error")
+        rarest = int(counts[counts > 0].min())
+        return _Check(False, note=(
+            f"not corrected: too few {rows} to measure the correction's error on held-out parts "
+            f"(the rarest outcome has {rarest}; what is left of each part needs "
+            f"{MIN_CALIBRATION_PER_CLASS} of every outcome); this share counts the labeller's marks"))
     worst_error = float(np.max(error[counts >= MIN_CALIBRATION_PER_CLASS]))
     if worst_error > MAX_HELD_OUT_ERROR:
         return _Check(False, note=(
@@ -542,6 +552,9 @@ def _present_shares(group: Group, frame_ids: Sequence[str], sources: list[tuple[
                        rows.held_out_folds()) for name, rows in sources
                       if min(rows.labels[:, f].sum(), len(rows) - rows.labels[:, f].sum()) >= MIN_CALIBRATION_PER_CLASS]
         source, check, note = _usable_source(candidates, f, quantifier, "the frame", checks) if n else ("", None, "")
+        if sources and n and not candidates:
+            note = (f"not corrected: fewer than {MIN_CALIBRATION_PER_CLASS} labelled rows with or without "
+                    f"the frame; this share counts the labeller's marks")
         if check is not None:
             cal_posteriors, labels = next((p, y) for name, p, y, _ in candidates if name == source)
             prevalence, low_q, high_q = quantify(

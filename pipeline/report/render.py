@@ -276,8 +276,8 @@ METHOD_LONG = {
     "bootstrap interval",
     "classify_and_count": "classify and count: the share of stories the labeller marked, which "
     "measures the labeller as much as the press, with a Wilson interval that covers sampling "
-    "noise only (no labelled data to correct it, or a labeller that tells the frame apart too "
-    "poorly for a stable correction)",
+    "noise only (no labelled data to correct it, too few, or labelled data showing that a "
+    "correction would not be stable: see the line under the frames table)",
 }
 
 
