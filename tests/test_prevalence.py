@@ -591,7 +591,7 @@ def test_weeks_without_gold_use_the_stored_calibration_holdout(framed_warehouse)
 
 
 @pytest.mark.slow
-def test_calibrate_holdout_corrects_weeks_without_gold(share_files, embedder, tmp_path):
+def test_calibrate_holdout_reaches_the_estimator_of_weeks_without_gold(share_files, embedder, tmp_path):
     from fixtures.report.synthetic import SyntheticWarehouse
 
     from pipeline.framing.codebook import load_codebook

@@ -25,8 +25,6 @@ from pipeline.framing.calibrate import (
 from pipeline.framing.codebook import Codebook
 from pipeline.framing.lexical import article_text
 from pipeline.framing.model import (
-    TOP_K_PASSAGES,
-    ZERO_SHOT_THRESHOLD,
     ArticleFrames,
     FrameModel,
     TextEncoder,
@@ -395,9 +393,7 @@ def shown_scores(
     """
     if model.calibration is not None:
         return "probability", frames.scores
-    relative = model.relative_similarities(text.vectors)
-    k = min(TOP_K_PASSAGES, len(relative))
-    margins = np.sort(relative, axis=0)[-k:].mean(axis=0) - ZERO_SHOT_THRESHOLD
+    margins = model.zero_shot_margins(text.vectors)
     return "zero_shot_margin", {
         frame_id: round(float(margin), 4)
         for frame_id, margin in zip(model.frame_ids, margins, strict=True)

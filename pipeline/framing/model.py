@@ -42,7 +42,7 @@ ZERO_SHOT_THRESHOLD = 0.06
 # that the frame is present: a logistic of the margin (pooled relative similarity minus
 # ZERO_SHOT_THRESHOLD), fitted once on the development halves of the three public evaluation sets
 # with all-MiniLM-L6-v2 (tests/bench/fit_zero_shot_probability.py; docs/framing.md, "What a
-# score means"). Cross-fitted it scored log-loss 0.29 and calibration error 0.02 on
+# score means"). Cross-fitted it scored log-loss 0.19-0.54 and calibration error 0.02-0.07 on
 # those sets, with no score at 0.995 or above; the former steep logistic (scale 0.02, 0.5 at the
 # threshold) put 4-20% of scores there and was off by 0.14-0.27. At the threshold it reads 0.17,
 # not 0.5: the zero-shot decision is taken on the margin and stays what it was.
@@ -265,8 +265,9 @@ def zero_shot_probabilities(margins: np.ndarray) -> np.ndarray:
 
 
 def zero_shot_version() -> str:
-    """The zero-shot part of a label version: names every constant a zero-shot label's decision
-    or score depends on, so a change to any of them gives new labels a new version."""
+    """The zero-shot part of a label version: names the model's constants a zero-shot label's
+    decision or score depends on, so a change to any of them gives new labels a new version (how
+    articles are cut into passages is not among them: see passages.MAX_CHARS)."""
     constants = (
         f"k{TOP_K_PASSAGES}-n{NEGATIVE_MARGIN_WEIGHT:g}-t{ZERO_SHOT_THRESHOLD:g}"
         f"-p{ZERO_SHOT_PROBABILITY_SLOPE:g},{ZERO_SHOT_PROBABILITY_INTERCEPT:g}"
