@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from pipeline.framing.crossfit import fold_of
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 FRAMES_DIR = SHARED / "eval" / "frames"
@@ -33,10 +35,6 @@ TUNED_DATASETS = ("gvfc",)
 FOLDS = 5
 NOISE_MARGIN = 0.03  # the README: with a few hundred items, differences under ~0.03 are noise
 METRICS = ("macro_f1", "micro_f1", "primary_accuracy", "primary_macro_f1")
-
-
-def fold_of(dataset: str, row_id: Any, folds: int = FOLDS) -> int:
-    return int(hashlib.sha256(f"{dataset}:{row_id}".encode()).hexdigest(), 16) % folds
 
 
 def load_rows(dataset: str) -> list[dict[str, Any]]:

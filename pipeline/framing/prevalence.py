@@ -198,7 +198,7 @@ class Labelled:
             None if all(p.inclusion is None for p in parts) else np.concatenate(
                 [np.ones(len(p)) if p.inclusion is None else p.inclusion for p in parts]),
             # Folds of different sources are not one cross-fitting: drawn afresh when mixed.
-            np.concatenate([p.folds for p in parts]) if len(parts) == 1 and parts[0].folds is not None else None,
+            parts[0].folds if len(parts) == 1 else None,
         )
 
 

@@ -55,6 +55,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from test_framing_quality import FOLDS, load_rows
 
 from pipeline.framing.codebook import load_codebook
+from pipeline.framing.crossfit import fold_of
 from pipeline.framing.labeler import EmbeddedText, calibrate_on_rows, label_embedded
 from pipeline.framing.model import FrameModel
 from pipeline.framing.passages import MAX_CHARS, MIN_CHARS, Passage, sentences, split_text
@@ -213,17 +214,13 @@ def counted(embedded: EmbeddedText, min_chars: int) -> EmbeddedText:
 # -- the protocol -----------------------------------------------------------------------------
 
 
-def fold_of(salt: str, dataset: str, row_id: Any) -> int:
-    return int(hashlib.sha256(f"{salt}{dataset}:{row_id}".encode()).hexdigest(), 16) % FOLDS
-
-
 def cross_fitted_macro_f1(
     dataset: str, rows: list[dict], embedded: list[EmbeddedText], model: FrameModel, salt: str
 ) -> dict[str, float]:
     from pipeline.framing.calibrate import evaluate
 
     preds: list[dict | None] = [None] * len(rows)
-    assignment = [fold_of(salt, dataset, r["id"]) for r in rows]
+    assignment = [fold_of(f"{salt}{dataset}", r["id"], FOLDS) for r in rows]
     for k in range(FOLDS):
         train = [i for i, f in enumerate(assignment) if f != k]
         test = [i for i, f in enumerate(assignment) if f == k]
