@@ -10,7 +10,6 @@ from types import SimpleNamespace
 
 import pytest
 from scrapy.settings import Settings as ScrapySettings
-from scrapy.utils.test import get_crawler
 
 from pipeline.archive import WarcArchive, read_record, recover_open_files, sha256_hex
 from pipeline.seeds import Source
@@ -21,8 +20,10 @@ from spiders.listings import MalformedListing, parse_date, parse_feed, parse_sit
 from spiders.news import NewsSpider
 from spiders.outcomes import is_challenge_page, status_for_http
 from spiders.politeness import parse_retry_after
-from spiders.store import CrawlStore, Validators
+from spiders.store import Validators
 
+# The crawl store fixture (`store`), by name.
+pytest_plugins = ["fixtures.crawl_store"]
 # -- URL identity ------------------------------------------------------------------------------
 
 
@@ -342,17 +343,6 @@ def test_start_takes_one_listing_of_each_source_in_turn() -> None:
     assert asyncio.run(collect()) == [
         "https://a.example/rss", "https://b.example/rss", "https://c.example/news/",
         "https://a.example/sitemap.xml", "https://a.example/tech/", "https://a.example/world/"]
-
-
-@pytest.fixture
-def store(tmp_path):
-    crawler = get_crawler(settings_dict={
-        "FRAMEWATCH_RUN_ID": "run-1", "FRAMEWATCH_DB_PATH": str(tmp_path / "w.duckdb"),
-        "FRAMEWATCH_STORE_BATCH": 10_000})
-    crawl_store = CrawlStore(crawler)
-    yield crawl_store
-    if crawl_store.con is not None:
-        crawl_store.con.close()
 
 
 def test_store_writes_batches_with_their_types_and_merges_listings(store) -> None:

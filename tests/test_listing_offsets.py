@@ -18,13 +18,14 @@ from pathlib import Path
 import pytest
 from fixtures.archived import ArchivedPage, store_archived_pages
 from fixtures.warehouse import query
-from scrapy.utils.test import get_crawler
 
 from pipeline.settings import CrawlSettings, Settings
 from spiders.items import DiscoveredLink
 from spiders.listings import parse_feed, parse_sitemap, parse_stated_date, publisher_day
-from spiders.store import CrawlStore
 from warehouse.db import warehouse
+
+# The crawl store fixture (`store`), by name.
+pytest_plugins = ["fixtures.crawl_store"]
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crawl"
 _spec = importlib.util.spec_from_file_location("crawl_minisite", FIXTURES / "minisite.py")
@@ -111,17 +112,6 @@ def test_sitemap_lastmod_and_news_publication_date_keep_their_offset() -> None:
 
 
 # -- the crawl's store: the offset goes with its date ---------------------------------------------
-
-
-@pytest.fixture
-def store(tmp_path):
-    crawler = get_crawler(settings_dict={
-        "FRAMEWATCH_RUN_ID": "run-1", "FRAMEWATCH_DB_PATH": str(tmp_path / "w.duckdb"),
-        "FRAMEWATCH_STORE_BATCH": 10_000})
-    crawl_store = CrawlStore(crawler)
-    yield crawl_store
-    if crawl_store.con is not None:
-        crawl_store.con.close()
 
 
 def _stored(store) -> dict[str, tuple]:
