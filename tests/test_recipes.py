@@ -14,13 +14,12 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import sys
 from pathlib import Path
 
 import pytest
+from fixtures.cli import run_framewatch
 from fixtures.recipes.small_warehouse import small_warehouse
 
-from pipeline import cli
 from pipeline.framing.codebook import load_codebook
 from pipeline.settings import DEFAULT_SEEDS_DIR
 
@@ -57,17 +56,10 @@ def run_pasted(sql: str, workdir: Path, capsys, monkeypatch) -> list[dict]:
     line = f'framewatch sql --format json "{sql}"'
     argv = shlex.split(line, posix=True)
     assert argv[-1] == sql, "the shell would change this recipe (a quote, $, ` or \\ in it)"
-    monkeypatch.chdir(workdir)
     monkeypatch.setenv("FRAMEWATCH_WORKDIR", str(workdir))
-    monkeypatch.setattr(sys, "argv", argv)
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    captured = capsys.readouterr()
-    assert code == 0, f"`{line[:80]}...` failed: {captured.err}"
-    return json.loads(captured.out)
+    code, out, err = run_framewatch(argv[1:], capsys, monkeypatch, cwd=workdir)
+    assert code == 0, f"`{line[:80]}...` failed: {err}"
+    return json.loads(out)
 
 
 def test_the_doc_holds_a_dozen_uniquely_named_recipes():
